@@ -1,0 +1,4 @@
+{#- Layers get plain schema names (staging, intermediate, marts) instead of dbt's "<target>_<custom>". -#}
+{% macro generate_schema_name(custom_schema_name, node) -%}
+    {{ custom_schema_name if custom_schema_name is not none else target.schema }}
+{%- endmacro %}

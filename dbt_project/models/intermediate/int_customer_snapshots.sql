@@ -1,0 +1,32 @@
+-- One row per customer and month in which the customer was active at the snapshot date.
+-- The snapshot date is the month's last day, or as_of_date for the newest (possibly partial) month, so the
+-- newest snapshot is exactly the one scored.
+with window_ as (select * from {{ ref('int_data_window') }}),
+
+months as (
+    select cast(m.month_start as date) as month_start
+    from window_ as w,
+        range(date_trunc('month', w.data_start_date), w.as_of_date + 1, interval 1 month) as m (month_start)
+),
+
+snapshots as (
+    select
+        m.month_start,
+        least(last_day(m.month_start), w.as_of_date) as snapshot_date,
+        w.data_start_date
+    from months as m cross join window_ as w
+)
+
+select
+    l.customer_id,
+    s.month_start,
+    s.snapshot_date,
+    l.created_at,
+    l.churned_at,
+    l.churn_type,
+    date_diff('month', date_trunc('month', s.data_start_date), s.month_start) + 1 as observed_months
+from {{ ref('int_customer_lifecycles') }} as l
+inner join snapshots as s
+    on
+        l.created_at <= s.snapshot_date
+        and (l.churned_at is null or l.churned_at > s.snapshot_date)

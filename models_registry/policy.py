@@ -1,0 +1,89 @@
+"""The promotion policy as code: a pure decision from the figures, with every reason written down."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+POLICY_FILE = Path(__file__).with_name("promotion_policy.yaml")
+
+
+@dataclass(frozen=True)
+class PromotionPolicy:
+    version: int
+    metric: str
+    higher_is_better: bool
+    min_improvement: float
+    calibration_metric: str
+    max_calibration_worsening: float
+    max_drift_share: float
+    first_champion_min_metric: float
+    require_gates_passed: bool
+
+    @classmethod
+    def load(cls, path: Path = POLICY_FILE) -> PromotionPolicy:
+        return cls(**yaml.safe_load(path.read_text()))
+
+
+@dataclass(frozen=True)
+class Decision:
+    promote: bool
+    reasons: list[str] = field(default_factory=list)
+    figures: dict[str, Any] = field(default_factory=dict)
+
+
+def decide(
+    policy: PromotionPolicy,
+    *,
+    candidate: dict[str, float],
+    champion: dict[str, float] | None,
+    drift_share: float,
+    gates_passed: bool,
+) -> Decision:
+    """Candidate vs champion on the same holdout. ``champion`` is None when there is no champion yet."""
+    reasons: list[str] = []
+    ok = True
+    m, cal = policy.metric, policy.calibration_metric
+    figures: dict[str, Any] = {
+        f"candidate_{m}": candidate[m],
+        f"candidate_{cal}": candidate[cal],
+        "drift_share": drift_share,
+        "gates_passed": gates_passed,
+    }
+    if policy.require_gates_passed and not gates_passed:
+        ok = False
+        reasons.append("a data gate failed")
+    if drift_share > policy.max_drift_share:
+        ok = False
+        reasons.append(f"feature drift share {drift_share:.2f} exceeds the limit {policy.max_drift_share:.2f}")
+    else:
+        reasons.append(f"feature drift share {drift_share:.2f} within the limit {policy.max_drift_share:.2f}")
+    sign = 1 if policy.higher_is_better else -1
+    if champion is None:
+        if sign * (candidate[m] - policy.first_champion_min_metric) >= 0:
+            reasons.append(f"no champion yet; {m} {candidate[m]:.4f} reaches the floor {policy.first_champion_min_metric}")
+        else:
+            ok = False
+            reasons.append(f"no champion yet, but {m} {candidate[m]:.4f} is below the floor {policy.first_champion_min_metric}")
+    else:
+        figures[f"champion_{m}"] = champion[m]
+        figures[f"champion_{cal}"] = champion[cal]
+        gain = sign * (candidate[m] - champion[m])
+        if gain >= policy.min_improvement:
+            reasons.append(f"{m} {candidate[m]:.4f} beats the champion's {champion[m]:.4f} by {gain:.4f}")
+        else:
+            ok = False
+            reasons.append(
+                f"{m} {candidate[m]:.4f} vs the champion's {champion[m]:.4f}: gain {gain:.4f} "
+                f"is below the required {policy.min_improvement}"
+            )
+        worse = candidate[cal] - champion[cal]
+        if worse > policy.max_calibration_worsening:
+            ok = False
+            reasons.append(f"{cal} worse than the champion's by {worse:.4f} (limit {policy.max_calibration_worsening})")
+        else:
+            reasons.append(f"{cal} {candidate[cal]:.4f} vs the champion's {champion[cal]:.4f}: calibration holds")
+    return Decision(promote=ok, reasons=reasons, figures=figures)

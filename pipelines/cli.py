@@ -1,0 +1,188 @@
+"""`radar`: generate demo sources, run the pipeline, show its state, open the UIs.
+
+Heavy libraries (Dagster, MLflow, GE, Evidently) are imported inside the commands that need them, so that
+`radar --help` answers at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from pipelines.lib.config import ConfigError, load_config
+from pipelines.lib.paths import RadarPaths
+
+
+def _paths() -> RadarPaths:
+    return RadarPaths.from_env()
+
+
+def _fail(message: str, code: int = 1) -> None:
+    click.echo(f"radar: {message}", err=True)
+    sys.exit(code)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Retention Radar: warn months before a B2B customer leaves. Data home: $RADAR_HOME (default ./.radar)."""
+
+
+@main.command()
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True, help="Folder to write to.")
+@click.option("--customers", type=click.IntRange(min=10), default=2000, show_default=True)
+@click.option("--months", type=click.IntRange(min=1), default=36, show_default=True)
+@click.option("--seed", type=int, default=42, show_default=True)
+@click.option("--end", type=click.DateTime(formats=["%Y-%m-%d"]), default="2026-10-31", show_default=True,
+              help="Last day of the history (a month-end).")
+@click.option("--format", "file_format", type=click.Choice(["parquet", "csv"]), default="parquet", show_default=True)
+def generate(out_dir: Path, customers: int, months: int, seed: int, end: dt.datetime, file_format: str) -> None:
+    """Write demo source systems (the v1 source contract) plus their _truth/ into OUT."""
+    from pipelines.lib.simulate import generate_sources
+
+    started = time.perf_counter()
+    rows = generate_sources(out_dir, customers=customers, months=months, seed=seed, end=end.date(),
+                            file_format=file_format, progress=sys.stderr.isatty())
+    click.echo(f"wrote {out_dir} in {time.perf_counter() - started:.1f}s: "
+               + ", ".join(f"{t} {n:,}" for t, n in rows.items() if not t.startswith("_")))
+
+
+def _run(sources: Path | None, config: Path | None) -> None:
+    from pipelines.runner import prepare_environment, run_job
+
+    paths = _paths()
+    try:
+        load_config(config)
+    except ConfigError as exc:
+        _fail(str(exc), 2)
+    if sources is not None and not sources.is_dir():
+        _fail(f"sources folder {sources} does not exist", 2)
+    prepare_environment(paths, config=config, sources=sources)
+    started = time.perf_counter()
+    outcome = run_job()
+    elapsed = time.perf_counter() - started
+    if outcome.failed_gates:
+        for line in outcome.failed_gates:
+            click.echo(f"radar: training blocked: {line}", err=True)
+        sys.exit(3)
+    if not outcome.success:
+        for line in outcome.errors or [f"run {outcome.run_id} failed; see the Dagster UI"]:
+            click.echo(f"radar: {line}", err=True)
+        sys.exit(1)
+    click.echo(f"run {outcome.run_id} succeeded in {elapsed:.0f}s")
+
+
+@main.command()
+@click.option("--sources", type=click.Path(path_type=Path), default=None,
+              help="A source folder (<table>.csv / .parquet). Default: what radar.yaml says (demo data).")
+@click.option("--config", type=click.Path(path_type=Path, exists=True, dir_okay=False), default=None,
+              help="A configuration file. Default: $RADAR_CONFIG or the shipped radar.yaml.")
+def run(sources: Path | None, config: Path | None) -> None:
+    """Materialise every asset: extract, build marts, gate, train, check drift, promote, score."""
+    _run(sources, config)
+    _print_summary()
+
+
+@main.command()
+def demo() -> None:
+    """Run everything on generated demo data, then say what happened and where to look."""
+    _run(None, None)
+    _print_summary()
+    paths = _paths()
+    click.echo(
+        "\nNext:\n"
+        "  radar ui                      # Dagster UI on http://127.0.0.1:3000, MLflow UI on http://127.0.0.1:5000\n"
+        "  radar status --json           # the state as JSON\n"
+        f"  scores for the CRM:           {paths.scores_csv}"
+    )
+
+
+def _print_summary() -> None:
+    from pipelines.lib.status import collect
+
+    state = collect(_paths(), load_config())
+    scoring, champ = state["scoring"], state["champion"]
+    click.echo(f"sources: {state['sources']['folder']}")
+    for gate in state["gates"]:
+        click.echo(f"  gate {gate['name']:<17} {'passed' if gate['passed'] else 'FAILED'}  "
+                   f"{gate['value']:g} (threshold {gate['threshold']:g})")
+    if champ:
+        m = champ["metrics"]
+        click.echo(f"champion: {champ['model_name']} v{champ['version']}  roc_auc {m.get('roc_auc', float('nan')):.3f}"
+                   f"  pr_auc {m.get('pr_auc', float('nan')):.3f}")
+    if state["last_decision"]:
+        d = state["last_decision"]
+        click.echo(f"last decision: v{d['version']} {'promoted' if d['promoted'] else 'kept as challenger'}: "
+                   + "; ".join(d["reasons"]))
+    click.echo(f"scored {scoring['customers']} customers as of {scoring['as_of']}: "
+               + ", ".join(f"{t} {n}" for t, n in scoring["tiers"].items()))
+    click.echo(f"drift report: {state['drift_report']}")
+    click.echo(f"scores export: {state['scores_export']}")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the state as JSON.")
+def status(as_json: bool) -> None:
+    """The state of this data home: sources, gates, champion, scores, reports. Exits 1 before a successful run."""
+    from pipelines.lib.status import NoSuccessfulRunError, collect
+
+    try:
+        state = collect(_paths(), load_config())
+    except (NoSuccessfulRunError, ConfigError) as exc:
+        _fail(str(exc))
+    if as_json:
+        click.echo(json.dumps(state, indent=2, default=str))
+    else:
+        _print_summary()
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind both UIs to.")
+@click.option("--dagster-port", default=3000, show_default=True)
+@click.option("--mlflow-port", default=5000, show_default=True)
+def ui(host: str, dagster_port: int, mlflow_port: int) -> None:
+    """Start the Dagster UI and the MLflow UI; Ctrl-C stops both."""
+    from pipelines.lib.paths import REPO_ROOT
+    from pipelines.runner import prepare_environment
+
+    paths = _paths()
+    prepare_environment(paths)
+    paths.mlflow_db.parent.mkdir(parents=True, exist_ok=True)
+    bin_dir = Path(sys.executable).parent
+    env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
+    procs = [
+        subprocess.Popen(
+            [str(bin_dir / "dagster"), "dev", "-w", str(REPO_ROOT / "workspace.yaml"), "-h", host,
+             "-p", str(dagster_port)],
+            cwd=REPO_ROOT, env=env, start_new_session=True,
+        ),
+        subprocess.Popen(
+            [str(bin_dir / "mlflow"), "ui", "--backend-store-uri", paths.tracking_uri,
+             "--default-artifact-root", paths.mlflow_artifacts.as_uri(), "--host", host,
+             "--port", str(mlflow_port), "--workers", "1"],
+            env=env, start_new_session=True,
+        ),
+    ]
+    click.echo(f"Dagster UI: http://{host}:{dagster_port}\nMLflow UI:  http://{host}:{mlflow_port}\n"
+               "Ctrl-C stops both.")
+    try:
+        while all(p.poll() is None for p in procs):
+            time.sleep(1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGINT)
+        for p in procs:
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(p.pid, signal.SIGKILL)

@@ -1,0 +1,42 @@
+"""Jobs and schedules: the quarterly retrain and the monthly scoring, as the domain guide prescribes."""
+
+import dagster as dg
+
+ALL_STAGES = dg.AssetSelection.all()
+SCORING = dg.AssetSelection.groups("ingest", "transform", "features", "score")
+
+retention_radar_job = dg.define_asset_job(
+    "retention_radar",
+    selection=ALL_STAGES,
+    description="Everything, end to end: extract, build the marts, gate, train, check drift, promote, score.",
+)
+quarterly_retrain_job = dg.define_asset_job(
+    "quarterly_retrain",
+    selection=ALL_STAGES,
+    description="The quarterly retrain: a new candidate model, its drift check and promotion decision, then scores.",
+)
+monthly_scoring_job = dg.define_asset_job(
+    "monthly_scoring",
+    selection=SCORING,
+    description="Refresh the sources and the marts, pass the gates, and score every active customer with the "
+    "current champion.",
+)
+
+quarterly_retrain_schedule = dg.ScheduleDefinition(
+    name="quarterly_retrain_schedule",
+    job=quarterly_retrain_job,
+    cron_schedule="0 6 1 1,4,7,10 *",  # 06:00 on the first day of each quarter
+    execution_timezone="UTC",
+    description="First day of each quarter: retrain, compare with the champion, promote or not, score.",
+)
+monthly_scoring_schedule = dg.ScheduleDefinition(
+    name="monthly_scoring_schedule",
+    job=monthly_scoring_job,
+    # The quarterly retrain scores too, so scoring alone runs on the other eight months.
+    cron_schedule="0 6 1 2,3,5,6,8,9,11,12 *",
+    execution_timezone="UTC",
+    description="First day of every month that is not a quarter start: score all active customers.",
+)
+
+JOBS = [retention_radar_job, quarterly_retrain_job, monthly_scoring_job]
+SCHEDULES = [quarterly_retrain_schedule, monthly_scoring_schedule]

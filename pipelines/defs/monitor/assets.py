@@ -1,0 +1,51 @@
+"""Monitor: feature drift between what the candidate model learnt from and the customers it will score."""
+
+import dagster as dg
+
+from pipelines.defs.resources import RadarResource
+from pipelines.lib import features as feats
+from pipelines.lib.drift import measure_drift
+from pipelines.lib.tracking import configure_mlflow
+from pipelines.lib.warehouse import connect
+
+
+@dg.asset(group_name="monitor", kinds={"evidently"})
+def feature_drift(context: dg.AssetExecutionContext, radar: RadarResource, churn_model: dict) -> dg.Output[dict]:
+    """Evidently data-drift report: the last month the candidate trained on (reference) vs the newest snapshot
+    (current). Both sides are one monthly cross-section of the active customers, so the comparison is like
+    for like. The HTML and JSON are saved in the data home and logged to the candidate's MLflow run."""
+    import mlflow
+
+    window = churn_model["window"]
+    with connect(radar.paths.warehouse, read_only=True) as con:
+        reference = feats.snapshots_between(con, window["train_end"], window["train_end"])
+        current = feats.latest_snapshot(con)
+    as_of = current["snapshot_date"].max().date().isoformat()
+    summary = measure_drift(
+        reference,
+        current,
+        churn_model["features"],
+        out_dir=radar.paths.reports,
+        stem=f"drift_{as_of}_v{churn_model['version']}",
+        sample_rows=radar.config.monitoring.drift_sample_rows,
+        drift_share=radar.config.monitoring.drift_column_share,
+        seed=radar.config.training.seed,
+    )
+    configure_mlflow(radar.paths, radar.config.training.experiment)
+    with mlflow.start_run(run_id=churn_model["run_id"]):
+        mlflow.log_metrics({"drift_share": summary.drift_share, "drifted_columns": len(summary.drifted_columns)})
+        mlflow.log_artifact(str(summary.html_path), artifact_path="drift")
+        mlflow.log_artifact(str(summary.json_path), artifact_path="drift")
+    context.log.info(f"drift share {summary.drift_share:.2f}; drifted: {', '.join(summary.drifted_columns) or 'none'}")
+    return dg.Output(
+        summary.as_dict(),
+        metadata={
+            "drift_share": dg.MetadataValue.float(summary.drift_share),
+            "drifted_columns": dg.MetadataValue.int(len(summary.drifted_columns)),
+            "columns_compared": summary.columns_compared,
+            "drifted": ", ".join(summary.drifted_columns) or "none",
+            "report": dg.MetadataValue.path(str(summary.html_path)),
+            "report_url": dg.MetadataValue.url(summary.html_path.as_uri()),
+            "as_of": as_of,
+        },
+    )

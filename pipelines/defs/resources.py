@@ -1,0 +1,49 @@
+"""The one resource every Retention Radar asset shares: where the data home is and what the configuration says."""
+
+import os
+import sys
+from functools import cached_property
+from pathlib import Path
+
+import dagster as dg
+from dagster_dbt import DbtCliResource
+
+from pipelines.lib.config import RadarConfig, config_file_from_env, load_config
+from pipelines.lib.paths import RadarPaths
+
+
+class RadarResource(dg.ConfigurableResource):
+    """Settings with safe local defaults; each can be overridden by env var (RADAR_HOME, RADAR_CONFIG,
+    RADAR_SOURCES) or run config."""
+
+    home: str | None = None
+    config_file: str | None = None
+    sources_dir: str | None = None
+
+    @cached_property
+    def paths(self) -> RadarPaths:
+        return RadarPaths(Path(self.home).resolve()) if self.home else RadarPaths.from_env()
+
+    @cached_property
+    def config(self) -> RadarConfig:
+        return load_config(Path(self.config_file) if self.config_file else config_file_from_env())
+
+    def source_folder(self) -> Path:
+        """The folder to extract from: an explicit override, the configured folder, or the demo folder."""
+        override = self.sources_dir or os.environ.get("RADAR_SOURCES")
+        if override:
+            return Path(override).expanduser().resolve()
+        if self.config.sources.kind == "folder":
+            return Path(self.config.sources.path).expanduser().resolve()
+        return self.paths.demo_sources
+
+    @property
+    def uses_demo(self) -> bool:
+        return not (self.sources_dir or os.environ.get("RADAR_SOURCES")) and self.config.sources.kind == "demo"
+
+
+def dbt_resource() -> DbtCliResource:
+    from pipelines.defs.transform.project import dbt_project
+
+    # The venv's own dbt, so nothing depends on the venv being activated.
+    return DbtCliResource(project_dir=dbt_project, dbt_executable=str(Path(sys.executable).parent / "dbt"))

@@ -1,0 +1,134 @@
+"""The figures the data gates judge, computed in DuckDB so that row-level work stays vectorised SQL.
+
+Quality is measured on the newest raw load of each table, because that is what staging reads; every rule counts
+records, and a record that breaks several rules counts once in ``invalid``.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+
+from pipelines.lib.contract import CONTRACT, TableContract
+
+
+def _as_date(column: str) -> str:
+    """Mirrors dbt's `as_date` macro: a date or timestamp string that does not parse becomes null."""
+    return f'try_cast(try_cast(r."{column}" as timestamp) as date)'
+
+
+# rule name -> what it means, for metadata and docs
+RULES = {
+    "missing_required": "a key or required field is empty",
+    "bad_date": "a required date is missing or does not parse",
+    "future_date": "a date lies after today",
+    "negative_amount": "an amount is negative",
+    "orphan": "the customer_id is not in accounts",
+    "duplicate": "the key repeats an earlier record",
+}
+
+
+def _rule_sql(contract: TableContract) -> dict[str, str]:
+    """SQL boolean expressions per rule for one table (over alias ``r``); absent rules are omitted."""
+    rules: dict[str, str] = {}
+    non_date_required = [c for c in contract.required if c not in contract.dates]
+    if non_date_required:
+        rules["missing_required"] = " or ".join(f"nullif(trim(r.\"{c}\"), '') is null" for c in non_date_required)
+    if contract.dates:
+        rules["bad_date"] = " or ".join(f"{_as_date(c)} is null" for c in contract.dates)
+        rules["future_date"] = " or ".join(
+            f"coalesce({_as_date(c)} > current_date, false)" for c in contract.dates
+        )
+    if contract.amounts:
+        rules["negative_amount"] = " or ".join(
+            f"coalesce(try_cast(r.\"{c}\" as double) < 0, false)" for c in contract.amounts
+        )
+    if contract.has_customer:
+        rules["orphan"] = "r.customer_id is not null and a.customer_id is null"
+    if contract.key:
+        keys = ", ".join(f'r."{k}"' for k in contract.key)
+        rules["duplicate"] = f"row_number() over (partition by {keys} order by r.\"{contract.key[0]}\") > 1"
+    return rules
+
+
+def _latest(table: str) -> str:
+    return f'(select * from raw."{table}" where _load_id = (select max(_load_id) from raw."{table}"))'
+
+
+def table_quality(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, object]:
+    """Records, per-rule faulty counts, the valid share and the history span of one table's newest load."""
+    contract = CONTRACT[table]
+    rules = _rule_sql(contract)
+    join = ""
+    if contract.has_customer:
+        join = f"left join (select distinct customer_id from {_latest('accounts')}) as a using (customer_id)"
+    flags = ",\n".join(f"({expr}) as {name}" for name, expr in rules.items())
+    date_expr = _as_date(contract.event_date) if contract.event_date else "null"
+    sql = f"""
+        with flagged as (
+            select {flags}, {date_expr} as event_date
+            from {_latest(table)} as r {join}
+        )
+        select
+            count(*) as records,
+            {", ".join(f"count(*) filter (where {n}) as {n}" for n in rules)},
+            count(*) filter (where {" or ".join(rules) or "false"}) as invalid,
+            min(event_date) filter (where event_date <= current_date) as first_date,
+            max(event_date) filter (where event_date <= current_date) as last_date
+        from flagged
+    """
+    row = con.execute(sql).df().iloc[0].to_dict()
+    records = int(row["records"])
+    first, last = row["first_date"], row["last_date"]
+    months = 0
+    if pd.notna(first) and pd.notna(last):
+        first, last = pd.Timestamp(first), pd.Timestamp(last)
+        months = (last.year - first.year) * 12 + (last.month - first.month) - (last.day < first.day)
+    return {
+        "table": table,
+        "records": records,
+        **{f"rule_{n}": int(row[n]) for n in rules},
+        "invalid": int(row["invalid"]),
+        "valid_share": (1 - int(row["invalid"]) / records) if records else 0.0,
+        "first_date": None if pd.isna(first) else pd.Timestamp(first).date().isoformat(),
+        "last_date": None if pd.isna(last) else pd.Timestamp(last).date().isoformat(),
+        "months_of_history": int(months),
+    }
+
+
+def failing_examples(con: duckdb.DuckDBPyConnection, table: str, *, limit: int = 5) -> pd.DataFrame:
+    """A few faulty records with the rules they break, so a person can find them in the source system."""
+    contract = CONTRACT[table]
+    rules = _rule_sql(contract)
+    if not rules:
+        return pd.DataFrame()
+    join = ""
+    if contract.has_customer:
+        join = f"left join (select distinct customer_id from {_latest('accounts')}) as a using (customer_id)"
+    cols = ", ".join(f'r."{c}"' for c in contract.required)
+    reasons = " || ".join(f"case when {n} then '{n} ' else '' end" for n in rules)
+    return con.execute(
+        f"""
+        with flagged as (select {cols}, {", ".join(f"({e}) as {n}" for n, e in rules.items())}
+                         from {_latest(table)} as r {join})
+        select * exclude ({", ".join(rules)}), trim({reasons}) as broken_rules
+        from flagged where {" or ".join(rules)} limit {int(limit)}
+        """
+    ).df()
+
+
+def population_figures(con: duckdb.DuckDBPyConnection, *, lookback_years: int) -> dict[str, object]:
+    """Active customers at the newest snapshot and churns in the lookback, from the dbt marts."""
+    row = con.execute(
+        f"""
+        with w as (select as_of_date from intermediate.int_data_window)
+        select
+            (select as_of_date from w) as as_of_date,
+            (select count(*) from marts.customer_features where snapshot_date = (select as_of_date from w))
+                as active_customers,
+            (select count(*) from intermediate.int_customer_lifecycles
+             where churned_at > (select as_of_date from w) - interval {int(lookback_years)} year)
+                as churns_in_lookback
+        """
+    ).fetchone()
+    return {"as_of_date": str(row[0]), "active_customers": int(row[1]), "churns_in_lookback": int(row[2])}

@@ -1,0 +1,152 @@
+"""The demo source systems: a simulated B2B customer base written in the layout of the source contract.
+
+``generate_sources`` writes one file per contract table plus ``_truth/`` (the churn probabilities the simulation
+used and the churns it drew), so the whole pipeline can run, and be judged against the best achievable model,
+without a company's data. Same arguments and seed give byte-identical files; nothing depends on the clock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from contextlib import ExitStack
+from pathlib import Path
+from typing import get_args
+
+import numpy as np
+import pyarrow as pa
+from numpy.typing import NDArray
+from tqdm import tqdm
+
+from pipelines.lib.simulate import activity, records
+from pipelines.lib.simulate.activity import Columns, Month
+from pipelines.lib.simulate.population import INVOLUNTARY, Calendar, Population, build_population
+from pipelines.lib.simulate.sinks import SCHEMAS, TRUTH_SCHEMAS, FileFormat, TableSink, pick, string_ids
+
+__all__ = ["generate_sources"]
+
+TRUTH_DIR = "_truth"
+CUSTOMER_ID = ("C", 6)
+# Prefix and zero-padded width of each table's own id; a wider number simply grows past the padding.
+ROW_IDS = {
+    "contacts": ("P", 7), "contracts": ("K", 7), "orders": ("O", 7), "invoices": ("I", 7),
+    "interactions": ("M", 8), "tickets": ("T", 7),
+}
+MONTHLY_TABLES = ("orders", "invoices", "interactions", "tickets", "usage", "surveys")
+# One random stream per purpose, so that changing how one table is drawn leaves the others as they were.
+STREAMS = ("accounts", "dynamics", "contracts", "contacts", *MONTHLY_TABLES)
+
+
+def generate_sources(
+    out_dir: Path,
+    *,
+    customers: int = 2000,
+    months: int = 36,
+    seed: int = 42,
+    end: dt.date = dt.date(2026, 10, 31),
+    horizon_days: int = 90,
+    file_format: FileFormat = "parquet",
+    progress: bool = False,
+) -> dict[str, int]:
+    """Simulate ``customers`` accounts over the ``months`` calendar months ending at ``end`` and write them.
+
+    Writes ``out_dir/<table>.<file_format>`` for all nine contract tables and ``out_dir/_truth/*.parquet``.
+    Each file is written under a temporary name and renamed when complete. A leftover file of the same table in
+    the other format is removed, because a source folder must hold one file per table.
+    Returns the rows written per table, with ``_truth/churn_probability`` and ``_truth/churn_events``.
+    """
+    _validate(customers=customers, months=months, end=end, horizon_days=horizon_days, file_format=file_format)
+    out_dir = Path(out_dir)
+    (out_dir / TRUTH_DIR).mkdir(parents=True, exist_ok=True)
+    rngs = dict(zip(STREAMS, np.random.Generator(np.random.PCG64(seed)).spawn(len(STREAMS)), strict=True))
+    cal = Calendar.ending(end, months)
+    pop = build_population(rngs, customers, cal, horizon_days)
+    writer = _Writer(string_ids(CUSTOMER_ID[0], 1, customers, CUSTOMER_ID[1]))
+
+    with ExitStack() as stack:
+        sinks = {t: TableSink(out_dir / f"{t}.{file_format}", SCHEMAS[t], file_format) for t in SCHEMAS}
+        sinks |= {
+            f"{TRUTH_DIR}/{t}": TableSink(out_dir / TRUTH_DIR / f"{t}.parquet", TRUTH_SCHEMAS[t], "parquet")
+            for t in TRUTH_SCHEMAS
+        }
+        for sink in sinks.values():
+            stack.callback(sink.abort)  # a no-op for a committed sink
+
+        writer.write(sinks["accounts"], "accounts", np.arange(customers), records.accounts(rngs["accounts"], pop))
+        writer.write(sinks["contracts"], "contracts", *records.contracts(rngs["contracts"], pop))
+        writer.write(sinks["contacts"], "contacts", *records.contacts(rngs["contacts"], pop, cal.end))
+        _write_activity(writer, sinks, rngs, pop, cal, progress)
+        _write_truth(writer, sinks, pop, cal, horizon_days)
+        rows = {name: sink.commit() for name, sink in sinks.items()}
+
+    stale = "csv" if file_format == "parquet" else "parquet"
+    for table in SCHEMAS:
+        (out_dir / f"{table}.{stale}").unlink(missing_ok=True)
+    return rows
+
+
+def _validate(*, customers: int, months: int, end: dt.date, horizon_days: int, file_format: str) -> None:
+    if (end + dt.timedelta(days=1)).day != 1:
+        raise ValueError(f"end must be the last day of a month, got {end.isoformat()}")
+    if customers < 1 or months < 1 or horizon_days < 1:
+        raise ValueError("customers, months and horizon_days must be positive")
+    if file_format not in get_args(FileFormat):
+        raise ValueError(f"file_format must be one of {get_args(FileFormat)}, got {file_format!r}")
+
+
+class _Writer:
+    """Adds ``customer_id`` and sequential row ids to generated chunks; ids continue across chunks."""
+
+    def __init__(self, customer_ids: pa.Array) -> None:
+        self._customer_ids = customer_ids
+        self._next_id = dict.fromkeys(ROW_IDS, 1)
+
+    def write(self, sink: TableSink, table: str, customer: NDArray[np.int64], columns: Columns) -> None:
+        columns = {"customer_id": self._customer_ids.take(pa.array(customer)), **columns}
+        if table in ROW_IDS:
+            prefix, width = ROW_IDS[table]
+            id_column = sink.schema.names[0]
+            columns[id_column] = string_ids(prefix, self._next_id[table], customer.size, width)
+            self._next_id[table] += customer.size
+        sink.write(columns)
+
+
+def _write_activity(
+    writer: _Writer,
+    sinks: dict[str, TableSink],
+    rngs: dict[str, np.random.Generator],
+    pop: Population,
+    cal: Calendar,
+    progress: bool,
+) -> None:
+    """Month by month, so that memory holds one month of events at a time whatever the population."""
+    last_day = pop.last_day(cal.end)
+    carried = np.zeros(pop.size)  # last month's order value, billed with this month's invoice
+    for index in tqdm(range(cal.months), desc="simulating", unit="month", disable=not progress):
+        month = Month.of(pop, cal, index, last_day)
+        chunks = {
+            "orders": activity.orders(rngs["orders"], pop, month),
+            "invoices": activity.invoices(rngs["invoices"], pop, month, carried, cal.end),
+            "interactions": activity.interactions(rngs["interactions"], pop, month),
+            "tickets": activity.tickets(rngs["tickets"], pop, month, cal.end),
+            "usage": activity.usage(rngs["usage"], pop, month),
+            "surveys": activity.surveys(rngs["surveys"], pop, month),
+        }
+        for table, (customer, columns) in chunks.items():
+            writer.write(sinks[table], table, customer, columns)
+        ordered, columns = chunks["orders"]
+        carried = np.bincount(ordered, weights=columns["amount"], minlength=pop.size)
+
+
+def _write_truth(
+    writer: _Writer, sinks: dict[str, TableSink], pop: Population, cal: Calendar, horizon_days: int
+) -> None:
+    customer, as_of, p_churn = records.churn_probability(pop, cal, horizon_days)
+    writer.write(sinks[f"{TRUTH_DIR}/churn_probability"], "churn_probability", customer, {
+        "as_of": as_of, "horizon_days": np.full(customer.size, horizon_days), "p_churn": p_churn,
+    })
+    churned = np.flatnonzero(~np.isnat(pop.churned))
+    churned = churned[np.argsort(pop.churned[churned], kind="stable")]
+    writer.write(sinks[f"{TRUTH_DIR}/churn_events"], "churn_events", churned, {
+        "churned_at": pop.churned[churned],
+        "churn_type": pick(records.CHURN_TYPES, pop.churn_kind[churned] == INVOLUNTARY),
+    })

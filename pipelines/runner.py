@@ -1,0 +1,84 @@
+"""Run the pipeline from the command line, in-process, against the data home's own Dagster instance.
+
+Runs started here show up in the Dagster UI (`radar ui`) exactly like runs launched there, because both use the
+instance in ``$RADAR_HOME/dagster``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipelines.lib.paths import RadarPaths
+
+DAGSTER_YAML = """\
+# Written by Retention Radar. DuckDB allows one writing process, so runs are queued one at a time and
+# steps that write the warehouse share a pool of one.
+concurrency:
+  runs:
+    max_concurrent_runs: 1
+  pools:
+    default_limit: 1
+telemetry:
+  enabled: false
+"""
+
+
+@dataclass
+class RunOutcome:
+    success: bool
+    run_id: str
+    failed_gates: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def prepare_environment(paths: RadarPaths, *, config: Path | None = None, sources: Path | None = None) -> None:
+    """Fix the environment once for this process: absolute data home, config, sources, Dagster home."""
+    os.environ["RADAR_HOME"] = str(paths.home)
+    if config is not None:
+        os.environ["RADAR_CONFIG"] = str(config.expanduser().resolve())
+    if sources is not None:
+        os.environ["RADAR_SOURCES"] = str(sources.expanduser().resolve())
+    os.environ["DAGSTER_HOME"] = str(paths.dagster_home)
+    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    paths.dagster_home.mkdir(parents=True, exist_ok=True)
+    dagster_yaml = paths.dagster_home / "dagster.yaml"
+    if not dagster_yaml.exists():
+        dagster_yaml.write_text(DAGSTER_YAML)
+    from pipelines.defs.transform.project import ensure_manifest
+
+    ensure_manifest()
+
+
+def run_job(job_name: str = "retention_radar") -> RunOutcome:
+    import dagster as dg
+
+    from pipelines.definitions import defs
+
+    job = defs.resolve_job_def(job_name)
+    with dg.DagsterInstance.get() as instance:
+        result = job.execute_in_process(instance=instance, raise_on_error=False)
+    failed_gates = [
+        e.description or f"gate '{e.check_name}' failed"
+        for e in result.get_asset_check_evaluations()
+        if not e.passed and e.check_name.endswith("_gate")
+    ]
+    errors = [
+        f"{event.step_key}: {_failure_line(event.step_failure_data)}"
+        for event in result.all_events
+        if event.is_step_failure and event.step_failure_data is not None
+    ]
+    return RunOutcome(success=result.success and not failed_gates, run_id=result.run_id,
+                      failed_gates=failed_gates, errors=errors)
+
+
+def _failure_line(failure) -> str:
+    """The one line a person needs: a dg.Failure's own description, else the innermost exception's message."""
+    if failure.user_failure_data is not None and failure.user_failure_data.description:
+        return failure.user_failure_data.description.strip().splitlines()[0]
+    error = failure.error
+    while error is not None and error.cause is not None:
+        error = error.cause
+    message = (error.message if error is not None else "").strip()
+    return message.splitlines()[0] if message else "failed (see the Dagster UI)"
