@@ -58,16 +58,22 @@ def decide(
         reasons.append("a data gate failed")
     if drift_share > policy.max_drift_share:
         ok = False
-        reasons.append(f"feature drift share {drift_share:.2f} exceeds the limit {policy.max_drift_share:.2f}")
+        reasons.append(
+            f"feature drift share {drift_share:.2f} exceeds the limit {policy.max_drift_share:.2f}"
+        )
     else:
         reasons.append(f"feature drift share {drift_share:.2f} within the limit {policy.max_drift_share:.2f}")
     sign = 1 if policy.higher_is_better else -1
     if champion is None:
         if sign * (candidate[m] - policy.first_champion_min_metric) >= 0:
-            reasons.append(f"no champion yet; {m} {candidate[m]:.4f} reaches the floor {policy.first_champion_min_metric}")
+            reasons.append(
+                f"no champion yet; {m} {candidate[m]:.4f} reaches the floor {policy.first_champion_min_metric}"
+            )
         else:
             ok = False
-            reasons.append(f"no champion yet, but {m} {candidate[m]:.4f} is below the floor {policy.first_champion_min_metric}")
+            reasons.append(
+                f"no champion yet, but {m} {candidate[m]:.4f} is below the floor {policy.first_champion_min_metric}"
+            )
     else:
         figures[f"champion_{m}"] = champion[m]
         figures[f"champion_{cal}"] = champion[cal]
@@ -83,7 +89,11 @@ def decide(
         worse = candidate[cal] - champion[cal]
         if worse > policy.max_calibration_worsening:
             ok = False
-            reasons.append(f"{cal} worse than the champion's by {worse:.4f} (limit {policy.max_calibration_worsening})")
+            reasons.append(
+                f"{cal} worse than the champion's by {worse:.4f} (limit {policy.max_calibration_worsening})"
+            )
         else:
-            reasons.append(f"{cal} {candidate[cal]:.4f} vs the champion's {champion[cal]:.4f}: calibration holds")
+            reasons.append(
+                f"{cal} {candidate[cal]:.4f} vs the champion's {champion[cal]:.4f}: calibration holds"
+            )
     return Decision(promote=ok, reasons=reasons, figures=figures)

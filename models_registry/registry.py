@@ -34,10 +34,9 @@ def apply_decision(model_name: str, version: str, decision: Decision, *, log_pat
     previous = current_alias_version(model_name, CHAMPION)
     alias = CHAMPION if decision.promote else CHALLENGER
     client.set_registered_model_alias(model_name, alias, version)
-    if decision.promote:
-        # The promoted version is no longer a challenger, whatever it was before.
-        if current_alias_version(model_name, CHALLENGER) == version:
-            client.delete_registered_model_alias(model_name, CHALLENGER)
+    # A promoted version is no longer a challenger, whatever it was before.
+    if decision.promote and current_alias_version(model_name, CHALLENGER) == version:
+        client.delete_registered_model_alias(model_name, CHALLENGER)
     record = {
         "decided_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "model_name": model_name,

@@ -40,21 +40,39 @@ def main() -> None:
 @click.option("--customers", type=click.IntRange(min=10), default=2000, show_default=True)
 @click.option("--months", type=click.IntRange(min=1), default=36, show_default=True)
 @click.option("--seed", type=int, default=42, show_default=True)
-@click.option("--end", type=click.DateTime(formats=["%Y-%m-%d"]), default="2026-10-31", show_default=True,
-              help="Last day of the history (a month-end).")
-@click.option("--format", "file_format", type=click.Choice(["parquet", "csv"]), default="parquet", show_default=True)
-def generate(out_dir: Path, customers: int, months: int, seed: int, end: dt.datetime, file_format: str) -> None:
+@click.option(
+    "--end",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default="2026-10-31",
+    show_default=True,
+    help="Last day of the history (a month-end).",
+)
+@click.option(
+    "--format", "file_format", type=click.Choice(["parquet", "csv"]), default="parquet", show_default=True
+)
+def generate(
+    out_dir: Path, customers: int, months: int, seed: int, end: dt.datetime, file_format: str
+) -> None:
     """Write demo source systems (the v1 source contract) plus their _truth/ into OUT."""
     from pipelines.lib.simulate import generate_sources
 
     started = time.perf_counter()
-    rows = generate_sources(out_dir, customers=customers, months=months, seed=seed, end=end.date(),
-                            file_format=file_format, progress=sys.stderr.isatty())
-    click.echo(f"wrote {out_dir} in {time.perf_counter() - started:.1f}s: "
-               + ", ".join(f"{t} {n:,}" for t, n in rows.items() if not t.startswith("_")))
+    rows = generate_sources(
+        out_dir,
+        customers=customers,
+        months=months,
+        seed=seed,
+        end=end.date(),
+        file_format=file_format,
+        progress=sys.stderr.isatty(),
+    )
+    click.echo(
+        f"wrote {out_dir} in {time.perf_counter() - started:.1f}s: "
+        + ", ".join(f"{t} {n:,}" for t, n in rows.items() if not t.startswith("_"))
+    )
 
 
-def _run(sources: Path | None, config: Path | None) -> None:
+def _run(sources: Path | None, config: Path | None, *, verbose: bool = False) -> None:
     from pipelines.runner import prepare_environment, run_job
 
     paths = _paths()
@@ -66,7 +84,7 @@ def _run(sources: Path | None, config: Path | None) -> None:
         _fail(f"sources folder {sources} does not exist", 2)
     prepare_environment(paths, config=config, sources=sources)
     started = time.perf_counter()
-    outcome = run_job()
+    outcome = run_job(log_level="INFO" if verbose else "WARNING")
     elapsed = time.perf_counter() - started
     if outcome.failed_gates:
         for line in outcome.failed_gates:
@@ -80,20 +98,30 @@ def _run(sources: Path | None, config: Path | None) -> None:
 
 
 @main.command()
-@click.option("--sources", type=click.Path(path_type=Path), default=None,
-              help="A source folder (<table>.csv / .parquet). Default: what radar.yaml says (demo data).")
-@click.option("--config", type=click.Path(path_type=Path, exists=True, dir_okay=False), default=None,
-              help="A configuration file. Default: $RADAR_CONFIG or the shipped radar.yaml.")
-def run(sources: Path | None, config: Path | None) -> None:
+@click.option(
+    "--sources",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="A source folder (<table>.csv / .parquet). Default: what radar.yaml says (demo data).",
+)
+@click.option(
+    "--config",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    default=None,
+    help="A configuration file. Default: $RADAR_CONFIG or the shipped radar.yaml.",
+)
+@click.option("--verbose", "-v", is_flag=True, help="Show every step's log, not only warnings and errors.")
+def run(sources: Path | None, config: Path | None, verbose: bool) -> None:
     """Materialise every asset: extract, build marts, gate, train, check drift, promote, score."""
-    _run(sources, config)
+    _run(sources, config, verbose=verbose)
     _print_summary()
 
 
 @main.command()
-def demo() -> None:
+@click.option("--verbose", "-v", is_flag=True, help="Show every step's log, not only warnings and errors.")
+def demo(verbose: bool) -> None:
     """Run everything on generated demo data, then say what happened and where to look."""
-    _run(None, None)
+    _run(None, None, verbose=verbose)
     _print_summary()
     paths = _paths()
     click.echo(
@@ -105,24 +133,35 @@ def demo() -> None:
 
 
 def _print_summary() -> None:
+    from pipelines.lib.gates import GateResult
     from pipelines.lib.status import collect
 
     state = collect(_paths(), load_config())
     scoring, champ = state["scoring"], state["champion"]
     click.echo(f"sources: {state['sources']['folder']}")
     for gate in state["gates"]:
-        click.echo(f"  gate {gate['name']:<17} {'passed' if gate['passed'] else 'FAILED'}  "
-                   f"{gate['value']:g} (threshold {gate['threshold']:g})")
+        click.echo(
+            "  "
+            + GateResult(
+                gate["name"], gate["passed"], gate["value"], gate["threshold"], gate["unit"]
+            ).one_line()
+        )
     if champ:
         m = champ["metrics"]
-        click.echo(f"champion: {champ['model_name']} v{champ['version']}  roc_auc {m.get('roc_auc', float('nan')):.3f}"
-                   f"  pr_auc {m.get('pr_auc', float('nan')):.3f}")
+        click.echo(
+            f"champion: {champ['model_name']} v{champ['version']}  roc_auc {m.get('roc_auc', float('nan')):.3f}"
+            f"  pr_auc {m.get('pr_auc', float('nan')):.3f}"
+        )
     if state["last_decision"]:
         d = state["last_decision"]
-        click.echo(f"last decision: v{d['version']} {'promoted' if d['promoted'] else 'kept as challenger'}: "
-                   + "; ".join(d["reasons"]))
-    click.echo(f"scored {scoring['customers']} customers as of {scoring['as_of']}: "
-               + ", ".join(f"{t} {n}" for t, n in scoring["tiers"].items()))
+        click.echo(
+            f"last decision: v{d['version']} {'promoted' if d['promoted'] else 'kept as challenger'}: "
+            + "; ".join(d["reasons"])
+        )
+    click.echo(
+        f"scored {scoring['customers']} customers as of {scoring['as_of']}: "
+        + ", ".join(f"{t} {n}" for t, n in scoring["tiers"].items())
+    )
     click.echo(f"drift report: {state['drift_report']}")
     click.echo(f"scores export: {state['scores_export']}")
 
@@ -159,19 +198,43 @@ def ui(host: str, dagster_port: int, mlflow_port: int) -> None:
     env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
     procs = [
         subprocess.Popen(
-            [str(bin_dir / "dagster"), "dev", "-w", str(REPO_ROOT / "workspace.yaml"), "-h", host,
-             "-p", str(dagster_port)],
-            cwd=REPO_ROOT, env=env, start_new_session=True,
+            [
+                str(bin_dir / "dagster"),
+                "dev",
+                "-w",
+                str(REPO_ROOT / "workspace.yaml"),
+                "-h",
+                host,
+                "-p",
+                str(dagster_port),
+            ],
+            cwd=REPO_ROOT,
+            env=env,
+            start_new_session=True,
         ),
         subprocess.Popen(
-            [str(bin_dir / "mlflow"), "ui", "--backend-store-uri", paths.tracking_uri,
-             "--default-artifact-root", paths.mlflow_artifacts.as_uri(), "--host", host,
-             "--port", str(mlflow_port), "--workers", "1"],
-            env=env, start_new_session=True,
+            [
+                str(bin_dir / "mlflow"),
+                "ui",
+                "--backend-store-uri",
+                paths.tracking_uri,
+                "--default-artifact-root",
+                paths.mlflow_artifacts.as_uri(),
+                "--host",
+                host,
+                "--port",
+                str(mlflow_port),
+                "--workers",
+                "1",
+            ],
+            env=env,
+            start_new_session=True,
         ),
     ]
-    click.echo(f"Dagster UI: http://{host}:{dagster_port}\nMLflow UI:  http://{host}:{mlflow_port}\n"
-               "Ctrl-C stops both.")
+    click.echo(
+        f"Dagster UI: http://{host}:{dagster_port}\nMLflow UI:  http://{host}:{mlflow_port}\n"
+        "Ctrl-C stops both."
+    )
     try:
         while all(p.poll() is None for p in procs):
             time.sleep(1)

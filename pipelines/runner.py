@@ -33,7 +33,9 @@ class RunOutcome:
     errors: list[str] = field(default_factory=list)
 
 
-def prepare_environment(paths: RadarPaths, *, config: Path | None = None, sources: Path | None = None) -> None:
+def prepare_environment(
+    paths: RadarPaths, *, config: Path | None = None, sources: Path | None = None
+) -> None:
     """Fix the environment once for this process: absolute data home, config, sources, Dagster home."""
     os.environ["RADAR_HOME"] = str(paths.home)
     if config is not None:
@@ -51,14 +53,18 @@ def prepare_environment(paths: RadarPaths, *, config: Path | None = None, source
     ensure_manifest()
 
 
-def run_job(job_name: str = "retention_radar") -> RunOutcome:
+def run_job(job_name: str = "retention_radar", *, log_level: str = "WARNING") -> RunOutcome:
     import dagster as dg
 
     from pipelines.definitions import defs
 
     job = defs.resolve_job_def(job_name)
     with dg.DagsterInstance.get() as instance:
-        result = job.execute_in_process(instance=instance, raise_on_error=False)
+        result = job.execute_in_process(
+            instance=instance,
+            raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+        )
     failed_gates = [
         e.description or f"gate '{e.check_name}' failed"
         for e in result.get_asset_check_evaluations()
@@ -69,8 +75,12 @@ def run_job(job_name: str = "retention_radar") -> RunOutcome:
         for event in result.all_events
         if event.is_step_failure and event.step_failure_data is not None
     ]
-    return RunOutcome(success=result.success and not failed_gates, run_id=result.run_id,
-                      failed_gates=failed_gates, errors=errors)
+    return RunOutcome(
+        success=result.success and not failed_gates,
+        run_id=result.run_id,
+        failed_gates=failed_gates,
+        errors=errors,
+    )
 
 
 def _failure_line(failure) -> str:

@@ -39,7 +39,9 @@ class RadarResource(dg.ConfigurableResource):
 
     @property
     def uses_demo(self) -> bool:
-        return not (self.sources_dir or os.environ.get("RADAR_SOURCES")) and self.config.sources.kind == "demo"
+        return (
+            not (self.sources_dir or os.environ.get("RADAR_SOURCES")) and self.config.sources.kind == "demo"
+        )
 
 
 def dbt_resource() -> DbtCliResource:

@@ -79,7 +79,12 @@ def measure_drift(
             score, threshold, method = float(metric["value"]), float(cfg["threshold"]), cfg["method"]
             # p-value methods flag drift below the threshold, distance methods at or above it.
             drifted = score < threshold if "p_value" in method else score >= threshold
-            per_column[cfg["column"]] = {"method": method, "score": score, "threshold": threshold, "drifted": drifted}
+            per_column[cfg["column"]] = {
+                "method": method,
+                "score": score,
+                "threshold": threshold,
+                "drifted": drifted,
+            }
     if share is None:
         raise RuntimeError("Evidently's report has no DriftedColumnsCount metric; drift was not measured")
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -30,8 +30,16 @@ def record(con: duckdb.DuckDBPyConnection, results: list[GateResult], *, run_id:
     for r in results:
         con.execute(
             "insert into ops.gate_results values (?, ?, ?, ?, ?, ?, ?, ?, now())",
-            [run_id, r.name, r.passed, r.value, r.threshold, r.unit, ", ".join(r.failing),
-             json.dumps(r.details, default=str)],
+            [
+                run_id,
+                r.name,
+                r.passed,
+                r.value,
+                r.threshold,
+                r.unit,
+                ", ".join(r.failing),
+                json.dumps(r.details, default=str),
+            ],
         )
 
 

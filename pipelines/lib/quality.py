@@ -33,7 +33,9 @@ def _rule_sql(contract: TableContract) -> dict[str, str]:
     rules: dict[str, str] = {}
     non_date_required = [c for c in contract.required if c not in contract.dates]
     if non_date_required:
-        rules["missing_required"] = " or ".join(f"nullif(trim(r.\"{c}\"), '') is null" for c in non_date_required)
+        rules["missing_required"] = " or ".join(
+            f"nullif(trim(r.\"{c}\"), '') is null" for c in non_date_required
+        )
     if contract.dates:
         rules["bad_date"] = " or ".join(f"{_as_date(c)} is null" for c in contract.dates)
         rules["future_date"] = " or ".join(
@@ -41,13 +43,15 @@ def _rule_sql(contract: TableContract) -> dict[str, str]:
         )
     if contract.amounts:
         rules["negative_amount"] = " or ".join(
-            f"coalesce(try_cast(r.\"{c}\" as double) < 0, false)" for c in contract.amounts
+            f'coalesce(try_cast(r."{c}" as double) < 0, false)' for c in contract.amounts
         )
     if contract.has_customer:
         rules["orphan"] = "r.customer_id is not null and a.customer_id is null"
     if contract.key:
         keys = ", ".join(f'r."{k}"' for k in contract.key)
-        rules["duplicate"] = f"row_number() over (partition by {keys} order by r.\"{contract.key[0]}\") > 1"
+        # The earliest record of a key is the original, as in dbt's `valid_rows`; later ones are duplicates.
+        first = _as_date(contract.event_date) if contract.event_date else f'r."{contract.key[0]}"'
+        rules["duplicate"] = f"row_number() over (partition by {keys} order by {first} nulls last) > 1"
     return rules
 
 
@@ -83,7 +87,8 @@ def table_quality(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, objec
     months = 0
     if pd.notna(first) and pd.notna(last):
         first, last = pd.Timestamp(first), pd.Timestamp(last)
-        months = (last.year - first.year) * 12 + (last.month - first.month) - (last.day < first.day)
+        # Calendar months covered, inclusive: a source from 2025-01-03 to 2026-06-28 has 18 months of history.
+        months = (last.year - first.year) * 12 + (last.month - first.month) + 1
     return {
         "table": table,
         "records": records,

@@ -109,8 +109,11 @@ def load_table(
         first_line = str(exc).strip().splitlines()[0]
         raise ContractError(f"{path.name}: cannot be read as {path.suffix[1:]} ({first_line})") from exc
     source_of = {col: mapping.get(col, col) for col in contract.columns}
-    missing = [f"{col}" + (f" (mapped from '{src}')" if src != col else "")
-               for col, src in source_of.items() if col in contract.required and src not in found]
+    missing = [
+        f"{col}" + (f" (mapped from '{src}')" if src != col else "")
+        for col, src in source_of.items()
+        if col in contract.required and src not in found
+    ]
     if missing:
         raise ContractError(
             f"{path.name}: missing required column(s) {', '.join(missing)}; found: {', '.join(found)}"

@@ -24,11 +24,15 @@ _TEMPLATES: dict[str, Callable[[float], str]] = {
     "orders_365d": lambda v: f"{v:.0f} orders in the last 12 months",
     "revenue_90d": lambda v: f"revenue of {v:,.0f} in the last 3 months",
     "revenue_365d": lambda v: f"revenue of {v:,.0f} in the last 12 months",
-    "revenue_trend": lambda v: f"revenue {_pct_change(v).replace('fewer', 'lower').replace('more', 'higher')}"
-    " than in the 3 months before",
+    "revenue_trend": lambda v: (
+        f"revenue {_pct_change(v).replace('fewer', 'lower').replace('more', 'higher')}"
+        " than in the 3 months before"
+    ),
     "days_since_last_order": lambda v: f"no order for {v:.0f} days",
     "payment_delay_90d": lambda v: f"pays {v:.0f} days after the due date on average",
-    "payment_delay_vs_norm": lambda v: f"payments {abs(v):.0f} days {'later' if v > 0 else 'earlier'} than usual",
+    "payment_delay_vs_norm": lambda v: (
+        f"payments {abs(v):.0f} days {'later' if v > 0 else 'earlier'} than usual"
+    ),
     "interactions_90d": lambda v: f"{v:.0f} e-mails, calls or meetings in the last 3 months",
     "interactions_yoy_ratio": lambda v: f"{_pct_change(v)} e-mails, calls and meetings than a year ago",
     "response_hours_avg_90d": lambda v: f"replies take {v:.0f} hours on average",
@@ -51,7 +55,9 @@ def describe(feature: str, value: float) -> str:
     return template(float(value)) if template else f"{feature.replace('_', ' ')} = {value:g}"
 
 
-def top_reasons(contributions: np.ndarray, frame: pd.DataFrame, features: list[str], *, k: int = 3) -> list[str]:
+def top_reasons(
+    contributions: np.ndarray, frame: pd.DataFrame, features: list[str], *, k: int = 3
+) -> list[str]:
     """The ``k`` features that raise each customer's risk most, as sentences joined by '; '.
 
     ``contributions`` is LightGBM's ``pred_contrib`` output: one column per feature plus the bias last.

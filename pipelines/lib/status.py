@@ -18,7 +18,9 @@ class NoSuccessfulRunError(RuntimeError):
 
 def collect(paths: RadarPaths, config: RadarConfig) -> dict[str, Any]:
     if not paths.warehouse.exists():
-        raise NoSuccessfulRunError(f"no successful run yet: no warehouse at {paths.warehouse} (run `radar run`)")
+        raise NoSuccessfulRunError(
+            f"no successful run yet: no warehouse at {paths.warehouse} (run `radar run`)"
+        )
     with connect(paths.warehouse, read_only=True) as con:
         if not table_exists(con, "ops", "loads"):
             raise NoSuccessfulRunError("no successful run yet: no source was ever extracted")
@@ -36,7 +38,9 @@ def collect(paths: RadarPaths, config: RadarConfig) -> dict[str, Any]:
                    from scores.customer_scores
                    where as_of = (select max(as_of) from scores.customer_scores)
                    group by as_of""".format(
-                    tiers=", ".join(f"count(*) filter (where risk_tier = '{t}') as tier_{t}" for t in TIER_ORDER)
+                    tiers=", ".join(
+                        f"count(*) filter (where risk_tier = '{t}') as tier_{t}" for t in TIER_ORDER
+                    )
                 )
             ).df()
     if scoring is None or scoring.empty:
@@ -50,8 +54,13 @@ def collect(paths: RadarPaths, config: RadarConfig) -> dict[str, Any]:
             "tables": {r.table_name: {"status": r.status, "rows": int(r.rows)} for r in loads.itertuples()},
         },
         "gates": [
-            {"name": g.gate, "passed": bool(g.passed), "value": float(g.value), "threshold": float(g.threshold),
-             "unit": g.unit}
+            {
+                "name": g.gate,
+                "passed": bool(g.passed),
+                "value": float(g.value),
+                "threshold": float(g.threshold),
+                "unit": g.unit,
+            }
             for g in (gates.itertuples() if gates is not None else [])
         ],
         "champion": champion(paths, config),

@@ -20,6 +20,9 @@ def risk_tier(p: np.ndarray | pd.Series, tiers: TierSettings) -> np.ndarray:
 def playbook_columns(tier: np.ndarray, playbook: dict[str, PlaybookEntry]) -> pd.DataFrame:
     frame = pd.DataFrame({"risk_tier": tier})
     book = pd.DataFrame(
-        [{"risk_tier": t, "action": e.action, "owner": e.owner, "sla_hours": e.sla_hours} for t, e in playbook.items()]
+        [
+            {"risk_tier": t, "action": e.action, "owner": e.owner, "sla_hours": e.sla_hours}
+            for t, e in playbook.items()
+        ]
     )
     return frame.merge(book, on="risk_tier", how="left")[["action", "owner", "sla_hours"]]

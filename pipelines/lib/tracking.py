@@ -19,6 +19,8 @@ def configure_mlflow(paths: RadarPaths, experiment: str) -> str:
     if found is not None:
         experiment_id = found.experiment_id
     else:
-        experiment_id = client.create_experiment(experiment, artifact_location=paths.mlflow_artifacts.as_uri())
+        experiment_id = client.create_experiment(
+            experiment, artifact_location=paths.mlflow_artifacts.as_uri()
+        )
     mlflow.set_experiment(experiment_id=experiment_id)
     return experiment_id

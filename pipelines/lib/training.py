@@ -61,7 +61,7 @@ def evaluate(y_true: np.ndarray, p: np.ndarray) -> dict[str, float]:
     """Stable metric names, logged identically for every retrain so the MLflow UI can compare them."""
     y_true = np.asarray(y_true, dtype=int)
     p = np.clip(np.asarray(p, dtype=float), 1e-6, 1 - 1e-6)
-    top = max(1, int(round(len(p) * 0.10)))
+    top = max(1, round(len(p) * 0.10))
     order = np.argsort(-p, kind="stable")
     base_rate = float(y_true.mean())
     return {
@@ -97,7 +97,9 @@ def fit_churn_model(split: TimeSplit, features: list[str], settings: TrainingSet
         inner, stop = train[train["snapshot_date"] < stop_from], train[train["snapshot_date"] >= stop_from]
         if inner["label"].nunique() == 2 and stop["label"].nunique() == 2:
             probe = lgb.LGBMClassifier(**params).fit(
-                inner[features], inner["label"], eval_set=[(stop[features], stop["label"])],
+                inner[features],
+                inner["label"],
+                eval_set=[(stop[features], stop["label"])],
                 callbacks=[lgb.early_stopping(settings.early_stopping_rounds, verbose=False)],
             )
             n_estimators = max(20, int(probe.best_iteration_ or settings.n_estimators))

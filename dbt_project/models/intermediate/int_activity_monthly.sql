@@ -75,13 +75,40 @@ contacts as (
 ),
 
 unioned as (
-    select customer_id, month_start from orders
-    union select customer_id, month_start from payments
-    union select customer_id, month_start from interactions
-    union select customer_id, month_start from tickets
-    union select customer_id, month_start from usage
-    union select customer_id, month_start from surveys
-    union select customer_id, month_start from contacts
+    select
+        customer_id,
+        month_start
+    from orders
+    union
+    select
+        customer_id,
+        month_start
+    from payments
+    union
+    select
+        customer_id,
+        month_start
+    from interactions
+    union
+    select
+        customer_id,
+        month_start
+    from tickets
+    union
+    select
+        customer_id,
+        month_start
+    from usage
+    union
+    select
+        customer_id,
+        month_start
+    from surveys
+    union
+    select
+        customer_id,
+        month_start
+    from contacts
 )
 
 select

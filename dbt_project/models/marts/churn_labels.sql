@@ -14,7 +14,8 @@ select
             then coalesce(s.churned_at <= s.snapshot_date + {{ var('horizon_days') }}, false)
     end as churned_within_horizon,
     case
-        when s.churned_at <= s.snapshot_date + {{ var('horizon_days') }}
+        when
+            s.churned_at <= s.snapshot_date + {{ var('horizon_days') }}
             and s.snapshot_date + {{ var('horizon_days') }} <= w.as_of_date - {{ cutoff_lag }}
             then s.churn_type
     end as churn_type,

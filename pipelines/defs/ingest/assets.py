@@ -23,7 +23,11 @@ def ensure_demo_sources(radar: RadarResource, settings: DemoSettings) -> None:
     if marker.exists() and json.loads(marker.read_text()) == wanted:
         return
     generate_sources(
-        folder, customers=settings.customers, months=settings.months, seed=settings.seed, end=settings.end,
+        folder,
+        customers=settings.customers,
+        months=settings.months,
+        seed=settings.seed,
+        end=settings.end,
         horizon_days=radar.config.churn.horizon_days,
     )
     marker.write_text(json.dumps(wanted))

@@ -10,7 +10,9 @@ from pipelines.lib.warehouse import connect
 
 
 @dg.asset(group_name="monitor", kinds={"evidently"})
-def feature_drift(context: dg.AssetExecutionContext, radar: RadarResource, churn_model: dict) -> dg.Output[dict]:
+def feature_drift(
+    context: dg.AssetExecutionContext, radar: RadarResource, churn_model: dict
+) -> dg.Output[dict]:
     """Evidently data-drift report: the last month the candidate trained on (reference) vs the newest snapshot
     (current). Both sides are one monthly cross-section of the active customers, so the comparison is like
     for like. The HTML and JSON are saved in the data home and logged to the candidate's MLflow run."""
@@ -33,10 +35,14 @@ def feature_drift(context: dg.AssetExecutionContext, radar: RadarResource, churn
     )
     configure_mlflow(radar.paths, radar.config.training.experiment)
     with mlflow.start_run(run_id=churn_model["run_id"]):
-        mlflow.log_metrics({"drift_share": summary.drift_share, "drifted_columns": len(summary.drifted_columns)})
+        mlflow.log_metrics(
+            {"drift_share": summary.drift_share, "drifted_columns": len(summary.drifted_columns)}
+        )
         mlflow.log_artifact(str(summary.html_path), artifact_path="drift")
         mlflow.log_artifact(str(summary.json_path), artifact_path="drift")
-    context.log.info(f"drift share {summary.drift_share:.2f}; drifted: {', '.join(summary.drifted_columns) or 'none'}")
+    context.log.info(
+        f"drift share {summary.drift_share:.2f}; drifted: {', '.join(summary.drifted_columns) or 'none'}"
+    )
     return dg.Output(
         summary.as_dict(),
         metadata={

@@ -14,8 +14,12 @@ from pipelines.lib.warehouse import connect
 FEATURES = dg.AssetKey(["marts", "customer_features"])
 
 
-def _result(context: dg.AssetCheckExecutionContext, radar: RadarResource, results: list[gates.GateResult],
-            extra: dict[str, object] | None = None) -> dg.AssetCheckResult:
+def _result(
+    context: dg.AssetCheckExecutionContext,
+    radar: RadarResource,
+    results: list[gates.GateResult],
+    extra: dict[str, object] | None = None,
+) -> dg.AssetCheckResult:
     with connect(radar.paths.warehouse) as con:
         gate_store.record(con, results, run_id=context.op_execution_context.run_id)
     for r in results:
@@ -41,9 +45,14 @@ def history_gate(context: dg.AssetCheckExecutionContext, radar: RadarResource) -
     with connect(radar.paths.warehouse, read_only=True) as con:
         tables = [t for t in gate_store.present_tables(con) if t != "accounts"]
         figures = pd.DataFrame(
-            [{k: v for k, v in quality.table_quality(con, t).items() if k in ("table", "months_of_history",
-                                                                              "first_date", "last_date")}
-             for t in tables]
+            [
+                {
+                    k: v
+                    for k, v in quality.table_quality(con, t).items()
+                    if k in ("table", "months_of_history", "first_date", "last_date")
+                }
+                for t in tables
+            ]
         )
     result = gates.history_gate(figures, min_months=radar.config.gates.min_history_months)
     return _result(context, radar, [result], {"per_source": dg.MetadataValue.md(_markdown(figures))})

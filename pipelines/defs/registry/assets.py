@@ -41,7 +41,10 @@ def champion_decision(
         champion = training.evaluate(y, _predict(f"models:/{name}@{CHAMPION}", holdout))
     gates_passed = bool(len(gate_rows)) and bool(gate_rows["passed"].all())
     decision = decide(
-        policy, candidate=candidate, champion=champion, drift_share=feature_drift["drift_share"],
+        policy,
+        candidate=candidate,
+        champion=champion,
+        drift_share=feature_drift["drift_share"],
         gates_passed=gates_passed,
     )
     record = apply_decision(name, version, decision, log_path=radar.paths.decision_log)

@@ -13,12 +13,22 @@ from pipelines.lib.tracking import configure_mlflow
 from pipelines.lib.warehouse import connect
 
 EXPORT_COLUMNS = [
-    "customer_id", "as_of", "churn_probability", "risk_tier", "reasons", "action", "owner", "sla_hours",
-    "model_name", "model_version",
+    "customer_id",
+    "as_of",
+    "churn_probability",
+    "risk_tier",
+    "reasons",
+    "action",
+    "owner",
+    "sla_hours",
+    "model_name",
+    "model_version",
 ]
 
 
-@dg.asset(group_name="score", deps=[dg.AssetKey(["champion_decision"])], kinds={"duckdb", "csv"}, pool="warehouse")
+@dg.asset(
+    group_name="score", deps=[dg.AssetKey(["champion_decision"])], kinds={"duckdb", "csv"}, pool="warehouse"
+)
 def customer_scores(context: dg.AssetExecutionContext, radar: RadarResource) -> dg.MaterializeResult:
     """Scores from the `champion` model for every customer active at the newest date in the sources.
 
@@ -32,7 +42,9 @@ def customer_scores(context: dg.AssetExecutionContext, radar: RadarResource) -> 
     name = cfg.training.model_name
     version = current_alias_version(name, CHAMPION)
     if version is None:
-        raise dg.Failure(description=f"no '{CHAMPION}' version of model '{name}' yet; train and promote one first")
+        raise dg.Failure(
+            description=f"no '{CHAMPION}' version of model '{name}' yet; train and promote one first"
+        )
     model = mlflow.lightgbm.load_model(f"models:/{name}@{CHAMPION}")
     features = list(model.feature_name_)
     with connect(radar.paths.warehouse, read_only=True) as con:
@@ -74,7 +86,9 @@ def customer_scores(context: dg.AssetExecutionContext, radar: RadarResource) -> 
     write_atomic(radar.paths.scores_csv, lambda path: scores.to_csv(path, index=False))
 
     counts = scores["risk_tier"].value_counts().reindex(TIER_ORDER, fill_value=0)
-    context.log.info(f"scored {len(scores)} customers as of {as_of}: " + ", ".join(f"{t} {n}" for t, n in counts.items()))
+    context.log.info(
+        f"scored {len(scores)} customers as of {as_of}: " + ", ".join(f"{t} {n}" for t, n in counts.items())
+    )
     return dg.MaterializeResult(
         metadata={
             "as_of": as_of,
@@ -84,8 +98,9 @@ def customer_scores(context: dg.AssetExecutionContext, radar: RadarResource) -> 
             "mean_probability": dg.MetadataValue.float(float(p.mean())),
             "export": dg.MetadataValue.path(str(radar.paths.scores_csv)),
             "top_risks": dg.MetadataValue.md(
-                scores.nlargest(10, "churn_probability")[["customer_id", "churn_probability", "risk_tier", "reasons"]]
-                .to_markdown(index=False)
+                scores.nlargest(10, "churn_probability")[
+                    ["customer_id", "churn_probability", "risk_tier", "reasons"]
+                ].to_markdown(index=False)
             ),
         }
     )

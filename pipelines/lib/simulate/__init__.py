@@ -1,8 +1,9 @@
 """The demo source systems: a simulated B2B customer base written in the layout of the source contract.
 
-``generate_sources`` writes one file per contract table plus ``_truth/`` (the churn probabilities the simulation
-used and the churns it drew), so the whole pipeline can run, and be judged against the best achievable model,
-without a company's data. Same arguments and seed give byte-identical files; nothing depends on the clock.
+``generate_sources`` writes one file per contract table plus ``_truth/`` (the churn probabilities the
+simulation used and the churns it drew), so the whole pipeline can run, and be judged against the best
+achievable model, without a company's data. Same arguments and seed give byte-identical files; nothing depends
+on the clock.
 """
 
 from __future__ import annotations
@@ -28,8 +29,12 @@ TRUTH_DIR = "_truth"
 CUSTOMER_ID = ("C", 6)
 # Prefix and zero-padded width of each table's own id; a wider number simply grows past the padding.
 ROW_IDS = {
-    "contacts": ("P", 7), "contracts": ("K", 7), "orders": ("O", 7), "invoices": ("I", 7),
-    "interactions": ("M", 8), "tickets": ("T", 7),
+    "contacts": ("P", 7),
+    "contracts": ("K", 7),
+    "orders": ("O", 7),
+    "invoices": ("I", 7),
+    "interactions": ("M", 8),
+    "tickets": ("T", 7),
 }
 MONTHLY_TABLES = ("orders", "invoices", "interactions", "tickets", "usage", "surveys")
 # One random stream per purpose, so that changing how one table is drawn leaves the others as they were.
@@ -50,8 +55,8 @@ def generate_sources(
     """Simulate ``customers`` accounts over the ``months`` calendar months ending at ``end`` and write them.
 
     Writes ``out_dir/<table>.<file_format>`` for all nine contract tables and ``out_dir/_truth/*.parquet``.
-    Each file is written under a temporary name and renamed when complete. A leftover file of the same table in
-    the other format is removed, because a source folder must hold one file per table.
+    Each file is written under a temporary name and renamed when complete. A leftover file of the same table
+    in the other format is removed, because a source folder must hold one file per table.
     Returns the rows written per table, with ``_truth/churn_probability`` and ``_truth/churn_events``.
     """
     _validate(customers=customers, months=months, end=end, horizon_days=horizon_days, file_format=file_format)
@@ -63,15 +68,17 @@ def generate_sources(
     writer = _Writer(string_ids(CUSTOMER_ID[0], 1, customers, CUSTOMER_ID[1]))
 
     with ExitStack() as stack:
-        sinks = {t: TableSink(out_dir / f"{t}.{file_format}", SCHEMAS[t], file_format) for t in SCHEMAS}
-        sinks |= {
-            f"{TRUTH_DIR}/{t}": TableSink(out_dir / TRUTH_DIR / f"{t}.parquet", TRUTH_SCHEMAS[t], "parquet")
+        sinks: dict[str, TableSink] = {}
+        targets = [(t, out_dir / f"{t}.{file_format}", SCHEMAS[t], file_format) for t in SCHEMAS] + [
+            (f"{TRUTH_DIR}/{t}", out_dir / TRUTH_DIR / f"{t}.parquet", TRUTH_SCHEMAS[t], "parquet")
             for t in TRUTH_SCHEMAS
-        }
-        for sink in sinks.values():
-            stack.callback(sink.abort)  # a no-op for a committed sink
+        ]
+        for name, path, schema, fmt in targets:
+            sinks[name] = TableSink(path, schema, fmt)
+            stack.callback(sinks[name].abort)  # on failure no half-written file stays behind
 
-        writer.write(sinks["accounts"], "accounts", np.arange(customers), records.accounts(rngs["accounts"], pop))
+        accounts = records.accounts(rngs["accounts"], pop)
+        writer.write(sinks["accounts"], "accounts", np.arange(customers), accounts)
         writer.write(sinks["contracts"], "contracts", *records.contracts(rngs["contracts"], pop))
         writer.write(sinks["contacts"], "contacts", *records.contacts(rngs["contacts"], pop, cal.end))
         _write_activity(writer, sinks, rngs, pop, cal, progress)
@@ -141,12 +148,24 @@ def _write_truth(
     writer: _Writer, sinks: dict[str, TableSink], pop: Population, cal: Calendar, horizon_days: int
 ) -> None:
     customer, as_of, p_churn = records.churn_probability(pop, cal, horizon_days)
-    writer.write(sinks[f"{TRUTH_DIR}/churn_probability"], "churn_probability", customer, {
-        "as_of": as_of, "horizon_days": np.full(customer.size, horizon_days), "p_churn": p_churn,
-    })
+    writer.write(
+        sinks[f"{TRUTH_DIR}/churn_probability"],
+        "churn_probability",
+        customer,
+        {
+            "as_of": as_of,
+            "horizon_days": np.full(customer.size, horizon_days),
+            "p_churn": p_churn,
+        },
+    )
     churned = np.flatnonzero(~np.isnat(pop.churned))
     churned = churned[np.argsort(pop.churned[churned], kind="stable")]
-    writer.write(sinks[f"{TRUTH_DIR}/churn_events"], "churn_events", churned, {
-        "churned_at": pop.churned[churned],
-        "churn_type": pick(records.CHURN_TYPES, pop.churn_kind[churned] == INVOLUNTARY),
-    })
+    writer.write(
+        sinks[f"{TRUTH_DIR}/churn_events"],
+        "churn_events",
+        churned,
+        {
+            "churned_at": pop.churned[churned],
+            "churn_type": pick(records.CHURN_TYPES, pop.churn_kind[churned] == INVOLUNTARY),
+        },
+    )

@@ -54,9 +54,9 @@ RESOLUTION_HOURS_MEDIAN = np.array([40.0, 24.0, 10.0, 4.0])
 CSAT_ANSWERED = 0.55
 
 USAGE_DAY_LOGIT = 1.8  # a healthy account is active on most working days
-USAGE_DAY_HEALTH = 0.6
+USAGE_DAY_HEALTH = 0.7
 USER_SHARE_LOGIT = -0.6  # share of licensed seats active on a given day
-USER_SHARE_HEALTH = 0.35
+USER_SHARE_HEALTH = 0.45
 FEATURES_AVAILABLE = 24
 FEATURE_LOGIT = -0.4
 FEATURE_HEALTH = 0.45
@@ -72,17 +72,21 @@ NPS_NOISE_SD = 1.3
 COMMENT_SHARE = 0.3
 COMMENTS = {
     "detractor": (
-        "Export to our new system is painful", "Too many bugs lately", "Support takes too long to answer",
-        "We are evaluating alternatives", "Does not work with our other tools",
+        "Export to our new system is painful",
+        "Too many bugs lately",
+        "Support takes too long to answer",
+        "We are evaluating alternatives",
+        "Does not work with our other tools",
     ),
     "passive": ("Works, but setup was slow", "Price is on the high side", "Missing a few reports we need"),
     "promoter": ("Great support team", "Saves us a lot of time", "Very reliable"),
 }
+COMMENT_TEXTS = tuple(text for texts in COMMENTS.values() for text in texts)
 
 
 @dataclass(frozen=True)
 class Month:
-    """One window month: its days and the customers that can act in it, each between its first and last day."""
+    """One window month: its days, and the customers that can act in it between their first and last day."""
 
     index: int
     days: NDArray[np.datetime64]
@@ -101,8 +105,12 @@ class Month:
         weekend = _weekday(days) >= 5
         weights = np.where(weekend, WEEKEND_WEIGHT, 1.0)
         return cls(
-            index=index, days=days, day_weights=weights / weights.sum(), customers=customers,
-            first=first[customers], last=last[customers],
+            index=index,
+            days=days,
+            day_weights=weights / weights.sum(),
+            customers=customers,
+            first=first[customers],
+            last=last[customers],
             health=pop.health[customers, index].astype(np.float64),
         )
 
@@ -234,20 +242,22 @@ def tickets(
 
 
 def usage(rng: np.random.Generator, pop: Population, m: Month) -> tuple[NDArray, Columns]:
-    """One row per customer and day with any activity; fewer active days, users and features as health falls."""
+    """One row per customer and active day; fewer active days, users and features as health falls."""
     weekday_factor = np.where(_weekday(m.days) >= 5, WEEKEND_WEIGHT, 1.0)
     p_day = expit(USAGE_DAY_LOGIT + USAGE_DAY_HEALTH * m.health)[:, None] * weekday_factor[None, :]
     in_range = (m.days[None, :] >= m.first[:, None]) & (m.days[None, :] <= m.last[:, None])
     active = in_range & (rng.random(p_day.shape) < p_day)
     day, local = np.nonzero(active.T)  # day-major, so rows come out sorted by date
     customer, health = m.customers[local], m.health[local]
-    users = np.maximum(1, rng.binomial(pop.seats[customer], expit(USER_SHARE_LOGIT + USER_SHARE_HEALTH * health)))
+    user_share = expit(USER_SHARE_LOGIT + USER_SHARE_HEALTH * health)
+    users = np.maximum(1, rng.binomial(pop.seats[customer], user_share))
     logins = users + rng.poisson(LOGINS_PER_USER_EXTRA * users)
+    feature_share = expit(FEATURE_LOGIT + FEATURE_HEALTH * health)
     return customer, {
         "date": m.days[day],
         "logins": logins,
         "active_users": users,
-        "features_used": np.maximum(1, rng.binomial(FEATURES_AVAILABLE, expit(FEATURE_LOGIT + FEATURE_HEALTH * health))),
+        "features_used": np.maximum(1, rng.binomial(FEATURES_AVAILABLE, feature_share)),
         "page_views": rng.poisson(PAGE_VIEWS_PER_LOGIN * logins),
         "downloads": rng.poisson(DOWNLOADS_PER_LOGIN * logins),
     }
@@ -262,13 +272,10 @@ def surveys(rng: np.random.Generator, pop: Population, m: Month) -> tuple[NDArra
     nps = np.clip(np.round(nps), 0, 10).astype(np.int64)
     group = np.where(nps <= 6, 0, np.where(nps <= 8, 1, 2))  # detractor, passive, promoter
     sizes = np.array([len(texts) for texts in COMMENTS.values()])
-    comment = np.cumsum(sizes)[group] - sizes[group] + np.floor(rng.random(local.size) * sizes[group])
+    offsets = np.cumsum(sizes) - sizes  # where each group's comments start in COMMENT_TEXTS
+    comment = offsets[group] + (rng.random(local.size) * sizes[group]).astype(np.int64)
     return m.customers[local], {
         "answered_at": dates,
         "nps": nps,
-        "comment": pick(_COMMENT_TEXTS, comment.astype(np.int64), null=rng.random(local.size) >= COMMENT_SHARE),
+        "comment": pick(COMMENT_TEXTS, comment, null=rng.random(local.size) >= COMMENT_SHARE),
     }
-
-
-_COMMENT_TEXTS = tuple(text for texts in COMMENTS.values() for text in texts)
-

@@ -1,8 +1,8 @@
-"""The slowly changing tables (accounts, contracts, contacts) and the truth, derived from a simulated population.
+"""The slowly changing tables (accounts, contracts, contacts) and the truth, derived from the population.
 
-Contracts carry the churn definition: a churned customer's last contract ends on its churn date, and a customer is
-active exactly when it holds a contract with status ``active``. Contacts record the hand-over of the main contact,
-which happens far more often when a relationship is deteriorating.
+Contracts carry the churn definition: a churned customer's last contract ends on its churn date, and a
+customer is active exactly when it holds a contract with status ``active``. Contacts record the hand-over of
+the main contact, which happens far more often when a relationship is deteriorating.
 """
 
 from __future__ import annotations
@@ -28,18 +28,82 @@ from pipelines.lib.simulate.sinks import Column, pick
 Columns = dict[str, Column]
 
 NAME_PREFIXES = (
-    "Nord", "Alpen", "Rhein", "Delta", "Falken", "Linden", "Berg", "Hansa", "Isar", "Elbe", "Sonnen", "Stern",
-    "Blau", "Eichen", "Kontor", "Vektor",
+    "Nord",
+    "Alpen",
+    "Rhein",
+    "Delta",
+    "Falken",
+    "Linden",
+    "Berg",
+    "Hansa",
+    "Isar",
+    "Elbe",
+    "Sonnen",
+    "Stern",
+    "Blau",
+    "Eichen",
+    "Kontor",
+    "Vektor",
 )
-NAME_NOUNS = ("Systems", "Logistik", "Solutions", "Werke", "Consulting", "Handel", "Technik", "Digital", "Partners")
+NAME_NOUNS = (
+    "Systems",
+    "Logistik",
+    "Solutions",
+    "Werke",
+    "Consulting",
+    "Handel",
+    "Technik",
+    "Digital",
+    "Partners",
+)
 LEGAL_FORMS = {"DE": "GmbH", "AT": "GmbH", "CH": "AG", "NL": "B.V.", "FR": "SAS", "GB": "Ltd", "US": "Inc"}
 FIRST_NAMES = (
-    "anna", "lukas", "marie", "jonas", "laura", "felix", "sophie", "paul", "lea", "max", "julia", "tim", "sarah",
-    "david", "nina", "jan", "clara", "tom", "emma", "noah", "lena", "ben", "mia", "elias",
+    "anna",
+    "lukas",
+    "marie",
+    "jonas",
+    "laura",
+    "felix",
+    "sophie",
+    "paul",
+    "lea",
+    "max",
+    "julia",
+    "tim",
+    "sarah",
+    "david",
+    "nina",
+    "jan",
+    "clara",
+    "tom",
+    "emma",
+    "noah",
+    "lena",
+    "ben",
+    "mia",
+    "elias",
 )
 LAST_NAMES = (
-    "mueller", "schmidt", "schneider", "fischer", "weber", "meyer", "wagner", "becker", "schulz", "hoffmann",
-    "koch", "richter", "klein", "wolf", "neumann", "schwarz", "braun", "zimmermann", "hartmann", "krause",
+    "mueller",
+    "schmidt",
+    "schneider",
+    "fischer",
+    "weber",
+    "meyer",
+    "wagner",
+    "becker",
+    "schulz",
+    "hoffmann",
+    "koch",
+    "richter",
+    "klein",
+    "wolf",
+    "neumann",
+    "schwarz",
+    "braun",
+    "zimmermann",
+    "hartmann",
+    "krause",
 )
 CONTACT_ROLES = ("decision_maker", "key_user", "accounting")  # slot 0 is the main counterpart
 EXTRA_CONTACT_SHARE = 0.5  # chance for each of the other roles to be known
@@ -49,11 +113,16 @@ STATUSES = ("active", "cancelled", "expired")
 CHURN_TYPES = ("voluntary", "involuntary")
 INVOLUNTARY_EXPIRED_SHARE = 0.4  # the rest is terminated (cancelled) by us for non-payment
 CANCEL_REASONS = (
-    "switched to a competitor", "budget cuts", "no longer needed", "missing features or integrations",
-    "poor support experience", "too expensive",
+    "switched to a competitor",
+    "budget cuts",
+    "no longer needed",
+    "missing features or integrations",
+    "poor support experience",
+    "too expensive",
 )
 SHOCK_REASONS = ("acquired by a group with another supplier", "new management consolidated suppliers")
 INVOLUNTARY_REASONS = ("terminated for unpaid invoices", "direct debit failed repeatedly")
+REASONS = (*CANCEL_REASONS, *SHOCK_REASONS, *INVOLUNTARY_REASONS)
 
 
 def accounts(rng: np.random.Generator, pop: Population) -> Columns:
@@ -90,14 +159,16 @@ def contracts(rng: np.random.Generator, pop: Population) -> tuple[NDArray, Colum
     status = np.where(last & ~ended, 0, 2)  # a superseded contract has expired
     status[ended & ~involuntary] = 1
     status[involuntary] = np.where(rng.random(involuntary.sum()) < INVOLUNTARY_EXPIRED_SHARE, 2, 1)
+    # An index into REASONS, drawn from the part of the list that matches how the customer left.
+    draw = rng.random(customer.size)
     reason = np.select(
         [involuntary, kind == SHOCK],
         [
-            len(CANCEL_REASONS) + len(SHOCK_REASONS) + rng.integers(0, len(INVOLUNTARY_REASONS), customer.size),
-            len(CANCEL_REASONS) + rng.integers(0, len(SHOCK_REASONS), customer.size),
+            len(CANCEL_REASONS) + len(SHOCK_REASONS) + draw * len(INVOLUNTARY_REASONS),
+            len(CANCEL_REASONS) + draw * len(SHOCK_REASONS),
         ],
-        rng.integers(0, len(CANCEL_REASONS), customer.size),
-    )
+        draw * len(CANCEL_REASONS),
+    ).astype(np.int64)
     end_date = np.where(last, churned, np.append(start[1:], start[-1:]) - 1)
     t = np.lexsort((customer, start))  # ids follow time
     return customer[t], {
@@ -105,13 +176,13 @@ def contracts(rng: np.random.Generator, pop: Population) -> tuple[NDArray, Colum
         "end_date": end_date[t],
         "status": pick(STATUSES, status[t]),
         "churn_type": pick(CHURN_TYPES, involuntary[t], null=~ended[t]),
-        "cancel_reason": pick((*CANCEL_REASONS, *SHOCK_REASONS, *INVOLUNTARY_REASONS), reason[t], null=~ended[t]),
+        "cancel_reason": pick(REASONS, reason[t], null=~ended[t]),
         "monthly_value": np.round(value[t], 2),
     }
 
 
 def contacts(rng: np.random.Generator, pop: Population, end: np.datetime64) -> tuple[NDArray, Columns]:
-    """Known contacts from the account's creation; each hand-over ends the main contact and starts a new one."""
+    """Contacts known from the account's creation; a hand-over ends the main contact and starts a new one."""
     slots = 1 + rng.binomial(len(CONTACT_ROLES) - 1, EXTRA_CONTACT_SHARE, pop.size)
     initial = np.repeat(np.arange(pop.size), slots)
     left, on = pop.handovers
@@ -121,7 +192,8 @@ def contacts(rng: np.random.Generator, pop: Population, end: np.datetime64) -> t
     start = np.concatenate([pop.created[initial], successor_start])
     predecessor_left = np.concatenate([np.full(initial.size, np.datetime64("NaT", "D")), on])
     order = np.lexsort((start, slot, customer))
-    customer, slot, start, predecessor_left = customer[order], slot[order], start[order], predecessor_left[order]
+    customer, slot, start = customer[order], slot[order], start[order]
+    predecessor_left = predecessor_left[order]
     succeeded = np.append((customer[1:] == customer[:-1]) & (slot[1:] == slot[:-1]), False)
     left_on = np.maximum(np.append(predecessor_left[1:], start[-1:]), start)
     ended = np.where(succeeded, left_on, np.datetime64("NaT", "D"))
@@ -139,9 +211,7 @@ def contacts(rng: np.random.Generator, pop: Population, end: np.datetime64) -> t
     }
 
 
-def churn_probability(
-    pop: Population, cal: Calendar, horizon_days: int
-) -> tuple[NDArray, NDArray, NDArray]:
+def churn_probability(pop: Population, cal: Calendar, horizon_days: int) -> tuple[NDArray, NDArray, NDArray]:
     """P(churn within ``horizon_days`` after each month end) = 1 - prod(1 - monthly hazard) along the path.
 
     Only customers that hold a contract at the month end get a row; a partial last month counts fractionally.
@@ -151,9 +221,8 @@ def churn_probability(
     survival = np.log1p(-np.clip(pop.hazard, 0.0, 1.0 - 1e-12))
     cumulative = np.concatenate([np.zeros((pop.size, 1)), np.cumsum(survival, axis=1)], axis=1)
     months = np.arange(cal.months)
-    log_stay = (
-        cumulative[:, months + 1 + whole] - cumulative[:, months + 1] + fraction * survival[:, months + 1 + whole]
-    )
+    after = months + 1 + whole
+    log_stay = cumulative[:, after] - cumulative[:, months + 1] + fraction * survival[:, after]
     as_of = cal.month_ends
     active = (pop.created[:, None] <= as_of[None, :]) & (
         np.isnat(pop.churned)[:, None] | (pop.churned[:, None] > as_of[None, :])

@@ -1,8 +1,8 @@
 """Table writers: one fixed schema per table, written in chunks, published atomically.
 
-Tables are streamed month by month so that memory stays bounded for large populations; a file appears under its
-final name only once it is complete (temporary name in the same folder, then ``os.replace``), so a reader never sees
-half a table. Schemas are explicit so that an empty chunk, or an all-null column, keeps its type.
+Tables are streamed month by month so that memory stays bounded for large populations; a file appears under
+its final name only once it is complete (temporary name in the same folder, then ``os.replace``), so a reader
+never sees half a table. Schemas are explicit so that an empty chunk, or an all-null column, keeps its type.
 """
 
 from __future__ import annotations
@@ -26,49 +26,111 @@ _DATE = pa.date32()
 _TS = pa.timestamp("s")
 
 SCHEMAS: dict[str, pa.Schema] = {
-    "accounts": pa.schema([
-        ("customer_id", _ID), ("created_at", _DATE), ("name", pa.string()), ("industry", pa.string()),
-        ("country", pa.string()), ("segment", pa.string()), ("account_manager", pa.string()),
-        ("acquisition_cost", pa.float64()),
-    ]),
-    "contacts": pa.schema([
-        ("contact_id", _ID), ("customer_id", _ID), ("started_at", _DATE), ("ended_at", _DATE),
-        ("role", pa.string()), ("email", pa.string()), ("name", pa.string()),
-    ]),
-    "surveys": pa.schema([
-        ("customer_id", _ID), ("answered_at", _DATE), ("nps", pa.int32()), ("comment", pa.string()),
-    ]),
-    "contracts": pa.schema([
-        ("contract_id", _ID), ("customer_id", _ID), ("start_date", _DATE), ("end_date", _DATE),
-        ("status", pa.string()), ("churn_type", pa.string()), ("cancel_reason", pa.string()),
-        ("monthly_value", pa.float64()),
-    ]),
-    "orders": pa.schema([
-        ("order_id", _ID), ("customer_id", _ID), ("order_date", _DATE), ("amount", pa.float64()),
-        ("category", pa.string()),
-    ]),
-    "invoices": pa.schema([
-        ("invoice_id", _ID), ("customer_id", _ID), ("issued_at", _DATE), ("due_date", _DATE),
-        ("amount", pa.float64()), ("paid_at", _DATE),
-    ]),
-    "interactions": pa.schema([
-        ("interaction_id", _ID), ("customer_id", _ID), ("occurred_at", _TS), ("channel", pa.string()),
-        ("direction", pa.string()), ("response_hours", pa.float64()),
-    ]),
-    "tickets": pa.schema([
-        ("ticket_id", _ID), ("customer_id", _ID), ("opened_at", _TS), ("closed_at", _TS),
-        ("category", pa.string()), ("priority", pa.string()), ("csat", pa.int32()),
-    ]),
-    "usage": pa.schema([
-        ("customer_id", _ID), ("date", _DATE), ("logins", pa.int32()), ("active_users", pa.int32()),
-        ("features_used", pa.int32()), ("page_views", pa.int32()), ("downloads", pa.int32()),
-    ]),
+    "accounts": pa.schema(
+        [
+            ("customer_id", _ID),
+            ("created_at", _DATE),
+            ("name", pa.string()),
+            ("industry", pa.string()),
+            ("country", pa.string()),
+            ("segment", pa.string()),
+            ("account_manager", pa.string()),
+            ("acquisition_cost", pa.float64()),
+        ]
+    ),
+    "contacts": pa.schema(
+        [
+            ("contact_id", _ID),
+            ("customer_id", _ID),
+            ("started_at", _DATE),
+            ("ended_at", _DATE),
+            ("role", pa.string()),
+            ("email", pa.string()),
+            ("name", pa.string()),
+        ]
+    ),
+    "surveys": pa.schema(
+        [
+            ("customer_id", _ID),
+            ("answered_at", _DATE),
+            ("nps", pa.int32()),
+            ("comment", pa.string()),
+        ]
+    ),
+    "contracts": pa.schema(
+        [
+            ("contract_id", _ID),
+            ("customer_id", _ID),
+            ("start_date", _DATE),
+            ("end_date", _DATE),
+            ("status", pa.string()),
+            ("churn_type", pa.string()),
+            ("cancel_reason", pa.string()),
+            ("monthly_value", pa.float64()),
+        ]
+    ),
+    "orders": pa.schema(
+        [
+            ("order_id", _ID),
+            ("customer_id", _ID),
+            ("order_date", _DATE),
+            ("amount", pa.float64()),
+            ("category", pa.string()),
+        ]
+    ),
+    "invoices": pa.schema(
+        [
+            ("invoice_id", _ID),
+            ("customer_id", _ID),
+            ("issued_at", _DATE),
+            ("due_date", _DATE),
+            ("amount", pa.float64()),
+            ("paid_at", _DATE),
+        ]
+    ),
+    "interactions": pa.schema(
+        [
+            ("interaction_id", _ID),
+            ("customer_id", _ID),
+            ("occurred_at", _TS),
+            ("channel", pa.string()),
+            ("direction", pa.string()),
+            ("response_hours", pa.float64()),
+        ]
+    ),
+    "tickets": pa.schema(
+        [
+            ("ticket_id", _ID),
+            ("customer_id", _ID),
+            ("opened_at", _TS),
+            ("closed_at", _TS),
+            ("category", pa.string()),
+            ("priority", pa.string()),
+            ("csat", pa.int32()),
+        ]
+    ),
+    "usage": pa.schema(
+        [
+            ("customer_id", _ID),
+            ("date", _DATE),
+            ("logins", pa.int32()),
+            ("active_users", pa.int32()),
+            ("features_used", pa.int32()),
+            ("page_views", pa.int32()),
+            ("downloads", pa.int32()),
+        ]
+    ),
 }
 
 TRUTH_SCHEMAS: dict[str, pa.Schema] = {
-    "churn_probability": pa.schema([
-        ("customer_id", _ID), ("as_of", _DATE), ("horizon_days", pa.int32()), ("p_churn", pa.float64()),
-    ]),
+    "churn_probability": pa.schema(
+        [
+            ("customer_id", _ID),
+            ("as_of", _DATE),
+            ("horizon_days", pa.int32()),
+            ("p_churn", pa.float64()),
+        ]
+    ),
     "churn_events": pa.schema([("customer_id", _ID), ("churned_at", _DATE), ("churn_type", pa.string())]),
 }
 
@@ -82,13 +144,14 @@ class TableSink:
         self.path = path
         self.schema = schema
         self.rows = 0
+        self._committed = False
         self._csv = file_format == "csv"
         self._tmp = path.with_name(f".{path.name}.partial")
         if self._csv:
             # The contract asks for ISO 8601 timestamps with a 'T'; Arrow's CSV writer would use a space.
-            text_schema = pa.schema([
-                pa.field(f.name, pa.string()) if pa.types.is_timestamp(f.type) else f for f in schema
-            ])
+            text_schema = pa.schema(
+                [pa.field(f.name, pa.string()) if pa.types.is_timestamp(f.type) else f for f in schema]
+            )
             self._writer: pq.ParquetWriter | pacsv.CSVWriter = pacsv.CSVWriter(self._tmp, text_schema)
         else:
             self._writer = pq.ParquetWriter(self._tmp, schema, compression="zstd")
@@ -108,11 +171,14 @@ class TableSink:
     def commit(self) -> int:
         self._writer.close()
         os.replace(self._tmp, self.path)
+        self._committed = True
         return self.rows
 
     def abort(self) -> None:
-        self._writer.close()
-        self._tmp.unlink(missing_ok=True)
+        """Drop the temporary file unless the table was committed; safe to call in any state."""
+        if not self._committed:
+            self._writer.close()
+            self._tmp.unlink(missing_ok=True)
 
 
 def _as_arrow(values: Column, type_: pa.DataType) -> pa.Array | pa.ChunkedArray:
@@ -129,5 +195,5 @@ def string_ids(prefix: str, first: int, count: int, width: int) -> pa.Array:
 
 
 def pick(labels: tuple[str, ...], codes: np.ndarray, null: np.ndarray | None = None) -> pa.Array:
-    """Labels for integer codes (null where ``null`` is true), built in Arrow to avoid a Python object per row."""
+    """Labels for integer codes (null where ``null`` is true), built in Arrow: no Python object per row."""
     return pa.array(labels, type=pa.string()).take(pa.array(np.asarray(codes, dtype=np.int32), mask=null))

@@ -1,4 +1,5 @@
-with source as ({{ latest_load('raw', 'interactions') }})
+with source as ({{ latest_load('raw', 'interactions') }}
+)
 
 select
     interaction_id,

@@ -1,4 +1,5 @@
-with source as ({{ latest_load('raw', 'accounts') }})
+with source as ({{ latest_load('raw', 'accounts') }}
+)
 
 select
     customer_id,

@@ -1,4 +1,5 @@
-with source as ({{ latest_load('raw', 'contacts') }})
+with source as ({{ latest_load('raw', 'contacts') }}
+)
 
 select
     contact_id,

@@ -1,4 +1,5 @@
-with source as ({{ latest_load('raw', 'surveys') }})
+with source as ({{ latest_load('raw', 'surveys') }}
+)
 
 select
     customer_id,

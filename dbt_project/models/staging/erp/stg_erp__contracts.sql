@@ -1,4 +1,5 @@
-with source as ({{ latest_load('raw', 'contracts') }})
+with source as ({{ latest_load('raw', 'contracts') }}
+)
 
 select
     contract_id,

@@ -1,4 +1,5 @@
-with source as ({{ latest_load('raw', 'invoices') }})
+with source as ({{ latest_load('raw', 'invoices') }}
+)
 
 select
     invoice_id,

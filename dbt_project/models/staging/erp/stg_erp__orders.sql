@@ -1,4 +1,5 @@
-with source as ({{ latest_load('raw', 'orders') }})
+with source as ({{ latest_load('raw', 'orders') }}
+)
 
 select
     order_id,

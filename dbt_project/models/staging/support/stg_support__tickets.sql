@@ -1,4 +1,5 @@
-with source as ({{ latest_load('raw', 'tickets') }})
+with source as ({{ latest_load('raw', 'tickets') }}
+)
 
 select
     ticket_id,

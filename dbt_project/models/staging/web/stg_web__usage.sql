@@ -1,4 +1,5 @@
-with source as ({{ latest_load('raw', 'usage') }})
+with source as ({{ latest_load('raw', 'usage') }}
+)
 
 select
     customer_id,

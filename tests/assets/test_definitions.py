@@ -1,0 +1,70 @@
+"""The code location loads, and its asset graph is what the UI should show (snapshot: asset_graph.json).
+
+After a deliberate change to the graph, refresh the snapshot with `UPDATE_SNAPSHOTS=1 make test`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import dagster as dg
+
+from pipelines.definitions import defs
+
+SNAPSHOT = Path(__file__).with_name("asset_graph.json")
+
+
+def _graph() -> dict[str, object]:
+    graph = defs.resolve_asset_graph()
+    return {
+        "assets": {
+            key.to_user_string(): graph.get(key).group_name for key in sorted(graph.get_all_asset_keys())
+        },
+        "checks": sorted(f"{k.asset_key.to_user_string()}:{k.name}" for k in graph.asset_check_keys),
+        "jobs": sorted(job.name for job in defs.resolve_all_job_defs() if not job.name.startswith("__")),
+        "schedules": {s.name: s.cron_schedule for s in defs.get_repository_def().schedule_defs},
+    }
+
+
+def test_the_definitions_load() -> None:
+    dg.Definitions.validate_loadable(defs)
+
+
+def test_the_asset_graph_matches_its_snapshot() -> None:
+    graph = _graph()
+    if os.environ.get("UPDATE_SNAPSHOTS") == "1" or not SNAPSHOT.exists():
+        SNAPSHOT.write_text(json.dumps(graph, indent=2) + "\n")
+    assert graph == json.loads(SNAPSHOT.read_text())
+
+
+def test_every_stage_is_a_group_and_gates_are_blocking_checks_before_training() -> None:
+    graph = defs.resolve_asset_graph()
+    groups = {graph.get(k).group_name for k in graph.get_all_asset_keys()}
+    assert {"ingest", "transform", "features", "train", "monitor", "registry", "score"} <= groups
+    gate_specs = [
+        spec
+        for ad in defs.resolve_asset_graph().assets_defs
+        for spec in ad.check_specs
+        if spec.name.endswith("_gate")
+    ]
+    assert {s.name for s in gate_specs} == {"history_gate", "quality_gate", "learnability_gate"}
+    assert all(s.blocking for s in gate_specs)
+    upstream_of_training = graph.get(dg.AssetKey("churn_model")).parent_keys
+    assert dg.AssetKey(["marts", "customer_features"]) in upstream_of_training
+
+
+def test_the_schedules_are_quarterly_retrain_and_monthly_scoring() -> None:
+    schedules = {s.name: s for s in defs.get_repository_def().schedule_defs}
+    assert schedules["quarterly_retrain_schedule"].cron_schedule == "0 6 1 1,4,7,10 *"
+    assert schedules["quarterly_retrain_schedule"].job_name == "quarterly_retrain"
+    assert schedules["monthly_scoring_schedule"].job_name == "monthly_scoring"
+
+
+def test_every_asset_has_a_description() -> None:
+    graph = defs.resolve_asset_graph()
+    missing = [
+        k.to_user_string() for k in graph.get_all_asset_keys() if not (graph.get(k).description or "").strip()
+    ]
+    assert not missing, missing
