@@ -1,11 +1,19 @@
-{#- The rows of a staging model that can be used: dated, not in the future, of a known customer, and the first of
-    any duplicate key. The quality gate counts what this drops, per rule, so the two must agree. -#}
-{% macro valid_rows(model, keys, date_column) -%}
+{#- The rows of a staging model that can be used: required fields present, dates parsed and not in the future, amounts
+    not negative, a known customer, and the first record of any duplicate key. The quality gate
+    (pipelines/lib/quality.py) counts what this drops, rule by rule, so the two must agree. -#}
+{% macro valid_rows(model, keys, dates, required=[], amounts=[]) -%}
     select s.*
     from {{ ref(model) }} as s
     where
-        s.{{ date_column }} is not null
-        and s.{{ date_column }} <= current_date
-        and s.customer_id in (select a.customer_id from {{ ref('int_accounts_deduplicated') }} as a)
-    qualify row_number() over (partition by {{ keys | join(', ') }} order by s.{{ date_column }}) = 1
+        s.customer_id in (select a.customer_id from {{ ref('int_accounts_deduplicated') }} as a)
+        {%- for column in dates %}
+        and s.{{ column }} <= current_date
+        {%- endfor %}
+        {%- for column in required %}
+        and nullif(trim(cast(s.{{ column }} as varchar)), '') is not null
+        {%- endfor %}
+        {%- for column in amounts %}
+        and coalesce(s.{{ column }}, 0) >= 0
+        {%- endfor %}
+    qualify row_number() over (partition by {{ keys | join(', ') }} order by s.{{ dates[0] }}) = 1
 {%- endmacro %}
