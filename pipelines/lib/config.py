@@ -57,6 +57,11 @@ class GateSettings(_Strict):
     churn_lookback_years: int = Field(3, ge=1)
 
 
+class FeatureSettings(_Strict):
+    # Renewal proximity: a running contract renews on every anniversary of its start, once per term.
+    contract_term_months: int = Field(12, ge=1)
+
+
 class TierSettings(_Strict):
     low: float = 0.30
     medium: float = 0.50
@@ -117,6 +122,7 @@ class RadarConfig(_Strict):
     sources: SourcesSettings = SourcesSettings()
     churn: ChurnSettings = ChurnSettings()
     gates: GateSettings = GateSettings()
+    features: FeatureSettings = FeatureSettings()
     tiers: TierSettings = TierSettings()
     training: TrainingSettings = TrainingSettings()
     monitoring: MonitoringSettings = MonitoringSettings()
@@ -136,6 +142,7 @@ class RadarConfig(_Strict):
             "inactivity_days": self.churn.inactivity_days,
             "grace_days": self.churn.grace_days,
             "horizon_days": self.churn.horizon_days,
+            "contract_term_months": self.features.contract_term_months,
         }
 
 

@@ -31,4 +31,5 @@ def test_dbt_receives_the_churn_rules_as_vars() -> None:
         "inactivity_days": 180,
         "grace_days": 30,
         "horizon_days": 90,
+        "contract_term_months": 12,
     }

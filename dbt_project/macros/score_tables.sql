@@ -1,0 +1,15 @@
+{#- The score tables are written by the Python scoring assets after dbt has run. customer_360 is a view over them,
+    so it binds to them at creation: this hook (on-run-start) creates them empty when no scoring has run yet.
+    The columns must match pipelines/lib/score_store.py, which a test checks. -#}
+{% macro create_score_tables() -%}
+    create schema if not exists scores;
+    create table if not exists scores.customer_scores (
+        customer_id varchar, as_of date, churn_probability double, risk_tier varchar, reasons varchar,
+        action varchar, owner varchar, sla_hours integer, model_name varchar, model_version varchar,
+        score_source varchar, health_colour varchar, health_points integer, scored_at timestamp
+    );
+    create table if not exists scores.health_scores (
+        customer_id varchar, as_of date, health_points integer, health_colour varchar, signals varchar,
+        scored_at timestamp
+    )
+{%- endmacro %}
