@@ -94,6 +94,12 @@ def _run(sources: Path | None, config: Path | None, *, verbose: bool = False) ->
         for line in outcome.errors or [f"run {outcome.run_id} failed; see the Dagster UI"]:
             click.echo(f"radar: {line}", err=True)
         sys.exit(1)
+    for line in outcome.fallback:
+        click.echo(
+            f"radar: warning: no model trained, {line}; scores are the rule-based health score "
+            "(score_source=health_score_fallback)",
+            err=True,
+        )
     click.echo(f"run {outcome.run_id} succeeded in {elapsed:.0f}s")
 
 
@@ -158,10 +164,15 @@ def _print_summary() -> None:
             f"last decision: v{d['version']} {'promoted' if d['promoted'] else 'kept as challenger'}: "
             + "; ".join(d["reasons"])
         )
+    if scoring["score_source"] == "health_score_fallback":
+        click.echo(
+            "scores: rule-based health score (fallback: the learnability gate failed, no model trained)"
+        )
     click.echo(
         f"scored {scoring['customers']} customers as of {scoring['as_of']}: "
         + ", ".join(f"{t} {n}" for t, n in scoring["tiers"].items())
     )
+    click.echo(f"data docs: {state['data_docs']}")
     click.echo(f"drift report: {state['drift_report']}")
     click.echo(f"scores export: {state['scores_export']}")
 

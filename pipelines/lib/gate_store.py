@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import duckdb
 import pandas as pd
@@ -20,16 +21,21 @@ def present_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [r[0] for r in rows]
 
 
-def record(con: duckdb.DuckDBPyConnection, results: list[GateResult], *, run_id: str) -> None:
+def record(
+    con: duckdb.DuckDBPyConnection, results: list[GateResult], *, run_id: str, docs: Path | None = None
+) -> None:
     con.execute("create schema if not exists ops")
     con.execute(
         """create table if not exists ops.gate_results (
             run_id varchar, gate varchar, passed boolean, value double, threshold double, unit varchar,
-            failing varchar, details varchar, evaluated_at timestamp)"""
+            failing varchar, details varchar, evaluated_at timestamp, data_docs varchar)"""
     )
+    con.execute("alter table ops.gate_results add column if not exists data_docs varchar")
     for r in results:
         con.execute(
-            "insert into ops.gate_results values (?, ?, ?, ?, ?, ?, ?, ?, now())",
+            """insert into ops.gate_results
+               (run_id, gate, passed, value, threshold, unit, failing, details, evaluated_at, data_docs)
+               values (?, ?, ?, ?, ?, ?, ?, ?, now(), ?)""",
             [
                 run_id,
                 r.name,
@@ -39,12 +45,13 @@ def record(con: duckdb.DuckDBPyConnection, results: list[GateResult], *, run_id:
                 r.unit,
                 ", ".join(r.failing),
                 json.dumps(r.details, default=str),
+                str(docs) if docs else None,
             ],
         )
 
 
 def latest(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return con.execute(
-        """select gate, passed, value, threshold, unit, failing, evaluated_at from ops.gate_results
+        """select gate, passed, value, threshold, unit, failing, evaluated_at, data_docs from ops.gate_results
            qualify row_number() over (partition by gate order by evaluated_at desc) = 1 order by gate"""
     ).df()

@@ -58,6 +58,15 @@ class RadarPaths:
         return self.exports / "customer_scores.csv"
 
     @property
+    def gx_root(self) -> Path:
+        """Great Expectations' project root: validation results and Data Docs (`gx/uncommitted/data_docs/`)."""
+        return self.home
+
+    @property
+    def data_docs(self) -> Path:
+        return self.home / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+
+    @property
     def dagster_home(self) -> Path:
         return self.home / "dagster"
 

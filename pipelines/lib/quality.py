@@ -101,6 +101,26 @@ def table_quality(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, objec
     }
 
 
+def top_rules(figures: pd.Series) -> pd.DataFrame:
+    """The rules a table's records break, most frequent first, with counts, shares and what each rule means."""
+    records = int(figures["records"]) or 1
+    rows = [
+        {
+            "rule": name,
+            "records": int(figures[f"rule_{name}"]),
+            "share": f"{int(figures[f'rule_{name}']) / records:.1%}",
+            "meaning": RULES[name],
+        }
+        for name in RULES
+        if f"rule_{name}" in figures
+        and pd.notna(figures[f"rule_{name}"])
+        and int(figures[f"rule_{name}"]) > 0
+    ]
+    return pd.DataFrame(rows, columns=["rule", "records", "share", "meaning"]).sort_values(
+        "records", ascending=False, kind="stable"
+    )
+
+
 def failing_examples(con: duckdb.DuckDBPyConnection, table: str, *, limit: int = 5) -> pd.DataFrame:
     """A few faulty records with the rules they break, so a person can find them in the source system."""
     contract = CONTRACT[table]

@@ -45,6 +45,55 @@ _TEMPLATES: dict[str, Callable[[float], str]] = {
     "days_since_last_activity": lambda v: f"no activity for {v:.0f} days",
     "nps_latest": lambda v: f"last NPS answer {v:.0f}",
     "new_contacts_180d": lambda v: f"{v:.0f} new contact person(s) in 6 months",
+    "orders_30d": lambda v: f"{v:.0f} orders in the last month",
+    "orders_180d": lambda v: f"{v:.0f} orders in the last 6 months",
+    "orders_trend": lambda v: f"{_pct_change(v)} orders than in the 3 months before",
+    "revenue_yoy_ratio": lambda v: (
+        f"revenue {_pct_change(v).replace('fewer', 'lower').replace('more', 'higher')} than a year ago"
+    ),
+    "service_orders_180d": lambda v: f"{v:.0f} service or spare-part orders in 6 months",
+    "service_orders_trend": lambda v: (
+        f"{_pct_change(v)} service and spare-part orders than the half-year before"
+    ),
+    "avg_order_gap_365d": lambda v: f"orders every {v:.0f} days on average over the year",
+    "order_gap_ratio": lambda v: f"the silence since the last order is {v:.1f}× the usual gap",
+    "order_gap_trend": lambda v: f"gaps between orders {v:.1f}× as long as the year before",
+    "payments_90d": lambda v: f"{v:.0f} payments in the last 3 months",
+    "payment_delay_norm": lambda v: f"usually pays {v:.0f} days after the due date",
+    "overdue_invoices": lambda v: f"{v:.0f} invoice(s) overdue and unpaid",
+    "overdue_amount": lambda v: f"{v:,.0f} overdue and unpaid",
+    "interactions_30d": lambda v: f"{v:.0f} e-mails, calls or meetings in the last month",
+    "interactions_180d": lambda v: f"{v:.0f} e-mails, calls or meetings in the last 6 months",
+    "interactions_365d": lambda v: f"{v:.0f} e-mails, calls or meetings in the last 12 months",
+    "response_time_trend": lambda v: f"replies {v:.1f}× as slow as over the year before",
+    "tickets_10d": lambda v: f"{v:.0f} support tickets in the last 10 days",
+    "tickets_30d": lambda v: f"{v:.0f} support tickets in the last month",
+    "tickets_365d": lambda v: f"{v:.0f} support tickets in the last 12 months",
+    "tickets_trend": lambda v: f"{_pct_change(v)} support tickets than in the 3 months before",
+    "tickets_how_to_180d": lambda v: f"{v:.0f} how-to tickets in 6 months",
+    "tickets_bug_180d": lambda v: f"{v:.0f} bug tickets in 6 months",
+    "tickets_billing_180d": lambda v: f"{v:.0f} billing tickets in 6 months",
+    "tickets_data_export_180d": lambda v: f"{v:.0f} tickets about data export in 6 months",
+    "tickets_compatibility_180d": lambda v: (
+        f"{v:.0f} tickets about compatibility with other systems in 6 months"
+    ),
+    "features_used_trend": lambda v: f"{_pct_change(v)} product features used than in the 3 months before",
+    "active_users_30d": lambda v: f"{v:.1f} active users a day last month",
+    "page_views_30d": lambda v: f"{v:,.0f} page views last month",
+    "downloads_30d": lambda v: f"{v:,.0f} downloads last month",
+    "days_since_last_usage": lambda v: f"no product use for {v:.0f} days",
+    "nps_change": lambda v: f"NPS {'down' if v < 0 else 'up'} {abs(v):.0f} points since the answer before",
+    "days_since_nps": lambda v: f"last NPS answer {v:.0f} days ago",
+    "active_contacts": lambda v: f"{v:.0f} contact person(s) at the customer",
+    "contacts_ended_180d": lambda v: f"{v:.0f} contact person(s) left in 6 months",
+    "decision_maker_changes_180d": lambda v: f"{v:.0f} new decision maker(s) in 6 months",
+    "contract_value": lambda v: f"contract worth {v:,.0f} a month",
+    "contract_value_change_365d": lambda v: (
+        f"contract value {_pct_change(v).replace('fewer', 'lower').replace('more', 'higher')} than a year ago"
+    ),
+    "contract_age_days": lambda v: f"current contract running for {v:.0f} days",
+    "days_to_renewal": lambda v: f"contract renews in {v:.0f} days",
+    "contracts_so_far": lambda v: f"{v:.0f} contract(s) so far",
 }
 
 

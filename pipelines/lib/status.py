@@ -34,6 +34,7 @@ def collect(paths: RadarPaths, config: RadarConfig) -> dict[str, Any]:
         if table_exists(con, "scores", "customer_scores"):
             scoring = con.execute(
                 """select as_of, count(*) as customers, any_value(model_version) as model_version,
+                          any_value(score_source) as score_source,
                           {tiers}
                    from scores.customer_scores
                    where as_of = (select max(as_of) from scores.customer_scores)
@@ -60,6 +61,7 @@ def collect(paths: RadarPaths, config: RadarConfig) -> dict[str, Any]:
                 "value": float(g.value),
                 "threshold": float(g.threshold),
                 "unit": g.unit,
+                "failing": g.failing or None,
             }
             for g in (gates.itertuples() if gates is not None else [])
         ],
@@ -68,8 +70,11 @@ def collect(paths: RadarPaths, config: RadarConfig) -> dict[str, Any]:
             "as_of": str(row["as_of"].date() if hasattr(row["as_of"], "date") else row["as_of"]),
             "customers": int(row["customers"]),
             "model_version": row["model_version"],
+            # model, or health_score_fallback when the learnability gate failed and no model was trained
+            "score_source": row["score_source"],
             "tiers": {t: int(row[f"tier_{t}"]) for t in TIER_ORDER},
         },
+        "data_docs": str(paths.data_docs) if paths.data_docs.exists() else None,
         "drift_report": str(drift_reports[-1]) if drift_reports else None,
         "scores_export": str(paths.scores_csv) if paths.scores_csv.exists() else None,
         "decision_log": str(paths.decision_log) if paths.decision_log.exists() else None,

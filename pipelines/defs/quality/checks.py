@@ -1,7 +1,14 @@
-"""The data gates, as blocking asset checks on the feature mart: training cannot start past a failed gate.
+"""The data gates, as blocking asset checks: training cannot start past a failed gate.
 
-Each check computes its figures in DuckDB, has Great Expectations validate them against the versioned suite in
-`expectations/`, records the verdict, and shows the figure and the threshold in the Dagster UI.
+- On `marts/customer_features` (block everything downstream, scoring included): **history** and **quality** per
+  source, and the **feature mart**'s own contract.
+- On `marts/churn_labels` (the training input, which scoring does not read): **learnability**. When it fails,
+  Dagster skips training, drift, promotion and model scoring, while `health_scores` (downstream of the features
+  only) publishes the rule-based health score as the fallback.
+
+Each check computes its figures in DuckDB, has Great Expectations validate them against the versioned suites in
+`expectations/`, records the verdict in `ops.gate_results`, and shows the figure, the threshold, the failing
+sources, their top failing rules with example rows, and a link to the GE Data Docs in the data home.
 """
 
 import dagster as dg
@@ -12,16 +19,23 @@ from pipelines.lib import gate_store, gates, quality
 from pipelines.lib.warehouse import connect
 
 FEATURES = dg.AssetKey(["marts", "customer_features"])
+LABELS = dg.AssetKey(["marts", "churn_labels"])
+
+
+def _validator(radar: RadarResource) -> gates.Validator:
+    return gates.Validator(radar.paths.gx_root)
 
 
 def _result(
     context: dg.AssetCheckExecutionContext,
     radar: RadarResource,
+    validator: gates.Validator,
     results: list[gates.GateResult],
     extra: dict[str, object] | None = None,
 ) -> dg.AssetCheckResult:
+    docs = validator.build_docs()
     with connect(radar.paths.warehouse) as con:
-        gate_store.record(con, results, run_id=context.op_execution_context.run_id)
+        gate_store.record(con, results, run_id=context.op_execution_context.run_id, docs=docs)
     for r in results:
         (context.log.info if r.passed else context.log.error)(r.one_line())
     metadata: dict[str, object] = {}
@@ -29,6 +43,9 @@ def _result(
         metadata[f"{r.name}_value"] = dg.MetadataValue.float(float(r.value))
         metadata[f"{r.name}_threshold"] = dg.MetadataValue.float(float(r.threshold))
     metadata["verdict"] = dg.MetadataValue.md("\n".join(f"- {r.one_line()}" for r in results))
+    if docs is not None:
+        metadata["data_docs"] = dg.MetadataValue.url(docs.as_uri())
+        metadata["data_docs_path"] = dg.MetadataValue.path(str(docs))
     metadata.update(extra or {})
     return dg.AssetCheckResult(
         passed=all(r.passed for r in results),
@@ -40,8 +57,8 @@ def _result(
 
 @dg.asset_check(asset=FEATURES, blocking=True, name="history_gate")
 def history_gate(context: dg.AssetCheckExecutionContext, radar: RadarResource) -> dg.AssetCheckResult:
-    """At least `gates.min_history_months` (18) months between the first and the last record of every event
-    source used for training."""
+    """At least `gates.min_history_months` (18) calendar months between the first and the last usable record of
+    every event source delivered (suite `expectations/sources/<table>.json`, expectations with gate `history`)."""
     with connect(radar.paths.warehouse, read_only=True) as con:
         tables = [t for t in gate_store.present_tables(con) if t != "accounts"]
         figures = pd.DataFrame(
@@ -54,36 +71,62 @@ def history_gate(context: dg.AssetCheckExecutionContext, radar: RadarResource) -
                 for t in tables
             ]
         )
-    result = gates.history_gate(figures, min_months=radar.config.gates.min_history_months)
-    return _result(context, radar, [result], {"per_source": dg.MetadataValue.md(_markdown(figures))})
+    validator = _validator(radar)
+    result = gates.history_gate(validator, figures, min_months=radar.config.gates.min_history_months)
+    return _result(
+        context, radar, validator, [result], {"per_source": dg.MetadataValue.md(_markdown(figures))}
+    )
 
 
 @dg.asset_check(asset=FEATURES, blocking=True, name="quality_gate")
 def quality_gate(context: dg.AssetCheckExecutionContext, radar: RadarResource) -> dg.AssetCheckResult:
-    """At least `gates.min_quality` (80%) usable records in every source table: keys and required fields
-    present, dates parseable and not in the future, amounts not negative, customers known, keys unique."""
+    """At least `gates.min_quality` (80%) valid records in every delivered source. Valid: keys and required fields
+    present (nulls count as invalid), required dates parseable and not in the future, amounts not negative, the
+    customer known in accounts, the key not a duplicate of an earlier record."""
     with connect(radar.paths.warehouse, read_only=True) as con:
         tables = gate_store.present_tables(con)
         figures = pd.DataFrame([quality.table_quality(con, t) for t in tables])
-        result = gates.quality_gate(figures, min_quality=radar.config.gates.min_quality)
+        validator = _validator(radar)
+        result = gates.quality_gate(validator, figures, min_quality=radar.config.gates.min_quality)
         examples = {t: quality.failing_examples(con, t) for t in result.failing}
     extra: dict[str, object] = {"per_source": dg.MetadataValue.md(_markdown(figures))}
-    for table, frame in examples.items():
-        extra[f"examples_{table}"] = dg.MetadataValue.md(_markdown(frame))
-    return _result(context, radar, [result], extra)
+    for table in result.failing:
+        row = figures.set_index("table").loc[table]
+        extra[f"top_rules_{table}"] = dg.MetadataValue.md(_markdown(quality.top_rules(row)))
+        extra[f"examples_{table}"] = dg.MetadataValue.md(_markdown(examples[table]))
+    return _result(context, radar, validator, [result], extra)
 
 
-@dg.asset_check(asset=FEATURES, blocking=True, name="learnability_gate")
+@dg.asset_check(asset=FEATURES, blocking=True, name="feature_mart_gate")
+def feature_mart_gate(context: dg.AssetCheckExecutionContext, radar: RadarResource) -> dg.AssetCheckResult:
+    """The feature mart keeps its contract (`expectations/customer_features.json`): keys present and unique per
+    snapshot, counts not negative, NPS within 0–10, no 'days since' below zero (which would mean leakage)."""
+    with connect(radar.paths.warehouse, read_only=True) as con:
+        mart = con.execute("select * from marts.customer_features").df()
+    validator = _validator(radar)
+    result = gates.feature_mart_gate(validator, mart)
+    return _result(context, radar, validator, [result], {"rows": dg.MetadataValue.int(len(mart))})
+
+
+@dg.asset_check(asset=LABELS, blocking=True, name="learnability_gate")
 def learnability_gate(context: dg.AssetCheckExecutionContext, radar: RadarResource) -> dg.AssetCheckResult:
     """Enough to learn from: at least `gates.min_active_customers` (100) active customers at the newest snapshot
-    and `gates.min_churns` (20) churns in the last `gates.churn_lookback_years` (3) years."""
+    and `gates.min_churns` (20) churns in the last `gates.churn_lookback_years` (3) years. When it fails no
+    model is trained; scores fall back to the rule-based health score (`score_source = health_score_fallback`)."""
     settings = radar.config.gates
     with connect(radar.paths.warehouse, read_only=True) as con:
         figures = quality.population_figures(con, lookback_years=settings.churn_lookback_years)
+    validator = _validator(radar)
     results = gates.learnability_gate(
-        figures, min_active=settings.min_active_customers, min_churns=settings.min_churns
+        figures,
+        min_active=settings.min_active_customers,
+        min_churns=settings.min_churns,
+        validator=validator,
     )
-    return _result(context, radar, results, {"as_of_date": figures["as_of_date"]})
+    extra: dict[str, object] = {"as_of_date": figures["as_of_date"]}
+    if not all(r.passed for r in results):
+        extra["fallback"] = "no model is trained; scores are the rule-based health score (health_scores)"
+    return _result(context, radar, validator, results, extra)
 
 
 def _markdown(frame: pd.DataFrame) -> str:

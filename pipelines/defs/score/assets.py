@@ -1,12 +1,24 @@
-"""Score: every active customer's churn probability, risk tier, reasons and playbook action, as of the newest date."""
+"""Score: every active customer's risk, reasons and playbook action, as of the newest date in the sources.
+
+Two paths write the same table (`scores.customer_scores`) and export, marked by `score_source`:
+- `model`: the champion LightGBM model's churn probability, tiered; the health colour is kept alongside.
+- `health_score_fallback`: when the learnability gate fails (too few customers or churns to trust a model), no
+  model is trained and the rule-based health score (green / yellow / red) is the score: red maps to the `high`
+  tier, yellow to `medium`, green to `none`; churn_probability stays empty because there is none.
+`health_scores` always runs (the baseline is worth having beside the model); `customer_scores` runs after it and,
+when the data is learnable, replaces the fallback rows with the model's.
+"""
 
 import dagster as dg
+import numpy as np
 import pandas as pd
 
 from models_registry.registry import CHAMPION, current_alias_version
 from pipelines.defs.resources import RadarResource
 from pipelines.lib import features as feats
+from pipelines.lib import gates, quality, score_store
 from pipelines.lib.atomic import write_atomic
+from pipelines.lib.health_score import fired_signals, health_colour, health_points
 from pipelines.lib.reasons import top_reasons
 from pipelines.lib.tiers import TIER_ORDER, playbook_columns, risk_tier
 from pipelines.lib.tracking import configure_mlflow
@@ -15,8 +27,10 @@ from pipelines.lib.warehouse import connect
 EXPORT_COLUMNS = [
     "customer_id",
     "as_of",
+    "score_source",
     "churn_probability",
     "risk_tier",
+    "health_colour",
     "reasons",
     "action",
     "owner",
@@ -24,20 +38,138 @@ EXPORT_COLUMNS = [
     "model_name",
     "model_version",
 ]
+COLOUR_TIER = {"red": "high", "yellow": "medium", "green": "none"}
+
+
+def _learnability(radar: RadarResource) -> list[gates.GateResult]:
+    """The learnability verdicts, by the same figures and suite as the gate, so both always agree."""
+    settings = radar.config.gates
+    with connect(radar.paths.warehouse, read_only=True) as con:
+        figures = quality.population_figures(con, lookback_years=settings.churn_lookback_years)
+    return gates.learnability_gate(
+        figures, min_active=settings.min_active_customers, min_churns=settings.min_churns
+    )
+
+
+def _current(radar: RadarResource) -> pd.DataFrame:
+    with connect(radar.paths.warehouse, read_only=True) as con:
+        current = feats.latest_snapshot(con)
+    if current.empty:
+        raise dg.Failure(description="no active customers at the newest snapshot; nothing to score")
+    return current
+
+
+def _health(current: pd.DataFrame) -> pd.DataFrame:
+    points = health_points(current)
+    return pd.DataFrame(
+        {
+            "customer_id": current["customer_id"].to_numpy(),
+            "as_of": current["snapshot_date"].dt.date.to_numpy(),
+            "health_points": points,
+            "health_colour": health_colour(points),
+            "signals": fired_signals(current),
+        }
+    )
+
+
+def _publish(radar: RadarResource, scores: pd.DataFrame) -> None:
+    with connect(radar.paths.warehouse) as con:
+        score_store.replace_as_of(con, "customer_scores", scores)
+    write_atomic(radar.paths.scores_csv, lambda path: scores[EXPORT_COLUMNS].to_csv(path, index=False))
+
+
+def _tier_metadata(scores: pd.DataFrame) -> dict[str, dg.MetadataValue]:
+    counts = scores["risk_tier"].value_counts().reindex(TIER_ORDER, fill_value=0)
+    return {f"tier_{t}": dg.MetadataValue.int(int(n)) for t, n in counts.items()}
 
 
 @dg.asset(
-    group_name="score", deps=[dg.AssetKey(["champion_decision"])], kinds={"duckdb", "csv"}, pool="warehouse"
+    group_name="score",
+    deps=[dg.AssetKey(["marts", "customer_features"])],
+    kinds={"duckdb", "csv"},
+    pool="warehouse",
+)
+def health_scores(context: dg.AssetExecutionContext, radar: RadarResource) -> dg.MaterializeResult:
+    """The rule-based health score (green / yellow / red) for every active customer, in `scores.health_scores`.
+
+    When the learnability gate fails it is also **the** score: written to `scores.customer_scores` and the export
+    with `score_source = health_score_fallback`, and said so in the log and in this asset's metadata.
+    """
+    cfg = radar.config
+    current = _current(radar)
+    health = _health(current)
+    with connect(radar.paths.warehouse) as con:
+        score_store.replace_as_of(con, "health_scores", health)
+    verdicts = _learnability(radar)
+    learnable = all(v.passed for v in verdicts)
+    colours = health["health_colour"].value_counts().reindex(["green", "yellow", "red"], fill_value=0)
+    metadata: dict[str, object] = {
+        "as_of": str(health["as_of"].iloc[0]),
+        "customers": len(health),
+        **{f"colour_{c}": dg.MetadataValue.int(int(n)) for c, n in colours.items()},
+        "score_source": score_store.MODEL if learnable else score_store.FALLBACK,
+    }
+    if not learnable:
+        tiers = health["health_colour"].map(COLOUR_TIER).to_numpy()
+        scores = pd.concat(
+            [
+                pd.DataFrame(
+                    {
+                        "customer_id": health["customer_id"],
+                        "as_of": health["as_of"],
+                        "churn_probability": np.nan,
+                        "risk_tier": tiers,
+                        "reasons": health["signals"],
+                    }
+                ),
+                playbook_columns(tiers, cfg.playbook),
+            ],
+            axis=1,
+        ).assign(
+            model_name=None,
+            model_version=None,
+            score_source=score_store.FALLBACK,
+            health_colour=health["health_colour"],
+            health_points=health["health_points"],
+        )
+        _publish(radar, scores)
+        why = "; ".join(v.one_line() for v in verdicts if not v.passed)
+        context.log.warning(
+            f"learnability gate failed ({why}): no model is trained; the scores of {len(scores)} customers "
+            "are the rule-based health score (score_source=health_score_fallback)"
+        )
+        metadata.update(
+            {
+                "fallback_reason": why,
+                "export": dg.MetadataValue.path(str(radar.paths.scores_csv)),
+                **_tier_metadata(scores),
+            }
+        )
+    return dg.MaterializeResult(metadata=metadata)
+
+
+@dg.asset(
+    group_name="score",
+    deps=[dg.AssetKey(["champion_decision"]), health_scores],
+    kinds={"duckdb", "csv"},
+    pool="warehouse",
 )
 def customer_scores(context: dg.AssetExecutionContext, radar: RadarResource) -> dg.MaterializeResult:
     """Scores from the `champion` model for every customer active at the newest date in the sources.
 
     Written to `scores.customer_scores` (one row per customer and as_of; a re-run replaces that as_of) and to
-    `exports/customer_scores.csv` for a CRM import. Reasons are the three features that raise the risk most.
+    `exports/customer_scores.csv` for a CRM import, with `score_source = model` and the health colour alongside.
+    Reasons are the three features that raise the risk most. When the learnability gate fails, the health-score
+    fallback written by `health_scores` stands and no model score replaces it.
     """
     import mlflow
 
     cfg = radar.config
+    verdicts = _learnability(radar)
+    if not all(v.passed for v in verdicts):
+        why = "; ".join(v.one_line() for v in verdicts if not v.passed)
+        context.log.warning(f"not scoring with a model: {why}; the health-score fallback stands")
+        return dg.MaterializeResult(metadata={"score_source": score_store.FALLBACK, "fallback_reason": why})
     configure_mlflow(radar.paths, cfg.training.experiment)
     name = cfg.training.model_name
     version = current_alias_version(name, CHAMPION)
@@ -47,13 +179,17 @@ def customer_scores(context: dg.AssetExecutionContext, radar: RadarResource) -> 
         )
     model = mlflow.lightgbm.load_model(f"models:/{name}@{CHAMPION}")
     features = list(model.feature_name_)
-    with connect(radar.paths.warehouse, read_only=True) as con:
-        current = feats.latest_snapshot(con)
-    if current.empty:
-        raise dg.Failure(description="no active customers at the newest snapshot; nothing to score")
+    current = _current(radar)
+    missing = [f for f in features if f not in current]
+    if missing:
+        raise dg.Failure(
+            description=f"the champion model needs feature(s) the mart no longer has: {', '.join(missing)}; "
+            "retrain (job quarterly_retrain)"
+        )
     p = model.predict_proba(current[features])[:, 1]
     contributions = model.predict(current[features], pred_contrib=True)
     tiers = risk_tier(p, cfg.tiers)
+    health = _health(current)
     scores = pd.concat(
         [
             pd.DataFrame(
@@ -68,33 +204,27 @@ def customer_scores(context: dg.AssetExecutionContext, radar: RadarResource) -> 
             playbook_columns(tiers, cfg.playbook),
         ],
         axis=1,
-    ).assign(model_name=name, model_version=version)[EXPORT_COLUMNS]
+    ).assign(
+        model_name=name,
+        model_version=version,
+        score_source=score_store.MODEL,
+        health_colour=health["health_colour"].to_numpy(),
+        health_points=health["health_points"].to_numpy(),
+    )
     as_of = str(scores["as_of"].iloc[0])
-
-    with connect(radar.paths.warehouse) as con:
-        con.execute("create schema if not exists scores")
-        con.execute(
-            """create table if not exists scores.customer_scores (
-                customer_id varchar, as_of date, churn_probability double, risk_tier varchar, reasons varchar,
-                action varchar, owner varchar, sla_hours integer, model_name varchar, model_version varchar,
-                scored_at timestamp)"""
-        )
-        con.execute("begin transaction")
-        con.execute("delete from scores.customer_scores where as_of = ?", [as_of])
-        con.execute("insert into scores.customer_scores select *, now() from scores")
-        con.execute("commit")
-    write_atomic(radar.paths.scores_csv, lambda path: scores.to_csv(path, index=False))
-
-    counts = scores["risk_tier"].value_counts().reindex(TIER_ORDER, fill_value=0)
+    _publish(radar, scores)
+    tier_meta = _tier_metadata(scores)
     context.log.info(
-        f"scored {len(scores)} customers as of {as_of}: " + ", ".join(f"{t} {n}" for t, n in counts.items())
+        f"scored {len(scores)} customers as of {as_of}: "
+        + ", ".join(f"{k.removeprefix('tier_')} {v.value}" for k, v in tier_meta.items())
     )
     return dg.MaterializeResult(
         metadata={
             "as_of": as_of,
             "customers": len(scores),
             "model_version": version,
-            **{f"tier_{t}": dg.MetadataValue.int(int(n)) for t, n in counts.items()},
+            "score_source": score_store.MODEL,
+            **tier_meta,
             "mean_probability": dg.MetadataValue.float(float(p.mean())),
             "export": dg.MetadataValue.path(str(radar.paths.scores_csv)),
             "top_risks": dg.MetadataValue.md(
