@@ -49,10 +49,25 @@ def test_every_stage_is_a_group_and_gates_are_blocking_checks_before_training() 
         for spec in ad.check_specs
         if spec.name.endswith("_gate")
     ]
-    assert {s.name for s in gate_specs} == {"history_gate", "quality_gate", "learnability_gate"}
+    assert {s.name for s in gate_specs} == {
+        "history_gate",
+        "quality_gate",
+        "feature_mart_gate",
+        "learnability_gate",
+    }
     assert all(s.blocking for s in gate_specs)
     upstream_of_training = graph.get(dg.AssetKey("churn_model")).parent_keys
     assert dg.AssetKey(["marts", "customer_features"]) in upstream_of_training
+    assert dg.AssetKey(["marts", "churn_labels"]) in upstream_of_training
+
+
+def test_learnability_blocks_training_but_not_the_health_score_fallback() -> None:
+    graph = defs.resolve_asset_graph()
+    learnability = next(k for k in graph.asset_check_keys if k.name == "learnability_gate")
+    assert learnability.asset_key == dg.AssetKey(["marts", "churn_labels"])
+    fallback_upstream = graph.get(dg.AssetKey("health_scores")).parent_keys
+    assert fallback_upstream == {dg.AssetKey(["marts", "customer_features"])}
+    assert dg.AssetKey("health_scores") in graph.get(dg.AssetKey("customer_scores")).parent_keys
 
 
 def test_the_schedules_are_quarterly_retrain_and_monthly_scoring() -> None:
