@@ -65,7 +65,7 @@ def _append_events_after(warehouse: Path, snapshot: dt.date) -> int:
         )
         con.execute(
             """create temp table days as
-               select d, cast(? as date) + d as day from range(1, 21, 3) as r (d)""",
+               select d, cast(? as date) + cast(d as integer) as day from range(1, 21, 3) as r (d)""",
             [snapshot],
         )
         added = 0
