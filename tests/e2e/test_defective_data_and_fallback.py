@@ -65,12 +65,18 @@ def test_defective_orders_fail_the_quality_gate_alone_with_the_true_figure(
 def test_too_few_churns_score_with_the_health_score_and_say_so(
     tmp_path: Path, demo_sources: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for var in ("RADAR_HOME", "RADAR_SOURCES", "RADAR_CONFIG", "DAGSTER_HOME"):
-        monkeypatch.delenv(var, raising=False)
     home = tmp_path / "home"
-    monkeypatch.setenv("RADAR_HOME", str(home))
     config = tmp_path / "radar.yaml"
     config.write_text(yaml.safe_dump({"gates": {"min_churns": 100000}}))
+    # `radar run` sets these for its process; setenv (not delenv) makes pytest restore them afterwards, so this
+    # configuration cannot leak into the tests that run later.
+    for var, value in {
+        "RADAR_HOME": home,
+        "RADAR_SOURCES": demo_sources,
+        "RADAR_CONFIG": config,
+        "DAGSTER_HOME": home / "dagster",
+    }.items():
+        monkeypatch.setenv(var, str(value))
 
     result = CliRunner().invoke(main, ["run", "--sources", str(demo_sources), "--config", str(config)])
     assert result.exit_code == 0, result.output
@@ -87,7 +93,6 @@ def test_too_few_churns_score_with_the_health_score_and_say_so(
     assert set(scores["health_colour"]) <= {"green", "yellow", "red"}
     assert set(scores["risk_tier"]) <= {"none", "medium", "high"}
 
-    monkeypatch.setenv("RADAR_CONFIG", str(config))
     status = json.loads(CliRunner().invoke(main, ["status", "--json"]).stdout)
     assert status["scoring"]["score_source"] == "health_score_fallback"
     assert status["champion"] is None
