@@ -15,9 +15,9 @@ from pipelines.lib.paths import RadarPaths
 END = dt.date(2026, 10, 31)
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _dbt_manifest() -> None:
-    """The asset graph is built from dbt's manifest; make sure it is current before anything imports it."""
+def pytest_configure(config: pytest.Config) -> None:
+    """The asset graph is built from dbt's manifest; it must be current before test modules import the
+    definitions, which happens at collection, so this runs before collection (a fresh clone has no manifest)."""
     from pipelines.defs.transform.project import ensure_manifest
 
     ensure_manifest()
