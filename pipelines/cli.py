@@ -195,7 +195,12 @@ def ui(host: str, dagster_port: int, mlflow_port: int) -> None:
     prepare_environment(paths)
     paths.mlflow_db.parent.mkdir(parents=True, exist_ok=True)
     bin_dir = Path(sys.executable).parent
-    env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
+    # dagster-dbt looks for `dbt` on PATH when the UI prepares the project; the venv's own comes first.
+    env = {
+        **os.environ,
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
+        "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
+    }
     procs = [
         subprocess.Popen(
             [
@@ -235,11 +240,17 @@ def ui(host: str, dagster_port: int, mlflow_port: int) -> None:
         f"Dagster UI: http://{host}:{dagster_port}\nMLflow UI:  http://{host}:{mlflow_port}\n"
         "Ctrl-C stops both."
     )
+    stop = {"now": False}
+
+    def _stop(signum: int, frame: object) -> None:
+        stop["now"] = True
+
+    # Explicit handlers: a process started in the background by a script inherits SIGINT as ignored.
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
     try:
-        while all(p.poll() is None for p in procs):
+        while not stop["now"] and all(p.poll() is None for p in procs):
             time.sleep(1)
-    except KeyboardInterrupt:
-        pass
     finally:
         for p in procs:
             if p.poll() is None:
