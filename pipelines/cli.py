@@ -183,6 +183,55 @@ def status(as_json: bool) -> None:
 
 
 @main.command()
+@click.option("--approve", "version", required=True, help="The model version to make champion.")
+@click.option("--reason", required=True, help="Why; recorded in the decision log and on the version.")
+@click.option("--by", "approver", default=None, help="Who approves (default: the current user).")
+def promote(version: str, reason: str, approver: str | None) -> None:
+    """Make a model version champion by explicit human approval, overriding the promotion policy."""
+    import getpass
+
+    from models_registry.registry import RegistryError, approve
+
+    paths, config = _registry_context()
+    try:
+        record = approve(
+            config.training.model_name,
+            version,
+            reason=reason,
+            approver=approver or getpass.getuser(),
+            log_path=paths.decision_log,
+        )
+    except RegistryError as exc:
+        _fail(str(exc))
+    click.echo(f"version {record['version']} is champion (was {record['previous_champion'] or 'none'})")
+
+
+@main.command()
+@click.option("--reason", default="manual rollback", show_default=True, help="Recorded in the decision log.")
+def rollback(reason: str) -> None:
+    """Give `champion` back to the previous champion, as recorded in the decision log."""
+    from models_registry.registry import RegistryError
+    from models_registry.registry import rollback as do_rollback
+
+    paths, config = _registry_context()
+    try:
+        record = do_rollback(config.training.model_name, reason=reason, log_path=paths.decision_log)
+    except RegistryError as exc:
+        _fail(str(exc))
+    click.echo(f"version {record['version']} is champion again (was {record['previous_champion']})")
+
+
+def _registry_context():
+    from pipelines.lib.tracking import configure_mlflow
+
+    paths, config = _paths(), load_config()
+    if not paths.mlflow_db.exists():
+        _fail(f"no model registry at {paths.mlflow_db} yet (run `radar run`)")
+    configure_mlflow(paths, config.training.experiment)
+    return paths, config
+
+
+@main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind both UIs to.")
 @click.option("--dagster-port", default=3000, show_default=True)
 @click.option("--mlflow-port", default=5000, show_default=True)
