@@ -92,6 +92,12 @@ class MonitoringSettings(_Strict):
     drift_column_share: float = Field(0.5, gt=0, le=1)
 
 
+class AlertSettings(_Strict):
+    min_tier: Literal["low", "medium", "high"] = "high"
+    file: Path | None = None  # default: $RADAR_HOME/exports/alerts.jsonl
+    webhook_url: str | None = None
+
+
 def _default_playbook() -> dict[str, PlaybookEntry]:
     return {
         "none": PlaybookEntry(action="No action", owner="none"),
@@ -120,6 +126,7 @@ class RadarConfig(_Strict):
     tiers: TierSettings = TierSettings()
     training: TrainingSettings = TrainingSettings()
     monitoring: MonitoringSettings = MonitoringSettings()
+    alerts: AlertSettings = AlertSettings()
     playbook: dict[str, PlaybookEntry] = Field(default_factory=_default_playbook)
 
     @model_validator(mode="after")

@@ -58,6 +58,10 @@ class RadarPaths:
         return self.exports / "customer_scores.csv"
 
     @property
+    def alerts_file(self) -> Path:
+        return self.exports / "alerts.jsonl"
+
+    @property
     def dagster_home(self) -> Path:
         return self.home / "dagster"
 
