@@ -35,8 +35,10 @@ def first_line(exc: BaseException) -> str:
     lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
     kept: list[str] = []
     for line in lines:
-        if line.startswith(("Possible fixes", "* ", "Original Line", "The search space")):
+        if line.startswith(("Possible fixes", "* ", "The search space")):
             break
+        if line.startswith("Original Line"):
+            continue
         kept.append(line.removeprefix("Invalid Input Error: "))
     return "; ".join(kept[:3]) or type(exc).__name__
 
