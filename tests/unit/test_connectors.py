@@ -186,3 +186,45 @@ def test_an_unreachable_postgresql_server_fails_in_one_line() -> None:
         port = s.getsockname()[1]
     with pytest.raises(ContractError, match=rf"postgresql://radar@127.0.0.1:{port}/x: cannot connect \("):
         _load_all(PostgresSource(f"host=127.0.0.1 port={port} dbname=x user=radar connect_timeout=2"))
+
+
+@pytest.mark.parametrize(
+    ("sources", "expected"),
+    [
+        ({"kind": "sqlite", "path": "crm.sqlite"}, SQLiteSource),
+        ({"kind": "duckdb", "path": "erp.duckdb", "db_schema": "export"}, DuckDBFileSource),
+        (
+            {"kind": "postgres", "dsn": "host=127.0.0.1 dbname=erp user=radar", "tables": TABLES},
+            PostgresSource,
+        ),
+        ({"kind": "folder", "path": "exports"}, FolderSource),
+    ],
+)
+def test_sources_kind_in_the_configuration_selects_the_connector(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sources: dict, expected: type
+) -> None:
+    import yaml
+
+    from pipelines.defs.resources import RadarResource
+
+    monkeypatch.delenv("RADAR_SOURCES", raising=False)
+    config = tmp_path / "radar.yaml"
+    config.write_text(yaml.safe_dump({"sources": {**sources, "mapping": MAPPING}}))
+    source = RadarResource(home=str(tmp_path / "home"), config_file=str(config)).source()
+    assert type(source) is expected
+    overridden = RadarResource(
+        home=str(tmp_path), config_file=str(config), sources_dir=str(tmp_path)
+    ).source()
+    assert isinstance(overridden, FolderSource)  # `radar run --sources DIR` always wins
+
+
+def test_a_mapping_for_an_unknown_table_or_column_is_a_configuration_error(tmp_path: Path) -> None:
+    from pipelines.lib.config import ConfigError, load_config
+
+    config = tmp_path / "radar.yaml"
+    config.write_text("sources:\n  mapping:\n    orders: {order_no: OrderNo}\n")
+    with pytest.raises(ConfigError, match=r"mapping\.orders: order_no not in the contract for orders"):
+        load_config(config)
+    config.write_text("sources:\n  kind: postgres\n")
+    with pytest.raises(ConfigError, match=r"sources\.kind is 'postgres' but sources\.dsn is not set"):
+        load_config(config)
