@@ -50,12 +50,48 @@ def main() -> None:
 @click.option(
     "--format", "file_format", type=click.Choice(["parquet", "csv"]), default="parquet", show_default=True
 )
+@click.option(
+    "--defects",
+    "defects_spec",
+    default=None,
+    metavar="SPEC",
+    help="Make records faulty on purpose: one share for every kind (0.02), or KIND=SHARE,... with kinds "
+    "missing, bad_date, duplicates, orphans, out_of_range, late. True counts go to _truth/defects.json.",
+)
+@click.option(
+    "--drift",
+    "drift_months",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Inject drift into the latest N months (order amounts, logins, page views, reply times); "
+    "recorded in _truth/drift.json.",
+)
+@click.option(
+    "--drift-strength",
+    type=click.FloatRange(min=0, min_open=True, max=1),
+    default=0.5,
+    show_default=True,
+    help="Relative size of the drift: 0.5 = values 50% higher.",
+)
 def generate(
-    out_dir: Path, customers: int, months: int, seed: int, end: dt.datetime, file_format: str
+    out_dir: Path,
+    customers: int,
+    months: int,
+    seed: int,
+    end: dt.datetime,
+    file_format: str,
+    defects_spec: str | None,
+    drift_months: int,
+    drift_strength: float,
 ) -> None:
     """Write demo source systems (the v1 source contract) plus their _truth/ into OUT."""
     from pipelines.lib.simulate import generate_sources
 
+    try:
+        defects = parse_defects(defects_spec)
+    except ValueError as exc:
+        _fail(f"--defects: {exc}", 2)
     started = time.perf_counter()
     rows = generate_sources(
         out_dir,
@@ -65,11 +101,36 @@ def generate(
         end=end.date(),
         file_format=file_format,
         progress=sys.stderr.isatty(),
+        defects=defects,
+        drift_months=drift_months,
+        drift_strength=drift_strength,
     )
     click.echo(
         f"wrote {out_dir} in {time.perf_counter() - started:.1f}s: "
         + ", ".join(f"{t} {n:,}" for t, n in rows.items() if not t.startswith("_"))
     )
+
+
+def parse_defects(spec: str | None) -> dict[str, float]:
+    """``0.02`` (every kind) or ``missing=0.01,duplicates=0.02`` -> {kind: share}."""
+    from pipelines.lib.simulate.defects import KINDS
+
+    if not spec:
+        return {}
+    try:
+        if "=" not in spec:
+            shares = dict.fromkeys(KINDS, float(spec))
+        else:
+            pairs = [part.split("=", 1) for part in spec.split(",") if part.strip()]
+            shares = {kind.strip(): float(value) for kind, value in pairs}
+    except ValueError:
+        raise ValueError(f"cannot read {spec!r}; use 0.02 or KIND=SHARE,...") from None
+    unknown = sorted(set(shares) - set(KINDS))
+    if unknown:
+        raise ValueError(f"unknown kind(s) {', '.join(unknown)}; kinds are {', '.join(KINDS)}")
+    if not all(0 <= v <= 0.2 for v in shares.values()):
+        raise ValueError("each share must be between 0 and 0.2")
+    return shares
 
 
 def _run(sources: Path | None, config: Path | None, *, verbose: bool = False) -> None:

@@ -14,6 +14,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from pipelines.lib.contract import CONTRACT
 from pipelines.lib.paths import DEFAULT_CONFIG_FILE
 
 
@@ -21,24 +22,63 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class DefectSettings(_Strict):
+    """Share of event records the demo generator makes faulty, per kind (0 = clean data); see docs/simulator.md."""
+
+    missing: float = Field(0.0, ge=0, le=0.2)
+    bad_date: float = Field(0.0, ge=0, le=0.2)
+    duplicates: float = Field(0.0, ge=0, le=0.2)
+    orphans: float = Field(0.0, ge=0, le=0.2)
+    out_of_range: float = Field(0.0, ge=0, le=0.2)
+    late: float = Field(0.0, ge=0, le=0.2)
+
+
+class DriftSettings(_Strict):
+    """Covariate drift injected into the latest months of the demo data (0 months = none)."""
+
+    months: int = Field(0, ge=0)
+    strength: float = Field(0.5, gt=0, le=1)
+
+
 class DemoSettings(_Strict):
     customers: int = Field(2000, ge=50)
     months: int = Field(36, ge=6)
     seed: int = 42
     end: dt.date = dt.date(2026, 10, 31)
+    defects: DefectSettings = DefectSettings()
+    drift: DriftSettings = DriftSettings()
+
+
+SourceKind = Literal["demo", "folder", "duckdb", "sqlite", "postgres"]
 
 
 class SourcesSettings(_Strict):
-    kind: Literal["demo", "folder"] = "demo"
+    kind: SourceKind = "demo"
+    # folder: the folder of <table>.csv / .parquet files; duckdb / sqlite: the database file
     path: Path | None = None
+    # postgres: a libpq connection string without the password (PGPASSWORD or ~/.pgpass supply it)
+    dsn: str | None = None
+    # duckdb / postgres: the schema holding the tables (default main / public)
+    db_schema: str | None = None
     demo: DemoSettings = DemoSettings()
+    # contract table -> your table (or file stem) name, when they differ
+    tables: dict[str, str] = Field(default_factory=dict)
     # contract column -> the column name in your export, per table
     mapping: dict[str, dict[str, str]] = Field(default_factory=dict)
 
     @model_validator(mode="after")
-    def _folder_needs_path(self) -> SourcesSettings:
-        if self.kind == "folder" and self.path is None:
-            raise ValueError("sources.kind is 'folder' but sources.path is not set")
+    def _where_from(self) -> SourcesSettings:
+        if self.kind in ("folder", "duckdb", "sqlite") and self.path is None:
+            raise ValueError(f"sources.kind is '{self.kind}' but sources.path is not set")
+        if self.kind == "postgres" and not self.dsn:
+            raise ValueError("sources.kind is 'postgres' but sources.dsn is not set")
+        for name in (*self.tables, *self.mapping):
+            if name not in CONTRACT:
+                raise ValueError(f"'{name}' is not a contract table ({', '.join(CONTRACT)})")
+        for table, columns in self.mapping.items():
+            unknown = sorted(set(columns) - set(CONTRACT[table].columns))
+            if unknown:
+                raise ValueError(f"mapping.{table}: {', '.join(unknown)} not in the contract for {table}")
         return self
 
 
