@@ -260,6 +260,10 @@ def _no_data(text: str) -> str:
     return f'<p class="nodata">{html.escape(text)}</p>'
 
 
+def _ratio(numerator: float, denominator: float) -> float:
+    return float(numerator / denominator) if denominator else float("nan")
+
+
 def _pct(x: float | None) -> str:
     return "–" if x is None or not np.isfinite(x) else f"{100 * x:.1f} %"
 
@@ -334,10 +338,14 @@ def _kpi_section(
     parts.append("<h3>How the warnings turned out</h3>")
     if len(outcomes):
         basis = live if live is not None else backtest
-        latest = basis.iloc[-1]
-        headline["warning_precision"] = float(latest["precision"])
-        headline["false_positive_rate"] = float(latest["false_positive_rate"])
-        headline["warning_recall"] = float(latest["recall"])
+        # The headline pools the last three followed-up months (a quarter of monthly scoring), so one quiet
+        # month does not leave it undefined.
+        pooled = basis.tail(3)[["warned", "churned", "true_pos", "false_pos", "true_neg"]].sum()
+        headline["warning_precision"] = _ratio(pooled["true_pos"], pooled["warned"])
+        headline["false_positive_rate"] = _ratio(
+            pooled["false_pos"], pooled["false_pos"] + pooled["true_neg"]
+        )
+        headline["warning_recall"] = _ratio(pooled["true_pos"], pooled["churned"])
         headline["warnings_followed_up_live"] = float(0 if live is None else live["warned"].sum())
         fig, ax = _figure(height=3.4)
         for source, style in ((BACKTEST, "--"), ("live", "-")):
@@ -367,7 +375,15 @@ def _kpi_section(
         )
         parts.append(
             f"<p>{note} Precision = warned customers who churned ÷ warned customers; false-positive rate = warned "
-            "customers who stayed ÷ all customers who stayed; recall = churners who were warned ÷ all churners.</p>"
+            "customers who stayed ÷ all customers who stayed; recall = churners who were warned ÷ all churners. "
+            "The summary pools the last three followed-up months."
+            + (
+                " No warning was issued in them, so precision is undefined: no score reached the "
+                f"{config.tiers.low:.0%} of the lowest tier."
+                if pooled["warned"] == 0
+                else ""
+            )
+            + "</p>"
         )
         shown = outcomes[
             [
