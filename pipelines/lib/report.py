@@ -456,7 +456,8 @@ def _quarters_section(runs: pd.DataFrame, champion: _Champion | None, headline: 
         ax.set_xticks(range(len(quarters)), quarters, rotation=45)
         ax.set_title(metric + (" (lower is better)" if metric == "brier" else ""))
         ax.grid(alpha=0.3)
-    np.atleast_1d(axes)[0].legend(fontsize=7)
+    handles, labels = np.atleast_1d(axes)[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=3, fontsize=8)
     table = runs[["quarter", "version", "aliases", "decision", "valid_end", *RUN_METRICS, "drift_share"]]
     return _Section(
         "Champion vs challengers across quarters",
@@ -609,7 +610,7 @@ def _tiers_section(wh: _Warehouse, config: RadarConfig, headline: dict[str, floa
         bottom += counts[tier].to_numpy()
     ax.set_xticks(range(len(counts)), counts.index, fontsize=8)
     ax.set_ylabel("customers")
-    ax.legend(fontsize=8, ncols=3)
+    fig.legend(loc="outside right upper", fontsize=8)
     ax.set_title("Customers per action tier (low, medium, high) and scoring date")
     table = counts.reset_index().rename(columns={"label": "as of"})
     table["as of"] = table["as of"].str.replace("\n", " ")
@@ -639,7 +640,7 @@ def _revenue_section(wh: _Warehouse, headline: dict[str, float]) -> _Section:
         ax.bar(labels, pivot[tier].fillna(0), bottom=bottom, color=TIER_COLOURS[tier], label=tier)
         bottom += pivot[tier].fillna(0).to_numpy()
     ax.set_title("Revenue at risk per scoring date (Σ churn probability × trailing 12-month revenue)")
-    ax.legend(fontsize=8, ncols=4)
+    fig.legend(loc="outside right upper", fontsize=8)
     ax.grid(alpha=0.3, axis="y")
     shown = latest.assign(as_of=latest["as_of"].dt.date)
     return _Section(
