@@ -244,6 +244,24 @@ def status(as_json: bool) -> None:
 
 
 @main.command()
+def report() -> None:
+    """Build the quarterly model review (one HTML file) from the current data home and print its path."""
+    from pipelines.lib.kpis import InterventionsError
+    from pipelines.lib.report import build_review
+
+    paths = _paths()
+    if not paths.warehouse.exists():
+        _fail(f"no warehouse at {paths.warehouse} yet (run `radar run`)")
+    try:
+        review = build_review(paths, load_config())
+    except (ConfigError, InterventionsError) as exc:
+        _fail(str(exc))
+    if review.missing:
+        click.echo(f"sections without data yet: {', '.join(review.missing)}", err=True)
+    click.echo(str(review.path))
+
+
+@main.command()
 @click.option("--approve", "version", required=True, help="The model version to make champion.")
 @click.option("--reason", required=True, help="Why; recorded in the decision log and on the version.")
 @click.option("--by", "approver", default=None, help="Who approves (default: the current user).")

@@ -29,7 +29,9 @@ def _register_version() -> str:
     client = MlflowClient()
     run = client.create_run(client.get_experiment_by_name("test").experiment_id)
     client.set_terminated(run.info.run_id)
-    version = client.create_model_version(NAME, source=f"runs:/{run.info.run_id}/model", run_id=run.info.run_id)
+    version = client.create_model_version(
+        NAME, source=f"runs:/{run.info.run_id}/model", run_id=run.info.run_id
+    )
     return str(version.version)
 
 
@@ -67,7 +69,10 @@ def test_promotion_rollback_and_approval_keep_an_audit_trail(registry: RadarPath
     records = [json.loads(line) for line in log.read_text().splitlines()]
     assert [r["kind"] for r in records] == ["policy", "policy", "rollback", "policy", "approval"]
     tags = MlflowClient().get_model_version(NAME, "3").tags
-    assert tags["decision_kind"] == "approval" and "reviewed in the quarterly review" in tags["promotion_reasons"]
+    assert (
+        tags["decision_kind"] == "approval"
+        and "reviewed in the quarterly review" in tags["promotion_reasons"]
+    )
 
 
 def test_a_version_without_passed_gates_can_never_be_approved(registry: RadarPaths, tmp_path: Path) -> None:
