@@ -75,7 +75,8 @@ def test_the_quarterly_schedule_retrains_the_quarter_that_just_ended() -> None:
 
     schedule = defs.get_repository_def().get_schedule_def("quarterly_retrain_schedule")
     context = dg.build_schedule_context(
-        scheduled_execution_time=dt.datetime(2027, 1, 1, 6, tzinfo=dt.UTC), repository_def=defs.get_repository_def()
+        scheduled_execution_time=dt.datetime(2027, 1, 1, 6, tzinfo=dt.UTC),
+        repository_def=defs.get_repository_def(),
     )
     request = schedule.evaluate_tick(context).run_requests[0]
     assert request.partition_key == "2026-10-01"
