@@ -34,6 +34,9 @@ CHURN = [
     "low_precision",
     "low_fpr",
     "profit_threshold",
+    "profit_precision",
+    "profit_recall",
+    "profit_fpr",
     "expected_profit",
     "max_profit_validation",
 ]

@@ -73,6 +73,7 @@ def train_quarter(
     curve = profit.profit_curve(y, p, _value(valid), **economics)
     at = curve[curve["threshold"] == threshold].iloc[0]
     best_t, best_profit = profit.best_threshold(curve)
+    warned, churned = p >= threshold, y.astype(bool)
     metrics.update(
         {
             "profit_threshold": threshold,
@@ -81,6 +82,10 @@ def train_quarter(
             "profit_contacted_share": float(at["contacted"] / len(valid)),
             "max_profit_validation": best_profit,
             "max_profit_threshold_validation": best_t,
+            # The warnings a profit-driven campaign would send: how many were real, how many stayers got one.
+            "profit_precision": float((warned & churned).sum() / max(1, warned.sum())),
+            "profit_recall": float((warned & churned).sum() / max(1, churned.sum())),
+            "profit_fpr": float((warned & ~churned).sum() / max(1, (~churned).sum())),
         }
     )
 
