@@ -18,6 +18,7 @@ import pandas as pd
 
 from pipelines.lib import baselines, evaluation, plots, profit, training
 from pipelines.lib.config import RadarConfig
+from pipelines.lib.health_score import health_points
 from pipelines.lib.oracle import oracle_roc_auc
 
 MODEL_KIND = "churn"
@@ -59,8 +60,9 @@ def train_quarter(
     p, raw = model.churn_probability(valid), model.raw_probability(valid)
 
     metrics = {**evaluation.evaluate(y, p), **evaluation.tier_metrics(y, p, cfg.tiers)}
-    metrics["roc_auc_uncalibrated"] = evaluation.evaluate(y, raw)["roc_auc"]
-    metrics["brier_uncalibrated"] = evaluation.evaluate(y, raw)["brier"]
+    uncalibrated = evaluation.evaluate(y, raw)
+    metrics["roc_auc_uncalibrated"] = uncalibrated["roc_auc"]
+    metrics["brier_uncalibrated"] = uncalibrated["brier"]
     metrics.update(model.calibrator.scores)
 
     # Profit: the threshold is chosen on the calibration fold, and judged on validation.
@@ -110,14 +112,14 @@ def train_quarter(
     )
 
     health_p = baselines.health_score_probability(calib, valid)
-    from pipelines.lib.health_score import health_points
-
+    # Ranking metrics on the points themselves: the baseline as the product would use it.
+    by_points = evaluation.evaluate(y, health_points(valid) / 100)
     health = {
         **evaluation.evaluate(y, health_p),
         **evaluation.tier_metrics(y, health_p, cfg.tiers),
-        # Ranking metrics on the points themselves: the baseline as the product would use it.
-        "roc_auc": evaluation.evaluate(y, health_points(valid) / 100)["roc_auc"],
-        "pr_auc": evaluation.evaluate(y, health_points(valid) / 100)["pr_auc"],
+        "roc_auc": by_points["roc_auc"],
+        "pr_auc": by_points["pr_auc"],
+        "lift_at_10pct": by_points["lift_at_10pct"],
     }
     logistic_p = baselines.logistic_probability(split.train, valid, features, seed=t.seed)
     logistic = {**evaluation.evaluate(y, logistic_p), **evaluation.tier_metrics(y, logistic_p, cfg.tiers)}

@@ -33,7 +33,8 @@ def churn_model(context: dg.AssetExecutionContext, radar: RadarResource) -> dg.O
     quarter = context.partition_key
     with connect(radar.paths.warehouse, read_only=True) as con:
         feature_names = feats.feature_columns(con)
-        frame = feats.labelled_snapshots(con, warmup_months=cfg.training.warmup_months)
+        # The warm-up is applied once, from where behaviour begins (training.covered_snapshots).
+        frame = feats.labelled_snapshots(con, warmup_months=0)
         as_of = con.execute("select as_of_date from intermediate.int_data_window").fetchone()[0]
         gates = gate_store.latest(con) if table_exists(con, "ops", "gate_results") else None
     cutoff = training_cutoff(quarter, as_of)
