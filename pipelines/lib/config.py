@@ -111,11 +111,21 @@ class TierSettings(_Strict):
 
 class TrainingSettings(_Strict):
     validation_months: int = Field(3, ge=1)
-    n_estimators: int = Field(400, ge=10)
-    learning_rate: float = Field(0.05, gt=0)
-    num_leaves: int = Field(15, ge=2)
-    min_child_samples: int = Field(40, ge=1)
-    early_stopping_rounds: int = Field(40, ge=1)
+    # Rolling origin: this many validation blocks of `validation_months`, each later than its training window.
+    folds: int = Field(3, ge=1)
+    # The later fold, between training and validation, on which early stopping and calibration are fitted.
+    calibration_months: int = Field(3, ge=1)
+    # Snapshots need this many months of source history behind them before they count.
+    warmup_months: int = Field(6, ge=0)
+    # "none" keeps the booster's probabilities honest; "balanced" weights churners up while the booster learns
+    # and leaves it to the calibration fold to restore the probabilities.
+    class_weight: Literal["none", "balanced"] = "none"
+    # Few, shallow leaves: churn signals are few and additive; deeper trees only learnt noise on the demo data.
+    n_estimators: int = Field(1000, ge=10)
+    learning_rate: float = Field(0.03, gt=0)
+    num_leaves: int = Field(4, ge=2)
+    min_child_samples: int = Field(200, ge=1)
+    early_stopping_rounds: int = Field(60, ge=1)
     seed: int = 42
     model_name: str = "retention_radar_churn"
     experiment: str = "retention_radar"
@@ -136,6 +146,43 @@ class AlertSettings(_Strict):
     min_tier: Literal["low", "medium", "high"] = "high"
     file: Path | None = None  # default: $RADAR_HOME/exports/alerts.jsonl
     webhook_url: str | None = None
+
+
+class ValueTier(_Strict):
+    share: float = Field(gt=0, le=1)
+    service_level: str
+    response_hours: int = Field(ge=1)
+
+
+def _default_value_tiers() -> dict[str, ValueTier]:
+    return {
+        "VIP": ValueTier(
+            share=0.10, service_level="senior adviser, response within 2 hours", response_hours=2
+        ),
+        "Premium": ValueTier(share=0.20, service_level="response within 8 hours", response_hours=8),
+        "Standard": ValueTier(share=0.60, service_level="response within 24 hours", response_hours=24),
+        "Basic": ValueTier(share=0.10, service_level="response within 48 hours", response_hours=48),
+    }
+
+
+class ValueSettings(_Strict):
+    """Customer value: the 12-month revenue model, the CLV formula, value tiers and the economics of a contact."""
+
+    # Value tiers from the most to the least valuable customers; the shares must add up to 1.
+    tiers: dict[str, ValueTier] = Field(default_factory=_default_value_tiers)
+    # CLV: expected lifetime = 1 / yearly churn probability, capped here; acquisition cost when accounts lack it.
+    max_lifetime_years: float = Field(5.0, gt=0)
+    default_acquisition_cost: float = Field(0.0, ge=0)
+    # Retention economics for the profit-maximising threshold: cost of one contact, share of churners it saves.
+    retention_cost: float = Field(500.0, ge=0)
+    retention_success_rate: float = Field(0.30, gt=0, le=1)
+
+    @model_validator(mode="after")
+    def _shares_add_up(self) -> ValueSettings:
+        total = sum(t.share for t in self.tiers.values())
+        if abs(total - 1) > 1e-6:
+            raise ValueError(f"value tier shares add up to {total:g}, not 1")
+        return self
 
 
 def _default_playbook() -> dict[str, PlaybookEntry]:
@@ -167,6 +214,7 @@ class RadarConfig(_Strict):
     training: TrainingSettings = TrainingSettings()
     monitoring: MonitoringSettings = MonitoringSettings()
     alerts: AlertSettings = AlertSettings()
+    value: ValueSettings = ValueSettings()
     playbook: dict[str, PlaybookEntry] = Field(default_factory=_default_playbook)
 
     @model_validator(mode="after")

@@ -42,7 +42,9 @@ def test_a_customer_is_alerted_once_per_episode_and_again_after_recovering() -> 
     assert _run(con, _scores("2026-02-28", {"A": "high", "B": "high"})) == ["B"]
     assert _run(con, _scores("2026-03-31", {"A": "low", "B": "high"})) == []
     assert _run(con, _scores("2026-04-30", {"A": "high", "B": "high"})) == ["A"]
-    episodes = con.execute("select customer_id, count(*) from ops.alert_episodes group by 1 order by 1").fetchall()
+    episodes = con.execute(
+        "select customer_id, count(*) from ops.alert_episodes group by 1 order by 1"
+    ).fetchall()
     assert episodes == [("A", 2), ("B", 1)]
 
 

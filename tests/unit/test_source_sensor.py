@@ -9,6 +9,7 @@ import dagster as dg
 
 from pipelines.defs.ingest.sensors import new_source_files
 from pipelines.defs.resources import RadarResource
+from pipelines.defs.train.partitions import latest_quarter
 
 
 def _tick(folder: Path, cursor: str | None):
@@ -29,6 +30,7 @@ def test_a_new_or_changed_file_starts_one_run_and_an_unchanged_folder_none(tmp_p
     (folder / "notes.txt").write_text("not a source table")
     second, cursor = _tick(folder, cursor)
     assert isinstance(second, dg.RunRequest)
+    assert second.partition_key == latest_quarter(), "the job's churn model is partitioned by quarter"
     assert second.tags["radar/changed_files"] == "orders.csv"
 
     third, cursor = _tick(folder, cursor)

@@ -9,6 +9,7 @@ import dagster as dg
 
 from pipelines.defs.jobs import retention_radar_job
 from pipelines.defs.resources import RadarResource
+from pipelines.defs.train.partitions import latest_quarter
 from pipelines.lib.contract import CONTRACT
 from pipelines.lib.sources import FolderSource
 
@@ -49,8 +50,10 @@ def new_source_files(context: dg.SensorEvaluationContext, radar: RadarResource):
     changed = sorted(name for name, stat in state.items() if previous.get(name) != stat)
     if not changed:
         return dg.SkipReason("no new or changed source file")
+    # The job trains the quarterly-partitioned churn model: a new delivery retrains the running quarter.
     return dg.RunRequest(
         run_key=hashlib.sha256(cursor.encode()).hexdigest()[:16],
+        partition_key=latest_quarter(),
         tags={"radar/changed_files": ",".join(changed)[:200]},
     )
 

@@ -7,6 +7,7 @@ from models_registry.registry import CHAMPION, current_alias_version
 from pipelines.defs.resources import RadarResource
 from pipelines.lib import features as feats
 from pipelines.lib.atomic import write_atomic
+from pipelines.lib.churn_model import load_churn_model
 from pipelines.lib.reasons import top_reasons
 from pipelines.lib.tiers import TIER_ORDER, playbook_columns, risk_tier
 from pipelines.lib.tracking import configure_mlflow
@@ -35,7 +36,6 @@ def customer_scores(context: dg.AssetExecutionContext, radar: RadarResource) -> 
     Written to `scores.customer_scores` (one row per customer and as_of; a re-run replaces that as_of) and to
     `exports/customer_scores.csv` for a CRM import. Reasons are the three features that raise the risk most.
     """
-    import mlflow
 
     cfg = radar.config
     configure_mlflow(radar.paths, cfg.training.experiment)
@@ -45,14 +45,14 @@ def customer_scores(context: dg.AssetExecutionContext, radar: RadarResource) -> 
         raise dg.Failure(
             description=f"no '{CHAMPION}' version of model '{name}' yet; train and promote one first"
         )
-    model = mlflow.lightgbm.load_model(f"models:/{name}@{CHAMPION}")
-    features = list(model.feature_name_)
+    model = load_churn_model(f"models:/{name}@{CHAMPION}")
+    features = model.feature_names
     with connect(radar.paths.warehouse, read_only=True) as con:
         current = feats.latest_snapshot(con)
     if current.empty:
         raise dg.Failure(description="no active customers at the newest snapshot; nothing to score")
     p = model.predict_proba(current[features])[:, 1]
-    contributions = model.predict(current[features], pred_contrib=True)
+    contributions = model.contributions(current[features])
     tiers = risk_tier(p, cfg.tiers)
     scores = pd.concat(
         [
