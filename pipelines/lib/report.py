@@ -72,10 +72,10 @@ class _Champion:
 
 def champion_probabilities(model_name: str, frame: pd.DataFrame) -> np.ndarray:
     """The champion's churn probabilities for ``frame``; the one place that knows the model's flavour."""
-    import mlflow
+    from pipelines.lib.churn_model import load_churn_model
 
-    model = mlflow.lightgbm.load_model(f"models:/{model_name}@champion")
-    return model.predict_proba(frame[list(model.feature_name_)])[:, 1]
+    model = load_churn_model(f"models:/{model_name}@champion")
+    return model.predict_proba(frame[list(model.feature_names)])[:, 1]
 
 
 def _mlflow_state(paths: RadarPaths, config: RadarConfig) -> tuple[pd.DataFrame, _Champion | None]:
