@@ -50,12 +50,48 @@ def main() -> None:
 @click.option(
     "--format", "file_format", type=click.Choice(["parquet", "csv"]), default="parquet", show_default=True
 )
+@click.option(
+    "--defects",
+    "defects_spec",
+    default=None,
+    metavar="SPEC",
+    help="Make records faulty on purpose: one share for every kind (0.02), or KIND=SHARE,... with kinds "
+    "missing, bad_date, duplicates, orphans, out_of_range, late. True counts go to _truth/defects.json.",
+)
+@click.option(
+    "--drift",
+    "drift_months",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Inject drift into the latest N months (order amounts, logins, page views, reply times); "
+    "recorded in _truth/drift.json.",
+)
+@click.option(
+    "--drift-strength",
+    type=click.FloatRange(min=0, min_open=True, max=1),
+    default=0.5,
+    show_default=True,
+    help="Relative size of the drift: 0.5 = values 50% higher.",
+)
 def generate(
-    out_dir: Path, customers: int, months: int, seed: int, end: dt.datetime, file_format: str
+    out_dir: Path,
+    customers: int,
+    months: int,
+    seed: int,
+    end: dt.datetime,
+    file_format: str,
+    defects_spec: str | None,
+    drift_months: int,
+    drift_strength: float,
 ) -> None:
     """Write demo source systems (the v1 source contract) plus their _truth/ into OUT."""
     from pipelines.lib.simulate import generate_sources
 
+    try:
+        defects = parse_defects(defects_spec)
+    except ValueError as exc:
+        _fail(f"--defects: {exc}", 2)
     started = time.perf_counter()
     rows = generate_sources(
         out_dir,
@@ -65,11 +101,36 @@ def generate(
         end=end.date(),
         file_format=file_format,
         progress=sys.stderr.isatty(),
+        defects=defects,
+        drift_months=drift_months,
+        drift_strength=drift_strength,
     )
     click.echo(
         f"wrote {out_dir} in {time.perf_counter() - started:.1f}s: "
         + ", ".join(f"{t} {n:,}" for t, n in rows.items() if not t.startswith("_"))
     )
+
+
+def parse_defects(spec: str | None) -> dict[str, float]:
+    """``0.02`` (every kind) or ``missing=0.01,duplicates=0.02`` -> {kind: share}."""
+    from pipelines.lib.simulate.defects import KINDS
+
+    if not spec:
+        return {}
+    try:
+        if "=" not in spec:
+            shares = dict.fromkeys(KINDS, float(spec))
+        else:
+            pairs = [part.split("=", 1) for part in spec.split(",") if part.strip()]
+            shares = {kind.strip(): float(value) for kind, value in pairs}
+    except ValueError:
+        raise ValueError(f"cannot read {spec!r}; use 0.02 or KIND=SHARE,...") from None
+    unknown = sorted(set(shares) - set(KINDS))
+    if unknown:
+        raise ValueError(f"unknown kind(s) {', '.join(unknown)}; kinds are {', '.join(KINDS)}")
+    if not all(0 <= v <= 0.2 for v in shares.values()):
+        raise ValueError("each share must be between 0 and 0.2")
+    return shares
 
 
 def _run(sources: Path | None, config: Path | None, *, verbose: bool = False) -> None:
@@ -194,6 +255,73 @@ def status(as_json: bool) -> None:
 
 
 @main.command()
+def report() -> None:
+    """Build the quarterly model review (one HTML file) from the current data home and print its path."""
+    from pipelines.lib.kpis import InterventionsError
+    from pipelines.lib.report import build_review
+
+    paths = _paths()
+    if not paths.warehouse.exists():
+        _fail(f"no warehouse at {paths.warehouse} yet (run `radar run`)")
+    try:
+        review = build_review(paths, load_config())
+    except (ConfigError, InterventionsError) as exc:
+        _fail(str(exc))
+    if review.missing:
+        click.echo(f"sections without data yet: {', '.join(review.missing)}", err=True)
+    click.echo(str(review.path))
+
+
+@main.command()
+@click.option("--approve", "version", required=True, help="The model version to make champion.")
+@click.option("--reason", required=True, help="Why; recorded in the decision log and on the version.")
+@click.option("--by", "approver", default=None, help="Who approves (default: the current user).")
+def promote(version: str, reason: str, approver: str | None) -> None:
+    """Make a model version champion by explicit human approval, overriding the promotion policy."""
+    import getpass
+
+    from models_registry.registry import RegistryError, approve
+
+    paths, config = _registry_context()
+    try:
+        record = approve(
+            config.training.model_name,
+            version,
+            reason=reason,
+            approver=approver or getpass.getuser(),
+            log_path=paths.decision_log,
+        )
+    except RegistryError as exc:
+        _fail(str(exc))
+    click.echo(f"version {record['version']} is champion (was {record['previous_champion'] or 'none'})")
+
+
+@main.command()
+@click.option("--reason", default="manual rollback", show_default=True, help="Recorded in the decision log.")
+def rollback(reason: str) -> None:
+    """Give `champion` back to the previous champion, as recorded in the decision log."""
+    from models_registry.registry import RegistryError
+    from models_registry.registry import rollback as do_rollback
+
+    paths, config = _registry_context()
+    try:
+        record = do_rollback(config.training.model_name, reason=reason, log_path=paths.decision_log)
+    except RegistryError as exc:
+        _fail(str(exc))
+    click.echo(f"version {record['version']} is champion again (was {record['previous_champion']})")
+
+
+def _registry_context():
+    from pipelines.lib.tracking import configure_mlflow
+
+    paths, config = _paths(), load_config()
+    if not paths.mlflow_db.exists():
+        _fail(f"no model registry at {paths.mlflow_db} yet (run `radar run`)")
+    configure_mlflow(paths, config.training.experiment)
+    return paths, config
+
+
+@main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind both UIs to.")
 @click.option("--dagster-port", default=3000, show_default=True)
 @click.option("--mlflow-port", default=5000, show_default=True)
@@ -206,7 +334,12 @@ def ui(host: str, dagster_port: int, mlflow_port: int) -> None:
     prepare_environment(paths)
     paths.mlflow_db.parent.mkdir(parents=True, exist_ok=True)
     bin_dir = Path(sys.executable).parent
-    env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
+    # dagster-dbt looks for `dbt` on PATH when the UI prepares the project; the venv's own comes first.
+    env = {
+        **os.environ,
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
+        "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
+    }
     procs = [
         subprocess.Popen(
             [
@@ -246,11 +379,17 @@ def ui(host: str, dagster_port: int, mlflow_port: int) -> None:
         f"Dagster UI: http://{host}:{dagster_port}\nMLflow UI:  http://{host}:{mlflow_port}\n"
         "Ctrl-C stops both."
     )
+    stop = {"now": False}
+
+    def _stop(signum: int, frame: object) -> None:
+        stop["now"] = True
+
+    # Explicit handlers: a process started in the background by a script inherits SIGINT as ignored.
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
     try:
-        while all(p.poll() is None for p in procs):
+        while not stop["now"] and all(p.poll() is None for p in procs):
             time.sleep(1)
-    except KeyboardInterrupt:
-        pass
     finally:
         for p in procs:
             if p.poll() is None:

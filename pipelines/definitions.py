@@ -9,6 +9,7 @@ from __future__ import annotations
 import dagster as dg
 
 from pipelines import defs as defs_package
+from pipelines.defs.ingest.sensors import SENSORS
 from pipelines.defs.jobs import JOBS, SCHEDULES
 from pipelines.defs.resources import RadarResource, dbt_resource
 
@@ -17,6 +18,7 @@ defs = dg.Definitions(
     asset_checks=dg.load_asset_checks_from_package_module(defs_package),
     jobs=JOBS,
     schedules=SCHEDULES,
+    sensors=SENSORS,
     resources={"radar": RadarResource(), "dbt": dbt_resource()},
     executor=dg.in_process_executor,
 )

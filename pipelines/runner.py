@@ -67,6 +67,7 @@ def run_job(job_name: str = "retention_radar", *, log_level: str = "WARNING") ->
     with dg.DagsterInstance.get() as instance:
         result = job.execute_in_process(
             instance=instance,
+            partition_key=_partition_key(job),
             raise_on_error=False,
             run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
         )
@@ -95,6 +96,15 @@ def run_job(job_name: str = "retention_radar", *, log_level: str = "WARNING") ->
         errors=errors,
         fallback=fallback,
     )
+
+
+def _partition_key(job) -> str | None:
+    """A job that retrains runs for the newest quarter: the quarterly partition holding all data so far."""
+    if job.partitions_def is None:
+        return None
+    from pipelines.defs.train.partitions import latest_quarter
+
+    return latest_quarter()
 
 
 def _failure_line(failure) -> str:

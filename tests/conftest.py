@@ -15,9 +15,9 @@ from pipelines.lib.paths import RadarPaths
 END = dt.date(2026, 10, 31)
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _dbt_manifest() -> None:
-    """The asset graph is built from dbt's manifest; make sure it is current before anything imports it."""
+def pytest_configure(config: pytest.Config) -> None:
+    """The asset graph is built from dbt's manifest; it must be current before test modules import the
+    definitions, which happens at collection, so this runs before collection (a fresh clone has no manifest)."""
     from pipelines.defs.transform.project import ensure_manifest
 
     ensure_manifest()
@@ -50,8 +50,11 @@ def run_pipeline(home: Path, sources: Path, config: Path | None = None) -> Pipel
         radar = {"home": str(home), "sources_dir": str(sources)}
         if config is not None:
             radar["config_file"] = str(config)
+        from pipelines.defs.train.partitions import latest_quarter
+
         result = defs.resolve_job_def("retention_radar").execute_in_process(
             instance=dg.DagsterInstance.ephemeral(),
+            partition_key=latest_quarter(),
             run_config={"resources": {"radar": {"config": radar}}},
             raise_on_error=False,
         )

@@ -2,6 +2,8 @@
 
 import dagster as dg
 
+from pipelines.lib.quarters import previous_quarter_key
+
 ALL_STAGES = dg.AssetSelection.all()
 SCORING = dg.AssetSelection.groups("ingest", "transform", "features", "score")
 
@@ -22,13 +24,20 @@ monthly_scoring_job = dg.define_asset_job(
     "current champion.",
 )
 
-quarterly_retrain_schedule = dg.ScheduleDefinition(
+
+@dg.schedule(
     name="quarterly_retrain_schedule",
     job=quarterly_retrain_job,
     cron_schedule="0 6 1 1,4,7,10 *",  # 06:00 on the first day of each quarter
     execution_timezone="UTC",
-    description="First day of each quarter: retrain, compare with the champion, promote or not, score.",
+    description="First day of each quarter: retrain on the quarter that just ended (its partition), compare "
+    "with the champion, promote or not, score.",
 )
+def quarterly_retrain_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+    quarter = previous_quarter_key(context.scheduled_execution_time.date())
+    return dg.RunRequest(run_key=quarter, partition_key=quarter)
+
+
 monthly_scoring_schedule = dg.ScheduleDefinition(
     name="monthly_scoring_schedule",
     job=monthly_scoring_job,

@@ -10,6 +10,7 @@ from dagster_dbt import DbtCliResource
 
 from pipelines.lib.config import RadarConfig, config_file_from_env, load_config
 from pipelines.lib.paths import RadarPaths
+from pipelines.lib.sources import Source, build_source
 
 
 class RadarResource(dg.ConfigurableResource):
@@ -36,6 +37,16 @@ class RadarResource(dg.ConfigurableResource):
         if self.config.sources.kind == "folder":
             return Path(self.config.sources.path).expanduser().resolve()
         return self.paths.demo_sources
+
+    def source(self) -> Source:
+        """The connector to extract from: a folder override (``--sources``) wins over ``sources.kind``."""
+        settings = self.config.sources
+        if self.uses_demo or self.sources_dir or os.environ.get("RADAR_SOURCES") or settings.kind == "folder":
+            return build_source(kind="folder", path=self.source_folder(), tables=settings.tables)
+        path = Path(settings.path).expanduser().resolve() if settings.path else None
+        return build_source(
+            kind=settings.kind, path=path, dsn=settings.dsn, schema=settings.db_schema, tables=settings.tables
+        )
 
     @property
     def uses_demo(self) -> bool:

@@ -1,6 +1,7 @@
 """The v1 source contract in code: the one place that says which tables and columns Retention Radar reads.
 
-The loader, the data-quality rules and the docs all read this table, so a new column is added here once.
+The loader, the data-quality rules, the load-time validation and the docs all read this table, so a new column is
+added here once.
 """
 
 from __future__ import annotations
@@ -18,6 +19,12 @@ class TableContract:
     # Date columns that must parse and must not lie in the future; the first one dates the record.
     dates: tuple[str, ...] = ()
     amounts: tuple[str, ...] = ()
+    # Optional date columns: when filled they must parse (a wrong type), but an empty one is fine.
+    optional_dates: tuple[str, ...] = ()
+    # Numeric columns with their allowed range (None = unbounded); a filled value must parse and lie inside.
+    numbers: tuple[tuple[str, float | None, float | None], ...] = ()
+    # What the pipeline cannot see without this table, for the "tables not delivered" message.
+    signals: str = ""
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -32,6 +39,8 @@ class TableContract:
         return "customer_id" in self.required
 
 
+_COUNT = (0.0, None)
+
 CONTRACT: dict[str, TableContract] = {
     t.name: t
     for t in (
@@ -43,6 +52,8 @@ CONTRACT: dict[str, TableContract] = {
             key=("customer_id",),
             dates=("created_at",),
             amounts=("acquisition_cost",),
+            numbers=(("acquisition_cost", None, None),),
+            signals="the customer base itself",
         ),
         TableContract(
             "contacts",
@@ -51,6 +62,8 @@ CONTRACT: dict[str, TableContract] = {
             ("ended_at", "role", "email", "name"),
             key=("contact_id",),
             dates=("started_at",),
+            optional_dates=("ended_at",),
+            signals="contact-person changes",
         ),
         TableContract(
             "surveys",
@@ -58,6 +71,8 @@ CONTRACT: dict[str, TableContract] = {
             ("customer_id", "answered_at", "nps"),
             ("comment",),
             dates=("answered_at",),
+            numbers=(("nps", 0.0, 10.0),),
+            signals="NPS",
         ),
         TableContract(
             "contracts",
@@ -67,6 +82,9 @@ CONTRACT: dict[str, TableContract] = {
             key=("contract_id",),
             dates=("start_date",),
             amounts=("monthly_value",),
+            optional_dates=("end_date",),
+            numbers=(("monthly_value", None, None),),
+            signals="contract value and the contractual churn definition",
         ),
         TableContract(
             "orders",
@@ -76,6 +94,8 @@ CONTRACT: dict[str, TableContract] = {
             key=("order_id",),
             dates=("order_date",),
             amounts=("amount",),
+            numbers=(("amount", None, None),),
+            signals="order frequency and revenue trend",
         ),
         TableContract(
             "invoices",
@@ -85,6 +105,9 @@ CONTRACT: dict[str, TableContract] = {
             key=("invoice_id",),
             dates=("issued_at", "due_date"),
             amounts=("amount",),
+            optional_dates=("paid_at",),
+            numbers=(("amount", None, None),),
+            signals="payment delays",
         ),
         TableContract(
             "interactions",
@@ -93,6 +116,8 @@ CONTRACT: dict[str, TableContract] = {
             ("direction", "response_hours"),
             key=("interaction_id",),
             dates=("occurred_at",),
+            numbers=(("response_hours", *_COUNT),),
+            signals="e-mail/call/meeting frequency and response times",
         ),
         TableContract(
             "tickets",
@@ -101,6 +126,9 @@ CONTRACT: dict[str, TableContract] = {
             ("closed_at", "category", "priority", "csat"),
             key=("ticket_id",),
             dates=("opened_at",),
+            optional_dates=("closed_at",),
+            numbers=(("csat", 1.0, 5.0),),
+            signals="support load and export/compatibility tickets",
         ),
         TableContract(
             "usage",
@@ -109,8 +137,18 @@ CONTRACT: dict[str, TableContract] = {
             ("logins", "active_users", "features_used", "page_views", "downloads"),
             key=("customer_id", "date"),
             dates=("date",),
+            numbers=tuple(
+                (c, *_COUNT) for c in ("logins", "active_users", "features_used", "page_views", "downloads")
+            ),
+            signals="logins, active users and feature use",
         ),
     )
 }
 
 REQUIRED_TABLES = ("accounts",)
+
+
+def missing_tables_message(missing: list[str]) -> str:
+    """One line saying which optional tables were not delivered and which signals the model goes without."""
+    lost = "; ".join(f"{t} ({CONTRACT[t].signals})" for t in missing)
+    return f"tables not delivered: {lost}; their features stay empty, the rest of the pipeline runs"

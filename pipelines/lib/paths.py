@@ -67,6 +67,10 @@ class RadarPaths:
         return self.home / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
 
     @property
+    def alerts_file(self) -> Path:
+        return self.exports / "alerts.jsonl"
+
+    @property
     def dagster_home(self) -> Path:
         return self.home / "dagster"
 

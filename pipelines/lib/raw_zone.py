@@ -1,25 +1,32 @@
-"""Extract source files into the raw zone: append-only tables that keep every load exactly as it arrived.
+"""Extract source tables into the raw zone: append-only tables that keep every load exactly as it arrived.
 
 Each table ``raw.<name>`` holds all contract columns as text (so a malformed value is kept, not lost, and leading zeros
-in ids survive) plus the load's id, file, hash and time. Loading a file whose hash was already loaded is a no-op;
-a changed file becomes a new load. Staging reads the newest load of each table, because exports are full snapshots.
+in ids survive) plus the load's id, location, fingerprint and time. Loading a delivery whose fingerprint was already
+loaded is a no-op; a changed one becomes a new load. Staging reads the newest load of each table, because exports
+are full snapshots.
+
+A delivery is first staged in a temporary table. What makes the whole delivery unusable (it cannot be read, a
+required column is missing, the required table is empty) raises a one-line ``ContractError`` before anything is
+written, so the raw zone stays as it was. Rows that break a rule are appended to raw like every other row and are
+listed, with their reason, in ``ops.quarantine`` (see ``validation.py``), in the same transaction.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 
-from pipelines.lib.contract import CONTRACT, TableContract
+from pipelines.lib.contract import CONTRACT, REQUIRED_TABLES, TableContract
+from pipelines.lib.sources import ContractError, FolderSource, Source, file_sha256, first_line
+from pipelines.lib.validation import Problem, quarantine
+
+__all__ = ["ContractError", "LoadResult", "file_sha256", "find_source_file", "load_table"]
 
 LOAD_COLUMNS = ("_load_id", "_source_file", "_source_hash", "_loaded_at")
-
-
-class ContractError(ValueError):
-    """A source file that breaks the contract; the message is one line naming the file and the problem."""
+_STAGED = "_delivery"
 
 
 @dataclass(frozen=True)
@@ -30,33 +37,19 @@ class LoadResult:
     load_id: int | None
     source_file: str | None
     source_hash: str | None
+    quarantined: int = 0
+    problems: tuple[Problem, ...] = field(default=())
 
     @property
     def present(self) -> bool:
         return self.status != "missing"
 
+    def problem_lines(self) -> list[str]:
+        return [p.one_line(self.rows) for p in self.problems]
+
 
 def find_source_file(folder: Path, table: str) -> Path | None:
-    found = [p for p in (folder / f"{table}.csv", folder / f"{table}.parquet") if p.is_file()]
-    if len(found) > 1:
-        raise ContractError(f"{folder}: both {table}.csv and {table}.parquet exist; keep one")
-    return found[0] if found else None
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _reader_sql(path: Path) -> str:
-    quoted = str(path).replace("'", "''")
-    if path.suffix == ".csv":
-        # all_varchar keeps the file's text as it is; typing happens in staging where failures are counted.
-        return f"read_csv('{quoted}', header = true, all_varchar = true)"
-    return f"read_parquet('{quoted}')"
+    return FolderSource(folder).file(table)
 
 
 def _ensure_schema(con: duckdb.DuckDBPyConnection, contract: TableContract) -> None:
@@ -74,68 +67,130 @@ def _ensure_schema(con: duckdb.DuckDBPyConnection, contract: TableContract) -> N
     )
 
 
-def load_table(
-    con: duckdb.DuckDBPyConnection, table: str, folder: Path, mapping: dict[str, str] | None = None
-) -> LoadResult:
-    """Load one table's file from ``folder`` into ``raw.<table>``; ``mapping`` is contract column -> file column."""
-    contract = CONTRACT[table]
-    mapping = mapping or {}
-    _ensure_schema(con, contract)
-    path = find_source_file(folder, table)
-    next_id = con.execute("select coalesce(max(load_id), 0) + 1 from ops.loads").fetchone()[0]
-    if path is None:
-        con.execute(
-            "insert into ops.loads values (?, ?, 'missing', 0, ?, null, null, now())",
-            [next_id, table, str(folder)],
-        )
-        return LoadResult(table, "missing", 0, None, None, None)
-
-    digest = file_sha256(path)
-    seen = con.execute(
+def _seen(con: duckdb.DuckDBPyConnection, table: str, digest: str) -> tuple[int, int] | None:
+    return con.execute(
         "select load_id, rows from ops.loads where table_name = ? and source_hash = ? and status = 'loaded'"
         " order by load_id desc limit 1",
         [table, digest],
     ).fetchone()
-    if seen is not None:
-        con.execute(
-            "insert into ops.loads values (?, ?, 'unchanged', ?, ?, ?, ?, now())",
-            [next_id, table, seen[1], str(folder), str(path), digest],
-        )
-        return LoadResult(table, "unchanged", int(seen[1]), int(seen[0]), str(path), digest)
 
-    try:
-        found = [r[0] for r in con.execute(f"describe select * from {_reader_sql(path)}").fetchall()]
-    except duckdb.Error as exc:
-        first_line = str(exc).strip().splitlines()[0]
-        raise ContractError(f"{path.name}: cannot be read as {path.suffix[1:]} ({first_line})") from exc
+
+def _label(location: str) -> str:
+    """How messages name a delivery: a file by its name, a database table by its location."""
+    return Path(location).name if "#" not in location else location
+
+
+def _stage_mapped(
+    con: duckdb.DuckDBPyConnection,
+    contract: TableContract,
+    source: Source,
+    mapping: dict[str, str],
+    label: str,
+) -> None:
+    """Stage the delivery as ``_incoming``: contract columns as text, in delivery order, numbered from 1."""
+    source.stage(con, contract.name, _STAGED)
+    found = [r[0] for r in con.execute(f"describe {_STAGED}").fetchall()]
     source_of = {col: mapping.get(col, col) for col in contract.columns}
     missing = [
-        f"{col}" + (f" (mapped from '{src}')" if src != col else "")
+        col + (f" (mapped from '{src}')" if src != col else "")
         for col, src in source_of.items()
         if col in contract.required and src not in found
     ]
     if missing:
         raise ContractError(
-            f"{path.name}: missing required column(s) {', '.join(missing)}; found: {', '.join(found)}"
+            f"{label}: missing required column(s) {', '.join(missing)}; found: {', '.join(found)}"
         )
+    absent = [f"{col} -> '{src}'" for col, src in mapping.items() if src not in found and col not in missing]
+    if absent:
+        raise ContractError(f"{label}: sources.mapping names column(s) not in the table: {', '.join(absent)}")
     select = ", ".join(
         f'cast("{src}" as varchar) as "{col}"' if src in found else f'cast(null as varchar) as "{col}"'
         for col, src in source_of.items()
     )
+    try:
+        con.execute(
+            f"create or replace temp table _incoming as select row_number() over () as _row, {select} from {_STAGED}"
+        )
+    except duckdb.Error as exc:
+        raise ContractError(f"{label}: cannot be read ({first_line(exc)})") from exc
+
+
+def _content_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
+    """Order-independent hash of the staged rows, for sources without a file to hash (database tables)."""
+    count, total = con.execute(
+        "select count(*), coalesce(sum(hash(t)::hugeint), 0) from (select * exclude (_row) from _incoming) as t"
+    ).fetchone()
+    columns = [r[0] for r in con.execute("describe _incoming").fetchall()]
+    return hashlib.sha256(f"{columns}|{count}|{total}".encode()).hexdigest()
+
+
+def load_table(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    source: Source | Path,
+    mapping: dict[str, str] | None = None,
+) -> LoadResult:
+    """Load one table from ``source`` (a connector, or a folder) into ``raw.<table>``.
+
+    ``mapping`` is contract column -> source column. Database connectors must be used inside their
+    ``session(con)``; a folder needs none.
+    """
+    if isinstance(source, Path):
+        source = FolderSource(source)
+    contract = CONTRACT[table]
+    mapping = mapping or {}
+    unknown = sorted(set(mapping) - set(contract.columns))
+    if unknown:
+        raise ContractError(f"sources.mapping.{table}: {', '.join(unknown)} not in the contract for {table}")
+    _ensure_schema(con, contract)
+    location = source.locate(table)
+    next_id = con.execute("select coalesce(max(load_id), 0) + 1 from ops.loads").fetchone()[0]
+    if location is None:
+        con.execute(
+            "insert into ops.loads values (?, ?, 'missing', 0, ?, null, null, now())",
+            [next_id, table, source.describe()],
+        )
+        return LoadResult(table, "missing", 0, None, None, None)
+
+    def unchanged(seen: tuple[int, int], digest: str) -> LoadResult:
+        con.execute(
+            "insert into ops.loads values (?, ?, 'unchanged', ?, ?, ?, ?, now())",
+            [next_id, table, seen[1], source.describe(), location, digest],
+        )
+        return LoadResult(table, "unchanged", int(seen[1]), int(seen[0]), location, digest)
+
+    digest = source.quick_fingerprint(table)
+    if digest is not None and (seen := _seen(con, table, digest)) is not None:
+        return unchanged(seen, digest)
+    label = _label(location)
+    _stage_mapped(con, contract, source, mapping, label)
+    if digest is None:
+        digest = _content_fingerprint(con)
+        if (seen := _seen(con, table, digest)) is not None:
+            return unchanged(seen, digest)
+    rows = con.execute("select count(*) from _incoming").fetchone()[0]
+    if rows == 0 and table in REQUIRED_TABLES:
+        raise ContractError(f"{label}: required table '{table}' has no rows")
+
+    columns = ", ".join(f'"{c}"' for c in contract.columns)
     con.execute("begin transaction")
     try:
         con.execute(
-            f"""insert into raw."{table}" select {select}, ? as _load_id, ? as _source_file,
-                ? as _source_hash, now() as _loaded_at from {_reader_sql(path)}""",
-            [next_id, str(path), digest],
+            f"""insert into raw."{table}" select {columns}, ? as _load_id, ? as _source_file,
+                ? as _source_hash, now() as _loaded_at from _incoming order by _row""",
+            [next_id, location, digest],
         )
-        rows = con.execute(f'select count(*) from raw."{table}" where _load_id = ?', [next_id]).fetchone()[0]
+        problems, quarantined = quarantine(con, table, load_id=next_id, source_file=location)
         con.execute(
             "insert into ops.loads values (?, ?, 'loaded', ?, ?, ?, ?, now())",
-            [next_id, table, rows, str(folder), str(path), digest],
+            [next_id, table, rows, source.describe(), location, digest],
         )
         con.execute("commit")
     except Exception:
         con.execute("rollback")
         raise
-    return LoadResult(table, "loaded", int(rows), int(next_id), str(path), digest)
+    finally:
+        con.execute("drop table if exists _incoming")
+    return LoadResult(
+        table, "loaded", int(rows), int(next_id), location, digest, int(quarantined), tuple(problems)
+    )

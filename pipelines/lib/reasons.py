@@ -104,19 +104,30 @@ def describe(feature: str, value: float) -> str:
     return template(float(value)) if template else f"{feature.replace('_', ' ')} = {value:g}"
 
 
+# Contributions (log-odds) below this are noise, not a reason a person could act on.
+MIN_CONTRIBUTION = 0.05
+
+
 def top_reasons(
-    contributions: np.ndarray, frame: pd.DataFrame, features: list[str], *, k: int = 3
+    contributions: np.ndarray,
+    frame: pd.DataFrame,
+    features: list[str],
+    *,
+    k: int = 3,
+    min_contribution: float = MIN_CONTRIBUTION,
 ) -> list[str]:
     """The ``k`` features that raise each customer's risk most, as sentences joined by '; '.
 
-    ``contributions`` is LightGBM's ``pred_contrib`` output: one column per feature plus the bias last.
+    ``contributions`` is LightGBM's ``pred_contrib`` output: one column per feature plus the bias last. A
+    feature counts only when it raises the risk by at least ``min_contribution`` and the customer has a value
+    for it: a missing value is no reason a customer manager can talk about.
     """
-    contrib = contributions[:, : len(features)]
+    values = frame[features].to_numpy(dtype=float)
+    contrib = np.where(np.isnan(values), 0.0, contributions[:, : len(features)])
     order = np.argsort(-contrib, axis=1)[:, :k]
-    values = frame[features].to_numpy()
     reasons: list[str] = []
     for row, idx in enumerate(order):
         # Rows are few (one per active customer) and the sentences are per-row strings by nature.
-        picked = [describe(features[j], values[row, j]) for j in idx if contrib[row, j] > 0]
+        picked = [describe(features[j], values[row, j]) for j in idx if contrib[row, j] >= min_contribution]
         reasons.append("; ".join(picked) if picked else "no strong risk signal")
     return reasons

@@ -100,7 +100,7 @@ def champion(paths: RadarPaths, config: RadarConfig) -> dict[str, Any] | None:
     metrics = client.get_run(version.run_id).data.metrics if version.run_id else {}
     return {
         "model_name": name,
-        "version": version.version,
+        "version": str(version.version),
         "run_id": version.run_id,
         "metrics": dict(sorted(metrics.items())),
     }

@@ -1,19 +1,34 @@
 """Train the churn model on earlier snapshots and judge it on later ones, never on the same period.
 
-The split respects the label horizon: a training snapshot's label window (snapshot, snapshot + horizon] ends
-before the first validation snapshot, so no training label has seen the validation period.
+Every split respects the label horizon: a training snapshot's label window (snapshot, snapshot + horizon] ends
+before the first snapshot it is judged on, so no training label has seen the later period, and one customer-month
+is never on both sides. Three periods, oldest first: the booster learns on the first, early stopping and
+calibration use the second (the calibration fold), metrics come from the third (validation). Rolling origin
+repeats this with the validation block moved back in time (expanding window) to show how stable the result is.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
-from sklearn.metrics import average_precision_score, brier_score_loss, log_loss, roc_auc_score
 
+from pipelines.lib.calibration import fit_calibrator
+from pipelines.lib.churn_model import ChurnModel
 from pipelines.lib.config import TrainingSettings
+from pipelines.lib.evaluation import evaluate
+
+__all__ = [
+    "NotEnoughDataError",
+    "TimeSplit",
+    "covered_snapshots",
+    "evaluate",
+    "fit_churn_model",
+    "observable_at",
+    "time_split",
+]
 
 
 class NotEnoughDataError(RuntimeError):
@@ -38,70 +53,141 @@ class TimeSplit:
         }
 
 
-def time_split(frame: pd.DataFrame, *, validation_months: int, horizon_days: int) -> TimeSplit:
+# Counts of behaviour: zero everywhere before the behavioural sources begin, whatever else reaches back further.
+ACTIVITY_FEATURES = ("orders_365d", "revenue_365d", "interactions_90d", "tickets_90d", "logins_30d")
+
+
+def covered_snapshots(frame: pd.DataFrame, *, warmup_months: int) -> pd.DataFrame:
+    """Snapshots from ``warmup_months`` after the behavioural sources begin.
+
+    Contracts and account creation dates can reach back decades before the exports of orders, e-mails or
+    usage start; snapshots from those years have empty activity windows for a reason that has nothing to do
+    with the customer, and would teach the model that silence is normal. Behaviour counts as begun in the
+    first month in which at least half as many customers show activity as in the busiest month."""
+    cols = [c for c in ACTIVITY_FEATURES if c in frame]
+    if not cols or frame.empty:
+        return frame
+    active = (frame[cols].fillna(0) > 0).any(axis=1)
+    share = active.groupby(frame["snapshot_date"]).mean()
+    start = share.index[share >= 0.5 * share.max()].min()
+    return frame[frame["snapshot_date"] >= start + pd.DateOffset(months=warmup_months)]
+
+
+def observable_at(
+    frame: pd.DataFrame, *, cutoff: pd.Timestamp, horizon_days: int, lag_days: int = 0
+) -> pd.DataFrame:
+    """The labelled snapshots a training run at ``cutoff`` could have known: the label window (plus the lag
+    before a churn is confirmed, e.g. the contractual grace period) closed on or before the cutoff."""
+    closes = frame["snapshot_date"] + pd.Timedelta(days=horizon_days + lag_days)
+    return frame[closes <= pd.Timestamp(cutoff)]
+
+
+def time_split(
+    frame: pd.DataFrame, *, validation_months: int, horizon_days: int, what: str = "validation"
+) -> TimeSplit:
+    """The latest ``validation_months`` snapshot months against everything whose label closed before them."""
     dates = np.sort(frame["snapshot_date"].unique())
     if len(dates) <= validation_months:
         raise NotEnoughDataError(
-            f"only {len(dates)} labelled snapshot months; need more than {validation_months} to validate on later time"
+            f"only {len(dates)} labelled snapshot months; need more than {validation_months} to hold out a "
+            f"{what} period on later time"
         )
     valid_start = pd.Timestamp(dates[-validation_months])
     train_cutoff = valid_start - pd.Timedelta(days=horizon_days)
     train = frame[frame["snapshot_date"] <= train_cutoff]
     valid = frame[frame["snapshot_date"] >= valid_start]
-    for name, part in (("training", train), ("validation", valid)):
+    for name, part in (("training", train), (what, valid)):
         if part["label"].nunique() < 2:
             raise NotEnoughDataError(
-                f"the {name} period has {len(part)} snapshots and {int(part['label'].sum())} churns; "
-                "both classes are needed"
+                f"the {name} period before {valid_start.date()} has {len(part)} snapshots and "
+                f"{int(part['label'].sum())} churns; both classes are needed"
             )
     return TimeSplit(train=train, valid=valid)
 
 
-def evaluate(y_true: np.ndarray, p: np.ndarray) -> dict[str, float]:
-    """Stable metric names, logged identically for every retrain so the MLflow UI can compare them."""
-    y_true = np.asarray(y_true, dtype=int)
-    p = np.clip(np.asarray(p, dtype=float), 1e-6, 1 - 1e-6)
-    top = max(1, round(len(p) * 0.10))
-    order = np.argsort(-p, kind="stable")
-    base_rate = float(y_true.mean())
-    return {
-        "roc_auc": float(roc_auc_score(y_true, p)),
-        "pr_auc": float(average_precision_score(y_true, p)),
-        "brier": float(brier_score_loss(y_true, p)),
-        "log_loss": float(log_loss(y_true, p, labels=[0, 1])),
-        "lift_at_10pct": float(y_true[order[:top]].mean() / base_rate) if base_rate > 0 else 0.0,
-        "base_rate": base_rate,
-    }
+@dataclass
+class FittedChurnModel:
+    model: ChurnModel
+    fit: pd.DataFrame
+    calibration: pd.DataFrame
+    best_iteration: int
 
 
-def fit_churn_model(split: TimeSplit, features: list[str], settings: TrainingSettings) -> lgb.LGBMClassifier:
-    """LightGBM with early stopping on the latest part of the training period (still before validation)."""
-    train = split.train
-    dates = np.sort(train["snapshot_date"].unique())
-    stop_from = pd.Timestamp(dates[int(len(dates) * 0.8)]) if len(dates) >= 5 else None
-    params = {
-        "n_estimators": settings.n_estimators,
-        "learning_rate": settings.learning_rate,
-        "num_leaves": settings.num_leaves,
-        "min_child_samples": settings.min_child_samples,
-        "subsample": 0.8,
-        "subsample_freq": 1,
-        "colsample_bytree": 0.8,
-        "reg_lambda": 1.0,
-        "random_state": settings.seed,
-        "n_jobs": 2,
-        "verbose": -1,
-    }
-    n_estimators = settings.n_estimators
-    if stop_from is not None:
-        inner, stop = train[train["snapshot_date"] < stop_from], train[train["snapshot_date"] >= stop_from]
-        if inner["label"].nunique() == 2 and stop["label"].nunique() == 2:
-            probe = lgb.LGBMClassifier(**params).fit(
-                inner[features],
-                inner["label"],
-                eval_set=[(stop[features], stop["label"])],
-                callbacks=[lgb.early_stopping(settings.early_stopping_rounds, verbose=False)],
+def fit_churn_model(
+    train: pd.DataFrame, features: list[str], settings: TrainingSettings, *, horizon_days: int
+) -> FittedChurnModel:
+    """Booster on the older part of ``train``; early stopping and calibration on its latest months."""
+    inner = time_split(
+        train, validation_months=settings.calibration_months, horizon_days=horizon_days, what="calibration"
+    )
+    classifier = lgb.LGBMClassifier(
+        n_estimators=settings.n_estimators,
+        learning_rate=settings.learning_rate,
+        num_leaves=settings.num_leaves,
+        min_child_samples=settings.min_child_samples,
+        subsample=0.8,
+        subsample_freq=1,
+        colsample_bytree=0.8,
+        reg_lambda=5.0,
+        class_weight="balanced" if settings.class_weight == "balanced" else None,
+        # Log loss is smoother than AUC on a few hundred churners, so it stops less by chance; a class-weighted
+        # booster's log loss is off by design until calibration, so ranking decides when to stop for it.
+        metric="auc" if settings.class_weight == "balanced" else "binary_logloss",
+        random_state=settings.seed,
+        n_jobs=2,
+        verbose=-1,
+    ).fit(
+        inner.train[features],
+        inner.train["label"],
+        eval_set=[(inner.valid[features], inner.valid["label"])],
+        callbacks=[lgb.early_stopping(settings.early_stopping_rounds, verbose=False)],
+    )
+    booster = classifier.booster_
+    raw = booster.predict(inner.valid[features])
+    calibrator = fit_calibrator(raw, inner.valid["label"].to_numpy(), inner.valid["customer_id"].to_numpy())
+    return FittedChurnModel(
+        model=ChurnModel(booster=booster, calibrator=calibrator),
+        fit=inner.train,
+        calibration=inner.valid,
+        best_iteration=int(booster.best_iteration or booster.current_iteration()),
+    )
+
+
+@dataclass
+class FoldResult:
+    valid_start: str
+    valid_end: str
+    metrics: dict[str, float] = field(default_factory=dict)
+
+
+def rolling_origin(
+    frame: pd.DataFrame,
+    features: list[str],
+    settings: TrainingSettings,
+    *,
+    horizon_days: int,
+    first_fold: int = 0,
+) -> list[FoldResult]:
+    """Expanding-window folds: validation blocks of ``validation_months`` stepping back from the newest; each
+    trains on everything whose label closed before its block. Folds without enough history are left out.
+    ``first_fold=1`` skips the newest block when the caller has already trained on it."""
+    dates = np.sort(frame["snapshot_date"].unique())
+    results: list[FoldResult] = []
+    for k in range(first_fold, settings.folds):
+        end = len(dates) - k * settings.validation_months
+        if end <= settings.validation_months:
+            break
+        upto = frame[frame["snapshot_date"] <= pd.Timestamp(dates[end - 1])]
+        try:
+            split = time_split(upto, validation_months=settings.validation_months, horizon_days=horizon_days)
+            fitted = fit_churn_model(split.train, features, settings, horizon_days=horizon_days)
+        except NotEnoughDataError:
+            break
+        p = fitted.model.churn_probability(split.valid)
+        window = split.describe()
+        results.append(
+            FoldResult(
+                str(window["valid_start"]), str(window["valid_end"]), evaluate(split.valid["label"], p)
             )
-            n_estimators = max(20, int(probe.best_iteration_ or settings.n_estimators))
-    model = lgb.LGBMClassifier(**{**params, "n_estimators": n_estimators})
-    return model.fit(train[features], train["label"])
+        )
+    return results

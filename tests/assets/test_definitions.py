@@ -83,3 +83,16 @@ def test_every_asset_has_a_description() -> None:
         k.to_user_string() for k in graph.get_all_asset_keys() if not (graph.get(k).description or "").strip()
     ]
     assert not missing, missing
+
+
+def test_the_quarterly_schedule_retrains_the_quarter_that_just_ended() -> None:
+    import datetime as dt
+
+    schedule = defs.get_repository_def().get_schedule_def("quarterly_retrain_schedule")
+    context = dg.build_schedule_context(
+        scheduled_execution_time=dt.datetime(2027, 1, 1, 6, tzinfo=dt.UTC),
+        repository_def=defs.get_repository_def(),
+    )
+    request = schedule.evaluate_tick(context).run_requests[0]
+    assert request.partition_key == "2026-10-01"
+    assert defs.resolve_asset_graph().get(dg.AssetKey("churn_model")).partitions_def is not None

@@ -82,3 +82,14 @@ def test_the_drift_report_is_written_and_logged(full_run: PipelineRun) -> None:
     drift = full_run.result.output_for_node("feature_drift")
     assert 0.0 <= drift["drift_share"] <= 1.0
     assert drift["columns_compared"] >= 10
+
+
+def test_every_high_risk_customer_gets_exactly_one_alert_on_the_first_run(full_run: PipelineRun) -> None:
+    scores = pd.read_csv(full_run.paths.scores_csv, dtype={"customer_id": str})
+    high = set(scores.loc[scores["risk_tier"] == "high", "customer_id"])
+    sent = (
+        pd.read_json(full_run.paths.alerts_file, lines=True, dtype={"customer_id": str})
+        if full_run.paths.alerts_file.exists()
+        else pd.DataFrame({"customer_id": []})
+    )
+    assert set(sent["customer_id"]) == high and len(sent) == len(high)

@@ -58,3 +58,10 @@ def test_top_reasons_pick_the_features_that_raise_risk_most() -> None:
     reasons = top_reasons(contrib, frame, features)
     assert reasons[0] == "payments 8 days later than usual; 3 logins in the last month"
     assert reasons[1] == "no strong risk signal"
+
+
+def test_reasons_leave_out_missing_values_and_negligible_pushes() -> None:
+    features = ["nps_latest", "tickets_90d", "logins_30d"]
+    frame = pd.DataFrame({"nps_latest": [float("nan")], "tickets_90d": [4.0], "logins_30d": [12.0]})
+    contrib = np.array([[1.5, 0.6, 0.01, -3.0]])
+    assert top_reasons(contrib, frame, features) == ["4 support tickets in the last 3 months"]

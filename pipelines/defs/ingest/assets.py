@@ -6,8 +6,9 @@ import dagster as dg
 
 from pipelines.defs.resources import RadarResource
 from pipelines.lib.config import DemoSettings
-from pipelines.lib.contract import CONTRACT, REQUIRED_TABLES
-from pipelines.lib.raw_zone import ContractError, find_source_file, load_table
+from pipelines.lib.contract import CONTRACT, REQUIRED_TABLES, missing_tables_message
+from pipelines.lib.raw_zone import load_table
+from pipelines.lib.sources import ContractError, FolderSource
 from pipelines.lib.warehouse import connect
 
 RAW_KEYS = {table: dg.AssetKey(["raw", table]) for table in CONTRACT}
@@ -29,6 +30,9 @@ def ensure_demo_sources(radar: RadarResource, settings: DemoSettings) -> None:
         seed=settings.seed,
         end=settings.end,
         horizon_days=radar.config.churn.horizon_days,
+        defects=settings.defects.model_dump(),
+        drift_months=settings.drift.months,
+        drift_strength=settings.drift.strength,
     )
     marker.write_text(json.dumps(wanted))
 
@@ -38,8 +42,9 @@ def ensure_demo_sources(radar: RadarResource, settings: DemoSettings) -> None:
         dg.AssetSpec(
             key,
             group_name="ingest",
-            description=f"Raw `{table}` ({CONTRACT[table].system.upper()}): every load of the source file, as text, "
-            "append-only, with load id, file, hash and time.",
+            description=f"Raw `{table}` ({CONTRACT[table].system.upper()}): every load of the source table, as "
+            "text, append-only, with load id, location, fingerprint and time. Rows that break the contract are "
+            "kept here and listed with their reason in `ops.quarantine`.",
             kinds={"duckdb"},
         )
         for table, key in RAW_KEYS.items()
@@ -47,41 +52,51 @@ def ensure_demo_sources(radar: RadarResource, settings: DemoSettings) -> None:
     pool="warehouse",
 )
 def extract_sources(context: dg.AssetExecutionContext, radar: RadarResource):
-    """Load each present source table into `raw.<table>`; a file already loaded (same hash) is not loaded again.
+    """Load each present source table into `raw.<table>`; a delivery already loaded (same fingerprint) is not
+    loaded again.
 
-    Optional tables that are absent are created empty, so downstream models run and their features are simply
-    missing; the run's metadata says which tables were missing.
+    A delivery that cannot be used at all (unreadable, a required column missing) fails the step with one line and
+    leaves the raw zone untouched. Rows that break a rule are quarantined (`ops.quarantine`) and reported one line
+    per table, column and rule. Optional tables that are absent are created empty, so downstream models run and
+    their features are simply missing; the run says which tables, and which signals, are missing.
     """
     if radar.uses_demo:
         ensure_demo_sources(radar, radar.config.sources.demo)
-    folder = radar.source_folder()
-    if not folder.is_dir():
-        raise dg.Failure(description=f"sources folder {folder} does not exist")
-    for table in REQUIRED_TABLES:
-        if find_source_file(folder, table) is None:
-            raise dg.Failure(description=f"{folder}: required table '{table}' (.csv or .parquet) is missing")
+    source = radar.source()
+    if isinstance(source, FolderSource) and not source.folder.is_dir():
+        raise dg.Failure(description=f"sources folder {source.folder} does not exist")
     missing: list[str] = []
     with connect(radar.paths.warehouse) as con:
-        for table, key in RAW_KEYS.items():
-            try:
-                result = load_table(con, table, folder, radar.config.sources.mapping.get(table))
-            except ContractError as exc:
-                raise dg.Failure(description=str(exc)) from exc
-            if not result.present:
-                missing.append(table)
-            context.log.info(f"{table}: {result.status} ({result.rows} rows)")
-            yield dg.MaterializeResult(
-                asset_key=key,
-                metadata={
-                    "status": result.status,
-                    "rows": result.rows,
-                    "load_id": result.load_id or 0,
-                    "source_file": result.source_file or "(missing)",
-                    "source_hash": result.source_hash or "",
-                    "source_dir": str(folder),
-                },
-            )
+        try:
+            with source.session(con):
+                for table in REQUIRED_TABLES:
+                    if source.locate(table) is None:
+                        raise ContractError(
+                            f"{source.describe()}: required table '{source.name_of(table)}' is missing"
+                        )
+                for table, key in RAW_KEYS.items():
+                    result = load_table(con, table, source, radar.config.sources.mapping.get(table))
+                    if not result.present:
+                        missing.append(table)
+                    context.log.info(f"{table}: {result.status} ({result.rows} rows)")
+                    for line in result.problem_lines():
+                        context.log.warning(f"quarantined: {line}")
+                    yield dg.MaterializeResult(
+                        asset_key=key,
+                        metadata={
+                            "status": result.status,
+                            "rows": result.rows,
+                            "quarantined_rows": result.quarantined,
+                            "problems": dg.MetadataValue.md(
+                                "\n".join(f"- {line}" for line in result.problem_lines()) or "none"
+                            ),
+                            "load_id": result.load_id or 0,
+                            "source_file": result.source_file or "(missing)",
+                            "source_hash": result.source_hash or "",
+                            "source_dir": source.describe(),
+                        },
+                    )
+        except ContractError as exc:
+            raise dg.Failure(description=str(exc)) from exc
     if missing:
-        context.log.warning(
-            f"tables not delivered: {', '.join(missing)}; their features will be empty (see the source contract)"
-        )
+        context.log.warning(missing_tables_message(missing))

@@ -3,21 +3,21 @@
 import dagster as dg
 
 from pipelines.defs.resources import RadarResource
+from pipelines.defs.train.candidate import candidate_for_run
 from pipelines.lib import features as feats
 from pipelines.lib.drift import measure_drift
 from pipelines.lib.tracking import configure_mlflow
 from pipelines.lib.warehouse import connect
 
 
-@dg.asset(group_name="monitor", kinds={"evidently"})
-def feature_drift(
-    context: dg.AssetExecutionContext, radar: RadarResource, churn_model: dict
-) -> dg.Output[dict]:
+@dg.asset(group_name="monitor", kinds={"evidently"}, deps=[dg.AssetKey("churn_model")])
+def feature_drift(context: dg.AssetExecutionContext, radar: RadarResource) -> dg.Output[dict]:
     """Evidently data-drift report: the last month the candidate trained on (reference) vs the newest snapshot
     (current). Both sides are one monthly cross-section of the active customers, so the comparison is like
     for like. The HTML and JSON are saved in the data home and logged to the candidate's MLflow run."""
     import mlflow
 
+    churn_model = candidate_for_run(context, radar)
     window = churn_model["window"]
     with connect(radar.paths.warehouse, read_only=True) as con:
         reference = feats.snapshots_between(con, window["train_end"], window["train_end"])

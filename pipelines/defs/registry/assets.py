@@ -5,17 +5,21 @@ import dagster as dg
 from models_registry.policy import PromotionPolicy, decide
 from models_registry.registry import CHAMPION, apply_decision, current_alias_version
 from pipelines.defs.resources import RadarResource
-from pipelines.defs.train.assets import WARMUP_MONTHS
+from pipelines.defs.train.candidate import candidate_for_run
 from pipelines.lib import features as feats
 from pipelines.lib import gate_store, training
+from pipelines.lib.churn_model import load_churn_model
 from pipelines.lib.tracking import configure_mlflow
 from pipelines.lib.warehouse import connect
 
 
-@dg.asset(group_name="registry", kinds={"mlflow"}, pool="warehouse")
-def champion_decision(
-    context: dg.AssetExecutionContext, radar: RadarResource, churn_model: dict, feature_drift: dict
-) -> dg.Output[dict]:
+@dg.asset(
+    group_name="registry",
+    kinds={"mlflow"},
+    pool="warehouse",
+    deps=[dg.AssetKey("churn_model"), dg.AssetKey("feature_drift")],
+)
+def champion_decision(context: dg.AssetExecutionContext, radar: RadarResource) -> dg.Output[dict]:
     """Candidate vs champion on the same, most recent holdout, under `models_registry/promotion_policy.yaml`.
 
     The candidate becomes `champion` only if it beats the champion by the policy's margin, is not worse
@@ -24,12 +28,16 @@ def champion_decision(
     """
     import mlflow
 
+    churn_model = candidate_for_run(context, radar)
+    drift_share = mlflow.MlflowClient().get_run(churn_model["run_id"]).data.metrics.get("drift_share")
+    if drift_share is None:
+        raise dg.Failure(description=f"churn model version {churn_model['version']} has no drift check yet")
     policy = PromotionPolicy.load()
     name, version = churn_model["model_name"], churn_model["version"]
     configure_mlflow(radar.paths, radar.config.training.experiment)
     window = churn_model["window"]
     with connect(radar.paths.warehouse, read_only=True) as con:
-        holdout = feats.labelled_snapshots(con, warmup_months=WARMUP_MONTHS)
+        holdout = feats.labelled_snapshots(con, warmup_months=radar.config.training.warmup_months)
         gate_rows = gate_store.latest(con)
     holdout = holdout[holdout["snapshot_date"].between(window["valid_start"], window["valid_end"])]
     y = holdout["label"].to_numpy()
@@ -44,7 +52,7 @@ def champion_decision(
         policy,
         candidate=candidate,
         champion=champion,
-        drift_share=feature_drift["drift_share"],
+        drift_share=drift_share,
         gates_passed=gates_passed,
     )
     record = apply_decision(name, version, decision, log_path=radar.paths.decision_log)
@@ -66,7 +74,4 @@ def champion_decision(
 
 
 def _predict(model_uri: str, frame):
-    import mlflow
-
-    model = mlflow.lightgbm.load_model(model_uri)
-    return model.predict_proba(frame[list(model.feature_name_)])[:, 1]
+    return load_churn_model(model_uri).churn_probability(frame)

@@ -18,6 +18,7 @@ from pipelines.defs.resources import RadarResource
 from pipelines.lib import features as feats
 from pipelines.lib import gates, quality, score_store
 from pipelines.lib.atomic import write_atomic
+from pipelines.lib.churn_model import load_churn_model
 from pipelines.lib.health_score import fired_signals, health_colour, health_points
 from pipelines.lib.reasons import top_reasons
 from pipelines.lib.tiers import TIER_ORDER, playbook_columns, risk_tier
@@ -162,7 +163,6 @@ def customer_scores(context: dg.AssetExecutionContext, radar: RadarResource) -> 
     Reasons are the three features that raise the risk most. When the learnability gate fails, the health-score
     fallback written by `health_scores` stands and no model score replaces it.
     """
-    import mlflow
 
     cfg = radar.config
     verdicts = _learnability(radar)
@@ -177,8 +177,8 @@ def customer_scores(context: dg.AssetExecutionContext, radar: RadarResource) -> 
         raise dg.Failure(
             description=f"no '{CHAMPION}' version of model '{name}' yet; train and promote one first"
         )
-    model = mlflow.lightgbm.load_model(f"models:/{name}@{CHAMPION}")
-    features = list(model.feature_name_)
+    model = load_churn_model(f"models:/{name}@{CHAMPION}")
+    features = list(model.feature_names)
     current = _current(radar)
     missing = [f for f in features if f not in current]
     if missing:
@@ -187,7 +187,7 @@ def customer_scores(context: dg.AssetExecutionContext, radar: RadarResource) -> 
             "retrain (job quarterly_retrain)"
         )
     p = model.predict_proba(current[features])[:, 1]
-    contributions = model.predict(current[features], pred_contrib=True)
+    contributions = model.contributions(current[features])
     tiers = risk_tier(p, cfg.tiers)
     health = _health(current)
     scores = pd.concat(

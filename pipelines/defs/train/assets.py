@@ -1,101 +1,81 @@
-"""Train: the churn model, validated on a later period than it learnt from, tracked and registered in MLflow."""
+"""Train: the quarterly churn retrain, validated on a later period than it learnt from, tracked and registered."""
 
 import dagster as dg
 
 from pipelines.defs.resources import RadarResource
+from pipelines.defs.train.partitions import QUARTERS
+from pipelines.lib import churn_run, gate_store, training
 from pipelines.lib import features as feats
-from pipelines.lib import training
+from pipelines.lib.quarters import training_cutoff
 from pipelines.lib.tracking import configure_mlflow
-from pipelines.lib.warehouse import connect
-
-WARMUP_MONTHS = 6
+from pipelines.lib.versions import code_version, feature_mart_version
+from pipelines.lib.warehouse import connect, table_exists
 
 
 @dg.asset(
     group_name="train",
     deps=[dg.AssetKey(["marts", "customer_features"]), dg.AssetKey(["marts", "churn_labels"])],
     kinds={"lightgbm", "mlflow"},
+    partitions_def=QUARTERS,
 )
 def churn_model(context: dg.AssetExecutionContext, radar: RadarResource) -> dg.Output[dict]:
-    """A LightGBM churn classifier for the configured horizon.
+    """The quarter's churn model: LightGBM, calibrated, compared with two baselines, one MLflow run per quarter.
 
-    Trains on labelled snapshots whose label window closes before the validation period starts, validates on
-    the latest labelled months, logs parameters, metrics (roc_auc, pr_auc, brier, log_loss, lift_at_10pct) and
-    the model to MLflow, and registers it as a new version. Whether it becomes champion is decided downstream.
+    Uses only what was known at the quarter's last day (or the newest data, for the running quarter): snapshots
+    up to then whose label window had closed. Three periods, oldest first: the booster learns on the first,
+    early stopping and calibration (isotonic or sigmoid, whichever holds up better) use the second, the metrics
+    come from the third; rolling-origin folds repeat it further back. Baselines (rule-based health score,
+    logistic regression) are nested runs. Metrics: roc_auc, pr_auc, brier, log_loss, lift_at_10pct,
+    {low,medium,high}_{precision,recall,fpr}, expected_profit at profit_threshold, oracle_roc_auc on demo data.
+    The model (booster + calibrator) is registered with signature, input example and a description of its data.
     """
-    import mlflow
-    from mlflow.models import infer_signature
-
     cfg = radar.config
+    quarter = context.partition_key
     with connect(radar.paths.warehouse, read_only=True) as con:
         feature_names = feats.feature_columns(con)
-        frame = feats.labelled_snapshots(con, warmup_months=WARMUP_MONTHS)
+        # The warm-up is applied once, from where behaviour begins (training.covered_snapshots).
+        frame = feats.labelled_snapshots(con, warmup_months=0)
+        as_of = con.execute("select as_of_date from intermediate.int_data_window").fetchone()[0]
+        gates = gate_store.latest(con) if table_exists(con, "ops", "gate_results") else None
+    cutoff = training_cutoff(quarter, as_of)
+    tags = {
+        "dagster_run_id": context.run_id,
+        "data_as_of": str(as_of),
+        "feature_mart_version": feature_mart_version(),
+        "code_version": code_version(),
+        **{
+            f"gate_{g.gate}": f"{'passed' if g.passed else 'failed'} ({g.value:g} vs {g.threshold:g} {g.unit})"
+            for g in (gates.itertuples() if gates is not None else [])
+        },
+    }
+    configure_mlflow(radar.paths, cfg.training.experiment)
     try:
-        split = training.time_split(
-            frame, validation_months=cfg.training.validation_months, horizon_days=cfg.churn.horizon_days
+        summary = churn_run.train_quarter(
+            frame,
+            feature_names,
+            cfg,
+            churn_run.RunContext(
+                quarter=quarter, cutoff=cutoff, tags=tags, source_folder=radar.source_folder()
+            ),
         )
     except training.NotEnoughDataError as exc:
-        raise dg.Failure(description=f"cannot train: {exc}") from exc
-    model = training.fit_churn_model(split, feature_names, cfg.training)
-    p_valid = model.predict_proba(split.valid[feature_names])[:, 1]
-    metrics = training.evaluate(split.valid["label"].to_numpy(), p_valid)
-    window = split.describe()
-
-    configure_mlflow(radar.paths, cfg.training.experiment)
-    run_name = f"churn-{window['valid_end']}"
-    with mlflow.start_run(run_name=run_name) as run:
-        mlflow.set_tags(
-            {
-                "model_kind": "churn",
-                "dagster_run_id": context.run_id,
-                "horizon_days": str(cfg.churn.horizon_days),
-                "churn_definition": cfg.churn.definition,
-                **{k: str(v) for k, v in window.items()},
-            }
-        )
-        mlflow.log_params(
-            {
-                **cfg.training.model_dump(exclude={"model_name", "experiment"}),
-                "n_estimators_used": model.n_estimators,
-                "n_features": len(feature_names),
-                "warmup_months": WARMUP_MONTHS,
-            }
-        )
-        mlflow.log_metrics(metrics)
-        sample = split.train[feature_names].head(200)
-        info = mlflow.lightgbm.log_model(
-            model,
-            name="model",
-            signature=infer_signature(sample, model.predict_proba(sample)[:, 1]),
-            input_example=sample.head(5),
-            registered_model_name=cfg.training.model_name,
-        )
-        if info.signature is None:
-            raise RuntimeError("MLflow logged the model without a signature; refusing to register it")
-    version = str(info.registered_model_version)
-    mlflow.MlflowClient().update_model_version(
-        cfg.training.model_name,
-        version,
-        description=(
-            f"LightGBM churn model ({cfg.churn.horizon_days}-day horizon, {cfg.churn.definition} churn). "
-            f"Trained on snapshots {window['train_start']} to {window['train_end']} ({window['train_rows']} rows, "
-            f"{window['train_churns']} churns); validated on {window['valid_start']} to {window['valid_end']}."
-        ),
+        raise dg.Failure(
+            description=f"cannot train quarter {quarter} (data up to {cutoff.date()}): {exc}"
+        ) from exc
+    metrics, window = summary["metrics"], summary["window"]
+    context.log.info(
+        f"quarter {quarter}: roc_auc {metrics['roc_auc']:.3f}"
+        + (f" (oracle {metrics['oracle_roc_auc']:.3f})" if "oracle_roc_auc" in metrics else "")
+        + f", health score {metrics['baseline_health_score_roc_auc']:.3f}, "
+        f"logistic {metrics['baseline_logistic_roc_auc']:.3f}"
     )
-    summary = {
-        "model_name": cfg.training.model_name,
-        "version": version,
-        "run_id": run.info.run_id,
-        "metrics": metrics,
-        "window": window,
-        "features": feature_names,
-    }
     return dg.Output(
         summary,
         metadata={
-            "model_version": version,
-            "mlflow_run_id": run.info.run_id,
-            **{k: dg.MetadataValue.float(v) for k, v in metrics.items()},
+            "model_version": summary["version"],
+            "mlflow_run_id": summary["run_id"],
+            "training_cutoff": str(cutoff.date()),
+            **{k: dg.MetadataValue.float(float(v)) for k, v in metrics.items()},
             **{k: v for k, v in window.items()},
         },
     )

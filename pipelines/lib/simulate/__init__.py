@@ -9,6 +9,7 @@ on the clock.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from contextlib import ExitStack
 from pathlib import Path
 from typing import get_args
@@ -20,6 +21,7 @@ from tqdm import tqdm
 
 from pipelines.lib.simulate import activity, records
 from pipelines.lib.simulate.activity import Columns, Month
+from pipelines.lib.simulate.defects import KINDS, LATE_DIR, post_process
 from pipelines.lib.simulate.population import INVOLUNTARY, Calendar, Population, build_population
 from pipelines.lib.simulate.sinks import SCHEMAS, TRUTH_SCHEMAS, FileFormat, TableSink, pick, string_ids
 
@@ -51,6 +53,9 @@ def generate_sources(
     horizon_days: int = 90,
     file_format: FileFormat = "parquet",
     progress: bool = False,
+    defects: Mapping[str, float] | None = None,
+    drift_months: int = 0,
+    drift_strength: float = 0.5,
 ) -> dict[str, int]:
     """Simulate ``customers`` accounts over the ``months`` calendar months ending at ``end`` and write them.
 
@@ -58,9 +63,23 @@ def generate_sources(
     Each file is written under a temporary name and renamed when complete. A leftover file of the same table
     in the other format is removed, because a source folder must hold one file per table.
     Returns the rows written per table, with ``_truth/churn_probability`` and ``_truth/churn_events``.
+
+    ``defects`` (kind -> share of records, kinds in ``defects.KINDS``) and ``drift_months``/``drift_strength``
+    make the data imperfect on purpose; what was done, with true counts, is written to ``_truth/defects.json`` and
+    ``_truth/drift.json`` (see ``defects.py``). The clean simulation is the same with or without them.
     """
     _validate(customers=customers, months=months, end=end, horizon_days=horizon_days, file_format=file_format)
+    rates = {k: float(v) for k, v in (defects or {}).items() if v}
+    unknown = sorted(set(rates) - set(KINDS))
+    if unknown or drift_months < 0 or not 0 < drift_strength <= 1:
+        raise ValueError(f"defect kinds are {', '.join(KINDS)}; drift_months >= 0; 0 < drift_strength <= 1")
+    final_format, post = file_format, bool(rates or drift_months)
+    file_format = "parquet" if post else file_format  # defects and drift rewrite the clean Parquet tables
     out_dir = Path(out_dir)
+    for stale in ("defects.json", "drift.json"):
+        (out_dir / TRUTH_DIR / stale).unlink(missing_ok=True)
+    for stale in (out_dir / LATE_DIR).glob("*.*"):
+        stale.unlink()
     (out_dir / TRUTH_DIR).mkdir(parents=True, exist_ok=True)
     rngs = dict(zip(STREAMS, np.random.Generator(np.random.PCG64(seed)).spawn(len(STREAMS)), strict=True))
     cal = Calendar.ending(end, months)
@@ -85,7 +104,17 @@ def generate_sources(
         _write_truth(writer, sinks, pop, cal, horizon_days)
         rows = {name: sink.commit() for name, sink in sinks.items()}
 
-    stale = "csv" if file_format == "parquet" else "parquet"
+    if post:
+        rows |= post_process(
+            out_dir,
+            file_format=final_format,
+            seed=seed,
+            rates=rates,
+            drift_months=drift_months,
+            drift_strength=drift_strength,
+            end=end,
+        )
+    stale = "csv" if final_format == "parquet" else "parquet"
     for table in SCHEMAS:
         (out_dir / f"{table}.{stale}").unlink(missing_ok=True)
     return rows

@@ -1,0 +1,43 @@
+"""Alerts: the customers who just entered the alert tier, sent to the configured sinks once per episode."""
+
+import dagster as dg
+
+from pipelines.defs.resources import RadarResource
+from pipelines.lib import alerts
+from pipelines.lib.warehouse import connect
+
+
+@dg.asset(group_name="score", deps=[dg.AssetKey(["customer_scores"])], kinds={"duckdb"}, pool="warehouse")
+def risk_alerts(context: dg.AssetExecutionContext, radar: RadarResource) -> dg.MaterializeResult:
+    """New high-risk episodes from the newest scores, appended to the alert file (JSON lines) and POSTed to the
+    webhook when one is configured. A customer who stays at risk is not alerted again; one who recovers and
+    falls back is. If a sink fails, nothing is marked as sent and the asset fails, so the next run retries."""
+    settings = radar.config.alerts
+    target = settings.file or radar.paths.alerts_file
+    with connect(radar.paths.warehouse) as con:
+        scores = con.execute(
+            """select * exclude (scored_at) from scores.customer_scores
+               where as_of = (select max(as_of) from scores.customer_scores)"""
+        ).df()
+        new = alerts.alerts_to_send(con, scores, min_tier=settings.min_tier)
+        if len(new):
+            alerts.send_to_file(new, target)
+            if settings.webhook_url:
+                try:
+                    alerts.send_to_webhook(new, settings.webhook_url)
+                except alerts.AlertSinkError as exc:
+                    raise dg.Failure(description=str(exc)) from exc
+        alerts.update_episodes(con, scores, new, min_tier=settings.min_tier)
+        open_episodes = con.execute(
+            "select count(*) from ops.alert_episodes where closed_as_of is null"
+        ).fetchone()[0]
+    context.log.info(f"{len(new)} new alert(s); {open_episodes} customer(s) in an open alert episode")
+    return dg.MaterializeResult(
+        metadata={
+            "new_alerts": dg.MetadataValue.int(len(new)),
+            "open_episodes": dg.MetadataValue.int(int(open_episodes)),
+            "min_tier": settings.min_tier,
+            "file": dg.MetadataValue.path(str(target)),
+            "webhook": settings.webhook_url or "(none)",
+        }
+    )

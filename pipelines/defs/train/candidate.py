@@ -1,0 +1,21 @@
+"""How the unpartitioned assets after training find the candidate: the run's own quarter, else the newest."""
+
+import dagster as dg
+
+from pipelines.defs.resources import RadarResource
+from pipelines.lib.churn_run import latest_candidate
+from pipelines.lib.tracking import configure_mlflow
+
+
+def candidate_for_run(context: dg.AssetExecutionContext, radar: RadarResource) -> dict:
+    """The churn retrain this run is about: a quarterly run's own quarter, otherwise the newest quarter trained."""
+    quarter = context.run.tags.get("dagster/partition")
+    experiment_id = configure_mlflow(radar.paths, radar.config.training.experiment)
+    summary = latest_candidate(experiment_id, quarter=quarter)
+    if summary is None:
+        raise dg.Failure(
+            description="no trained churn model"
+            + (f" for quarter {quarter}" if quarter else "")
+            + "; materialise `churn_model` first"
+        )
+    return summary

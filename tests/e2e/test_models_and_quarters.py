@@ -1,0 +1,111 @@
+"""The churn and value models on the session's pipeline run, and a four-quarter backfill on its warehouse."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from mlflow import MlflowClient
+
+from pipelines.lib import churn_run
+from pipelines.lib import features as feats
+from pipelines.lib.config import RadarConfig, load_config
+from pipelines.lib.paths import RadarPaths
+from pipelines.lib.quarters import training_cutoff
+from pipelines.lib.tracking import configure_mlflow
+from pipelines.lib.warehouse import connect
+from tests.conftest import PipelineRun
+
+pytestmark = pytest.mark.slow
+
+STABLE_METRICS = {
+    "roc_auc",
+    "pr_auc",
+    "brier",
+    "log_loss",
+    "lift_at_10pct",
+    "high_precision",
+    "high_recall",
+    "high_fpr",
+    "expected_profit",
+    "profit_threshold",
+    "baseline_health_score_roc_auc",
+    "baseline_logistic_roc_auc",
+}
+
+
+def _client(run: PipelineRun) -> MlflowClient:
+    return MlflowClient(tracking_uri=run.paths.tracking_uri, registry_uri=run.paths.tracking_uri)
+
+
+def test_the_champion_run_carries_metrics_baselines_plots_and_the_oracle(full_run: PipelineRun) -> None:
+    client = _client(full_run)
+    champion = client.get_model_version_by_alias(load_config().training.model_name, "champion")
+    run = client.get_run(champion.run_id)
+    assert STABLE_METRICS | {"oracle_roc_auc"} <= set(run.data.metrics)
+    assert run.data.metrics["roc_auc"] <= run.data.metrics["oracle_roc_auc"], "a model above the truth leaks"
+    assert {"quarter", "training_cutoff", "feature_mart_version", "code_version", "gate_quality"} <= set(
+        run.data.tags
+    )
+    children = client.search_runs(
+        [run.info.experiment_id], filter_string=f"tags.mlflow.parentRunId = '{run.info.run_id}'"
+    )
+    assert {c.data.tags["model_kind"] for c in children} == {"baseline_health_score", "baseline_logistic"}
+    plots = {a.path for a in client.list_artifacts(run.info.run_id, "plots")}
+    assert {
+        f"plots/{p}.png" for p in ("roc", "pr", "calibration", "lift_gains", "feature_importance")
+    } <= plots
+    assert "Learnt from snapshots" in champion.description
+
+
+def test_every_active_customer_gets_a_value_tier_and_service_level(full_run: PipelineRun) -> None:
+    with connect(full_run.paths.warehouse, read_only=True) as con:
+        value = con.execute("select * from scores.customer_value").df()
+        scored = con.execute("select count(*) from scores.customer_scores").fetchone()[0]
+    assert len(value) == scored and value["customer_id"].is_unique
+    shares = value["value_tier"].value_counts(normalize=True)
+    assert shares["VIP"] == pytest.approx(0.10, abs=0.01) and shares["Standard"] == pytest.approx(
+        0.60, abs=0.01
+    )
+    vip, basic = value[value["value_tier"] == "VIP"], value[value["value_tier"] == "Basic"]
+    assert vip["clv"].min() >= basic["clv"].max()
+    assert value["service_level"].notna().all() and (value["predicted_revenue_12m"] >= 0).all()
+
+
+def test_a_four_quarter_backfill_gives_four_comparable_runs(full_run: PipelineRun, tmp_path) -> None:
+    # Smaller folds than the defaults: the session's company has only 24 months of history.
+    cfg = RadarConfig.model_validate(
+        {
+            "training": {
+                "validation_months": 2,
+                "calibration_months": 2,
+                "warmup_months": 3,
+                "folds": 1,
+                "min_child_samples": 50,
+            }
+        }
+    )
+    with connect(full_run.paths.warehouse, read_only=True) as con:
+        features = feats.feature_columns(con)
+        frame = feats.labelled_snapshots(con, warmup_months=0)
+        as_of = con.execute("select as_of_date from intermediate.int_data_window").fetchone()[0]
+    experiment = configure_mlflow(RadarPaths(tmp_path), cfg.training.experiment)
+    quarters = ["2026-01-01", "2026-04-01", "2026-07-01", "2026-10-01"]
+    summaries = [
+        churn_run.train_quarter(
+            frame,
+            features,
+            cfg,
+            churn_run.RunContext(quarter=q, cutoff=training_cutoff(q, as_of), tags={}, source_folder=None),
+        )
+        for q in quarters
+    ]
+    client = MlflowClient()
+    runs = client.search_runs([experiment], filter_string="tags.model_kind = 'churn'")
+    assert sorted(r.data.tags["quarter"] for r in runs) == quarters
+    metric_sets = {frozenset(r.data.metrics) for r in runs}
+    assert len(metric_sets) == 1 and next(iter(metric_sets)) >= STABLE_METRICS
+    valid_ends = [pd.Timestamp(s["window"]["valid_end"]) for s in summaries]
+    assert valid_ends == sorted(valid_ends) and len(set(valid_ends)) == 4
+    for s in summaries:
+        assert pd.Timestamp(s["window"]["valid_end"]) + pd.Timedelta(days=90) <= pd.Timestamp(s["cutoff"])
+    assert churn_run.latest_candidate(experiment)["quarter"] == "2026-10-01"
