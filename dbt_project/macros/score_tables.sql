@@ -6,7 +6,9 @@
     create table if not exists scores.customer_scores (
         customer_id varchar, as_of date, churn_probability double, risk_tier varchar, reasons varchar,
         action varchar, owner varchar, sla_hours integer, model_name varchar, model_version varchar,
-        score_source varchar, health_colour varchar, health_points integer, scored_at timestamp
+        score_source varchar, health_colour varchar, health_points integer, predicted_revenue_12m double,
+        clv double, value_tier varchar, service_level varchar, response_hours integer, revenue_at_risk double,
+        priority integer, scored_at timestamp
     );
     create table if not exists scores.health_scores (
         customer_id varchar, as_of date, health_points integer, health_colour varchar, signals varchar,

@@ -5,7 +5,7 @@ import dagster as dg
 from pipelines.lib.quarters import previous_quarter_key
 
 ALL_STAGES = dg.AssetSelection.all()
-SCORING = dg.AssetSelection.groups("ingest", "transform", "features", "score")
+SCORING = dg.AssetSelection.groups("ingest", "transform", "features", "value", "score")
 
 retention_radar_job = dg.define_asset_job(
     "retention_radar",
@@ -20,7 +20,8 @@ quarterly_retrain_job = dg.define_asset_job(
 monthly_scoring_job = dg.define_asset_job(
     "monthly_scoring",
     selection=SCORING,
-    description="Refresh the sources and the marts, pass the gates, and score every active customer with the "
+    description="Refresh the sources and the marts, pass the gates, update customer value, and score every active "
+    "customer with the "
     "current champion.",
 )
 

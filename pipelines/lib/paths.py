@@ -58,6 +58,10 @@ class RadarPaths:
         return self.exports / "customer_scores.csv"
 
     @property
+    def scores_parquet(self) -> Path:
+        return self.exports / "customer_scores.parquet"
+
+    @property
     def gx_root(self) -> Path:
         """Great Expectations' project root: validation results and Data Docs (`gx/uncommitted/data_docs/`)."""
         return self.home

@@ -24,6 +24,13 @@ SCORE_COLUMNS: dict[str, str] = {
     "score_source": "varchar",
     "health_colour": "varchar",
     "health_points": "integer",
+    "predicted_revenue_12m": "double",
+    "clv": "double",
+    "value_tier": "varchar",
+    "service_level": "varchar",
+    "response_hours": "integer",
+    "revenue_at_risk": "double",
+    "priority": "integer",
 }
 HEALTH_COLUMNS: dict[str, str] = {
     "customer_id": "varchar",

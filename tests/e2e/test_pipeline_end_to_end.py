@@ -93,3 +93,19 @@ def test_every_high_risk_customer_gets_exactly_one_alert_on_the_first_run(full_r
         else pd.DataFrame({"customer_id": []})
     )
     assert set(sent["customer_id"]) == high and len(sent) == len(high)
+
+
+def test_the_crm_export_orders_customers_by_value_and_risk_with_action_owner_and_sla(
+    full_run: PipelineRun,
+) -> None:
+    csv = pd.read_csv(full_run.paths.scores_csv, dtype={"customer_id": str, "model_version": str})
+    parquet = pd.read_parquet(full_run.paths.scores_parquet).astype({"as_of": str})
+    pd.testing.assert_frame_equal(csv, parquet, check_dtype=False)
+    assert list(csv["priority"]) == list(range(1, len(csv) + 1))
+    assert csv[["action", "owner"]].notna().all().all()
+    warned = csv[csv["risk_tier"] != "none"]
+    assert warned["sla_hours"].notna().all()
+    assert set(csv["value_tier"].dropna()) <= {"VIP", "Premium", "Standard", "Basic"}
+    assert csv["value_tier"].notna().mean() > 0.95
+    rank = csv["risk_tier"].map({"none": 0, "low": 1, "medium": 2, "high": 3})
+    assert rank.is_monotonic_decreasing, "a higher risk tier always comes first"

@@ -20,12 +20,14 @@ from pipelines.lib import gates, quality, score_store
 from pipelines.lib.atomic import write_atomic
 from pipelines.lib.churn_model import load_churn_model
 from pipelines.lib.health_score import fired_signals, health_colour, health_points
+from pipelines.lib.priority import customer_value_as_of, prioritise
 from pipelines.lib.reasons import top_reasons
 from pipelines.lib.tiers import TIER_ORDER, playbook_columns, risk_tier
 from pipelines.lib.tracking import configure_mlflow
 from pipelines.lib.warehouse import connect
 
 EXPORT_COLUMNS = [
+    "priority",
     "customer_id",
     "as_of",
     "score_source",
@@ -36,6 +38,11 @@ EXPORT_COLUMNS = [
     "action",
     "owner",
     "sla_hours",
+    "value_tier",
+    "service_level",
+    "predicted_revenue_12m",
+    "clv",
+    "revenue_at_risk",
     "model_name",
     "model_version",
 ]
@@ -73,10 +80,17 @@ def _health(current: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _publish(radar: RadarResource, scores: pd.DataFrame) -> None:
+def _publish(radar: RadarResource, scores: pd.DataFrame) -> pd.DataFrame:
+    """Join the customer value, order by value × risk, and write the table and both CRM exports."""
+    as_of = str(scores["as_of"].iloc[0])
     with connect(radar.paths.warehouse) as con:
+        value = customer_value_as_of(con, as_of)
+        scores = prioritise(scores, value, value_tiers=list(radar.config.value.tiers))
         score_store.replace_as_of(con, "customer_scores", scores)
-    write_atomic(radar.paths.scores_csv, lambda path: scores[EXPORT_COLUMNS].to_csv(path, index=False))
+    export = scores[EXPORT_COLUMNS]
+    write_atomic(radar.paths.scores_csv, lambda path: export.to_csv(path, index=False))
+    write_atomic(radar.paths.scores_parquet, lambda path: export.to_parquet(path, index=False))
+    return scores
 
 
 def _tier_metadata(scores: pd.DataFrame) -> dict[str, dg.MetadataValue]:
@@ -133,7 +147,7 @@ def health_scores(context: dg.AssetExecutionContext, radar: RadarResource) -> dg
             health_colour=health["health_colour"],
             health_points=health["health_points"],
         )
-        _publish(radar, scores)
+        scores = _publish(radar, scores)
         why = "; ".join(v.one_line() for v in verdicts if not v.passed)
         context.log.warning(
             f"learnability gate failed ({why}): no model is trained; the scores of {len(scores)} customers "
@@ -151,7 +165,7 @@ def health_scores(context: dg.AssetExecutionContext, radar: RadarResource) -> dg
 
 @dg.asset(
     group_name="score",
-    deps=[dg.AssetKey(["champion_decision"]), health_scores],
+    deps=[dg.AssetKey(["champion_decision"]), dg.AssetKey(["customer_value"]), health_scores],
     kinds={"duckdb", "csv"},
     pool="warehouse",
 )
@@ -212,7 +226,7 @@ def customer_scores(context: dg.AssetExecutionContext, radar: RadarResource) -> 
         health_points=health["health_points"].to_numpy(),
     )
     as_of = str(scores["as_of"].iloc[0])
-    _publish(radar, scores)
+    scores = _publish(radar, scores)
     tier_meta = _tier_metadata(scores)
     context.log.info(
         f"scored {len(scores)} customers as of {as_of}: "
@@ -227,9 +241,11 @@ def customer_scores(context: dg.AssetExecutionContext, radar: RadarResource) -> 
             **tier_meta,
             "mean_probability": dg.MetadataValue.float(float(p.mean())),
             "export": dg.MetadataValue.path(str(radar.paths.scores_csv)),
-            "top_risks": dg.MetadataValue.md(
-                scores.nlargest(10, "churn_probability")[
-                    ["customer_id", "churn_probability", "risk_tier", "reasons"]
+            "export_parquet": dg.MetadataValue.path(str(radar.paths.scores_parquet)),
+            "revenue_at_risk": dg.MetadataValue.float(float(scores["revenue_at_risk"].fillna(0).sum())),
+            "act_first": dg.MetadataValue.md(
+                scores.head(10)[
+                    ["priority", "customer_id", "risk_tier", "value_tier", "churn_probability", "reasons"]
                 ].to_markdown(index=False)
             ),
         }
