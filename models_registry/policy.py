@@ -20,6 +20,7 @@ class PromotionPolicy:
     calibration_metric: str
     max_calibration_worsening: float
     max_drift_share: float
+    max_new_drift_share: float
     first_champion_min_metric: float
     require_gates_passed: bool
 
@@ -42,8 +43,14 @@ def decide(
     champion: dict[str, float] | None,
     drift_share: float,
     gates_passed: bool,
+    new_drift: list[str] | None = None,
+    features_compared: int = 0,
 ) -> Decision:
-    """Candidate vs champion on the same holdout. ``champion`` is None when there is no champion yet."""
+    """Candidate vs champion on the same holdout. ``champion`` is None when there is no champion yet.
+
+    ``new_drift`` are the features that drift now but did not when the champion was chosen. Some features always
+    drift between a training month and today (tenure grows, seasons turn); what was already drifting when the
+    champion was accepted is known, what is new is not, and a challenger trained into it waits for a human."""
     reasons: list[str] = []
     ok = True
     m, cal = policy.metric, policy.calibration_metric
@@ -63,6 +70,15 @@ def decide(
         )
     else:
         reasons.append(f"feature drift share {drift_share:.2f} within the limit {policy.max_drift_share:.2f}")
+    fresh = sorted(new_drift or [])
+    figures["new_drift"] = fresh
+    new_share = len(fresh) / features_compared if features_compared else 0.0
+    if champion is not None and new_share > policy.max_new_drift_share:
+        ok = False
+        reasons.append(
+            f"{len(fresh)} feature(s) drift that did not when the champion was chosen ({', '.join(fresh)}): "
+            f"share {new_share:.2f} exceeds {policy.max_new_drift_share:.2f}"
+        )
     sign = 1 if policy.higher_is_better else -1
     if champion is None:
         if sign * (candidate[m] - policy.first_champion_min_metric) >= 0:

@@ -61,3 +61,29 @@ def test_drift_a_failed_gate_or_worse_calibration_each_block_promotion() -> None
         POLICY, candidate={"roc_auc": 0.8, "brier": 0.09}, champion=weak, drift_share=0.1, gates_passed=True
     )
     assert not worse_cal.promote and any("brier worse" in r for r in worse_cal.reasons)
+
+
+def test_drift_that_was_not_there_when_the_champion_was_chosen_holds_a_challenger_back() -> None:
+    weak = {"roc_auc": 0.70, "brier": 0.05}
+    fresh = ["logins_30d", "page_views_30d", "revenue_90d", "response_hours_avg_90d"]
+    d = decide(
+        POLICY,
+        candidate=GOOD,
+        champion=weak,
+        drift_share=0.2,
+        gates_passed=True,
+        new_drift=fresh,
+        features_compared=60,
+    )
+    assert not d.promote
+    assert any("did not when the champion was chosen" in r and "share 0.07" in r for r in d.reasons)
+    # The same drift with no champion yet does not hold back the first model: there would be nothing to score with.
+    assert decide(
+        POLICY,
+        candidate=GOOD,
+        champion=None,
+        drift_share=0.2,
+        gates_passed=True,
+        new_drift=fresh,
+        features_compared=60,
+    ).promote

@@ -36,8 +36,14 @@ def feature_drift(context: dg.AssetExecutionContext, radar: RadarResource) -> dg
     configure_mlflow(radar.paths, radar.config.training.experiment)
     with mlflow.start_run(run_id=churn_model["run_id"]):
         mlflow.log_metrics(
-            {"drift_share": summary.drift_share, "drifted_columns": len(summary.drifted_columns)}
+            {
+                "drift_share": summary.drift_share,
+                "drifted_columns": len(summary.drifted_columns),
+                "drift_columns_compared": summary.columns_compared,
+            }
         )
+        # The promotion decision reads which features drifted from here, beside the share.
+        mlflow.set_tag("drifted_features", ",".join(summary.drifted_columns))
         mlflow.log_artifact(str(summary.html_path), artifact_path="drift")
         mlflow.log_artifact(str(summary.json_path), artifact_path="drift")
     context.log.info(

@@ -23,13 +23,17 @@ def champion_decision(context: dg.AssetExecutionContext, radar: RadarResource) -
     """Candidate vs champion on the same, most recent holdout, under `models_registry/promotion_policy.yaml`.
 
     The candidate becomes `champion` only if it beats the champion by the policy's margin, is not worse
-    calibrated, every data gate passed and drift is within the limit; otherwise it is tagged `challenger`.
+    calibrated, every data gate passed, the drift share is within the limit and no more than a small share of
+    features drifts that did not drift when the champion was chosen; otherwise it is tagged `challenger`, and a
+    human may still approve it (`radar promote --approve`).
     The decision and its reasons go to the model version's tags, its run's tags and the decision log.
     """
     import mlflow
 
     churn_model = candidate_for_run(context, radar)
-    drift_share = mlflow.MlflowClient().get_run(churn_model["run_id"]).data.metrics.get("drift_share")
+    candidate_run = mlflow.MlflowClient().get_run(churn_model["run_id"])
+    drift_share = candidate_run.data.metrics.get("drift_share")
+    drifted = {c for c in candidate_run.data.tags.get("drifted_features", "").split(",") if c}
     if drift_share is None:
         raise dg.Failure(description=f"churn model version {churn_model['version']} has no drift check yet")
     policy = PromotionPolicy.load()
@@ -45,8 +49,12 @@ def champion_decision(context: dg.AssetExecutionContext, radar: RadarResource) -
     candidate = training.evaluate(y, _predict(f"models:/{name}/{version}", holdout))
     champion_version = current_alias_version(name, CHAMPION)
     champion = None
+    champion_drifted: set[str] = set()
     if champion_version is not None and champion_version != version:
         champion = training.evaluate(y, _predict(f"models:/{name}@{CHAMPION}", holdout))
+        client = mlflow.MlflowClient()
+        champion_run = client.get_run(client.get_model_version(name, champion_version).run_id)
+        champion_drifted = {c for c in champion_run.data.tags.get("drifted_features", "").split(",") if c}
     gates_passed = bool(len(gate_rows)) and bool(gate_rows["passed"].all())
     decision = decide(
         policy,
@@ -54,6 +62,8 @@ def champion_decision(context: dg.AssetExecutionContext, radar: RadarResource) -
         champion=champion,
         drift_share=drift_share,
         gates_passed=gates_passed,
+        new_drift=sorted(drifted - champion_drifted),
+        features_compared=int(candidate_run.data.metrics.get("drift_columns_compared", 0)),
     )
     record = apply_decision(name, version, decision, log_path=radar.paths.decision_log)
     with mlflow.start_run(run_id=churn_model["run_id"]):
