@@ -30,6 +30,10 @@ def prioritise(scores: pd.DataFrame, value: pd.DataFrame, *, value_tiers: list[s
     merged = scores.drop(columns=[c for c in VALUE_COLUMNS if c in scores]).merge(
         value, on="customer_id", how="left"
     )
+    # With no value computed yet (e.g. the health-score fallback on a first run) the joined columns are empty
+    # objects; make the numbers numbers so that the arithmetic and the table's types hold either way.
+    for col in ("churn_probability", "predicted_revenue_12m", "clv", "response_hours"):
+        merged[col] = pd.to_numeric(merged[col], errors="coerce")
     merged["revenue_at_risk"] = (merged["churn_probability"] * merged["predicted_revenue_12m"]).round(2)
     risk_rank = merged["risk_tier"].map({t: i for i, t in enumerate(TIER_ORDER)}).fillna(-1)
     value_rank = merged["value_tier"].map({t: i for i, t in enumerate(value_tiers)}).fillna(len(value_tiers))

@@ -37,3 +37,27 @@ def test_a_vip_at_high_risk_comes_first_and_risk_outranks_value() -> None:
     assert list(out["priority"]) == [1, 2, 3, 4, 5]
     assert out.loc[0, "revenue_at_risk"] == 72_000.0
     assert np.isnan(out.loc[4, "revenue_at_risk"]) and pd.isna(out.loc[4, "value_tier"])
+
+
+def test_scores_without_any_value_yet_still_get_a_priority() -> None:
+    scores = pd.DataFrame(
+        {
+            "customer_id": ["a", "b"],
+            "churn_probability": [np.nan, np.nan],
+            "risk_tier": ["medium", "high"],
+            "health_points": [3, 6],
+        }
+    )
+    empty = pd.DataFrame(
+        columns=[
+            "customer_id",
+            "predicted_revenue_12m",
+            "clv",
+            "value_tier",
+            "service_level",
+            "response_hours",
+        ]
+    )
+    out = prioritise(scores, empty, value_tiers=TIERS)
+    assert list(out["customer_id"]) == ["b", "a"]
+    assert out["revenue_at_risk"].isna().all()
