@@ -81,8 +81,14 @@ def apply_decision(
 def approve(model_name: str, version: str, *, reason: str, approver: str, log_path: Path) -> dict[str, Any]:
     """A human makes ``version`` champion, overriding the policy; never for a model whose data failed a gate."""
     from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
 
-    tags = MlflowClient().get_model_version(model_name, version).tags
+    try:
+        tags = MlflowClient().get_model_version(model_name, version).tags
+    except MlflowException as exc:
+        raise RegistryError(f"{model_name} has no version {version}") from exc
+    if current_alias_version(model_name, CHAMPION) == str(version):
+        raise RegistryError(f"version {version} of {model_name} is already champion")
     if tags.get("gates_passed") != "true":
         raise RegistryError(
             f"version {version} of {model_name} has no record of passed data gates "

@@ -10,22 +10,11 @@ import duckdb
 import pandas as pd
 
 from pipelines.lib.contract import CONTRACT, TableContract
+from pipelines.lib.validation import GATE_RULES, as_date_sql
+from pipelines.lib.validation import RULES as VALIDATION_RULES
 
-
-def _as_date(column: str) -> str:
-    """Mirrors dbt's `as_date` macro: a date or timestamp string that does not parse becomes null."""
-    return f'try_cast(try_cast(r."{column}" as timestamp) as date)'
-
-
-# rule name -> what it means, for metadata and docs
-RULES = {
-    "missing_required": "a key or required field is empty",
-    "bad_date": "a required date is missing or does not parse",
-    "future_date": "a date lies after today",
-    "negative_amount": "an amount is negative",
-    "orphan": "the customer_id is not in accounts",
-    "duplicate": "the key repeats an earlier record",
-}
+# rule name -> what it means, for metadata and docs: the quarantine's rules that the gate counts
+RULES = {rule: VALIDATION_RULES[rule] for rule in GATE_RULES}
 
 
 def _rule_sql(contract: TableContract) -> dict[str, str]:
@@ -37,9 +26,9 @@ def _rule_sql(contract: TableContract) -> dict[str, str]:
             f"nullif(trim(r.\"{c}\"), '') is null" for c in non_date_required
         )
     if contract.dates:
-        rules["bad_date"] = " or ".join(f"{_as_date(c)} is null" for c in contract.dates)
+        rules["bad_date"] = " or ".join(f"{as_date_sql(c)} is null" for c in contract.dates)
         rules["future_date"] = " or ".join(
-            f"coalesce({_as_date(c)} > current_date, false)" for c in contract.dates
+            f"coalesce({as_date_sql(c)} > current_date, false)" for c in contract.dates
         )
     if contract.amounts:
         rules["negative_amount"] = " or ".join(
@@ -50,7 +39,7 @@ def _rule_sql(contract: TableContract) -> dict[str, str]:
     if contract.key:
         keys = ", ".join(f'r."{k}"' for k in contract.key)
         # The earliest record of a key is the original, as in dbt's `valid_rows`; later ones are duplicates.
-        first = _as_date(contract.event_date) if contract.event_date else f'r."{contract.key[0]}"'
+        first = as_date_sql(contract.event_date) if contract.event_date else f'r."{contract.key[0]}"'
         rules["duplicate"] = f"row_number() over (partition by {keys} order by {first} nulls last) > 1"
     return rules
 
@@ -67,7 +56,7 @@ def table_quality(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, objec
     if contract.has_customer:
         join = f"left join (select distinct customer_id from {_latest('accounts')}) as a using (customer_id)"
     flags = ",\n".join(f"({expr}) as {name}" for name, expr in rules.items())
-    date_expr = _as_date(contract.event_date) if contract.event_date else "null"
+    date_expr = as_date_sql(contract.event_date) if contract.event_date else "null"
     sql = f"""
         with flagged as (
             select {flags}, {date_expr} as event_date

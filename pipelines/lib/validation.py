@@ -15,6 +15,7 @@ import duckdb
 
 from pipelines.lib.contract import CONTRACT, TableContract
 
+GATE_RULES = ("missing_required", "bad_date", "future_date", "negative_amount", "orphan", "duplicate")
 RULES = {
     "missing_required": "a key or required field is empty",
     "bad_date": "a required date is missing or does not parse",
@@ -47,8 +48,10 @@ class Problem:
         )
 
 
-def _as_date(column: str) -> str:
-    # The same expression as dbt's `as_date` macro and the quality gate: what does not parse becomes null.
+def as_date_sql(column: str) -> str:
+    """Column ``column`` of alias ``r`` as a date, as dbt's `as_date` macro does: what does not parse is null.
+
+    The quality gate uses this same expression, so quarantine and gate agree record for record."""
     return f'try_cast(try_cast(r."{column}" as timestamp) as date)'
 
 
@@ -63,8 +66,8 @@ def _checks(contract: TableContract, *, accounts_known: bool) -> list[tuple[str,
         if c not in contract.dates:
             checks.append(("missing_required", c, f"not {_filled(c)}", f'r."{c}"'))
     for c in contract.dates:
-        checks.append(("bad_date", c, f"{_as_date(c)} is null", f'r."{c}"'))
-        checks.append(("future_date", c, f"coalesce({_as_date(c)} > current_date, false)", f'r."{c}"'))
+        checks.append(("bad_date", c, f"{as_date_sql(c)} is null", f'r."{c}"'))
+        checks.append(("future_date", c, f"coalesce({as_date_sql(c)} > current_date, false)", f'r."{c}"'))
     for c in contract.amounts:
         checks.append(("negative_amount", c, f'coalesce(try_cast(r."{c}" as double) < 0, false)', f'r."{c}"'))
     if contract.has_customer and contract.name != "accounts" and accounts_known:
@@ -77,7 +80,7 @@ def _checks(contract: TableContract, *, accounts_known: bool) -> list[tuple[str,
             )
         )
     for c in contract.optional_dates:
-        checks.append(("wrong_type", c, f"{_filled(c)} and {_as_date(c)} is null", f'r."{c}"'))
+        checks.append(("wrong_type", c, f"{_filled(c)} and {as_date_sql(c)} is null", f'r."{c}"'))
     for c, low, high in contract.numbers:
         number = f'try_cast(r."{c}" as double)'
         checks.append(("wrong_type", c, f"{_filled(c)} and {number} is null", f'r."{c}"'))
@@ -95,7 +98,7 @@ def _duplicate_sql(contract: TableContract) -> str | None:
     if not contract.key:
         return None
     keys = ", ".join(f'r."{k}"' for k in contract.key)
-    first = _as_date(contract.event_date) if contract.event_date else f'r."{contract.key[0]}"'
+    first = as_date_sql(contract.event_date) if contract.event_date else f'r."{contract.key[0]}"'
     label = "+".join(contract.key)
     value = f"concat_ws('|', {keys})" if len(contract.key) > 1 else keys
     return f"""select _row, 'duplicate' as rule, '{label}' as column_name, {value} as value

@@ -84,3 +84,14 @@ def test_a_version_without_passed_gates_can_never_be_approved(registry: RadarPat
 def test_rollback_without_an_earlier_champion_is_refused(tmp_path: Path, registry: RadarPaths) -> None:
     with pytest.raises(RegistryError, match="no earlier champion"):
         rollback(NAME, reason="x", log_path=tmp_path / "empty.jsonl")
+
+
+def test_approving_an_unknown_or_current_champion_version_is_a_one_line_refusal(
+    registry: RadarPaths, tmp_path: Path
+) -> None:
+    with pytest.raises(RegistryError, match="has no version 99"):
+        approve(NAME, "99", reason="x", approver="y", log_path=tmp_path / "log")
+    champion = current_alias_version(NAME, CHAMPION)
+    with pytest.raises(RegistryError, match="is already champion"):
+        approve(NAME, champion, reason="x", approver="y", log_path=tmp_path / "log")
+    assert not (tmp_path / "log").exists(), "a refused approval records nothing"
