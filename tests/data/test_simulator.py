@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
@@ -311,3 +312,21 @@ def test_industries_differ_in_churn(large: Run) -> None:
     rate = accounts.churned_at.notna().groupby(accounts.industry).mean()
     assert rate["consulting"] > 1.5 * rate["manufacturing"]
     assert min(rate["retail"], rate["agency"]) > rate["saas"]
+
+
+def test_truth_knows_the_state_at_the_month_end_but_not_the_shocks_to_come() -> None:
+    """A shock (an acquisition, a new head office) ends a relationship without warning: the month before, the
+    truth must not have seen it coming, or the oracle would be a ceiling no model can reach."""
+    from pipelines.lib.simulate import STREAMS
+    from pipelines.lib.simulate.population import SHOCK, Calendar, build_population
+
+    cal = Calendar.ending(END.date(), 36)
+    seeds = np.random.Generator(np.random.PCG64(7)).spawn(len(STREAMS))
+    pop = build_population(dict(zip(STREAMS, seeds, strict=True)), 2000, cal, HORIZON_DAYS)
+    month = (pop.churned.astype("datetime64[M]") - cal.start.astype("datetime64[M]")).astype("int64")
+    shocked = np.flatnonzero((pop.churn_kind == SHOCK) & (month >= 1))
+    assert shocked.size >= 10
+    before = pop.p_churn[shocked, month[shocked] - 1]
+    everyone = pop.p_churn[~np.isnan(pop.p_churn)]
+    # The realised path's hazard in a shock month is at least 0.6; the state's expectation is ordinary.
+    assert np.median(before) < 5 * np.median(everyone) < 0.2

@@ -40,7 +40,7 @@ ROW_IDS = {
 }
 MONTHLY_TABLES = ("orders", "invoices", "interactions", "tickets", "usage", "surveys")
 # One random stream per purpose, so that changing how one table is drawn leaves the others as they were.
-STREAMS = ("accounts", "dynamics", "contracts", "contacts", *MONTHLY_TABLES)
+STREAMS = ("accounts", "dynamics", "contracts", "contacts", *MONTHLY_TABLES, "truth")
 
 
 def generate_sources(
@@ -176,7 +176,7 @@ def _write_activity(
 def _write_truth(
     writer: _Writer, sinks: dict[str, TableSink], pop: Population, cal: Calendar, horizon_days: int
 ) -> None:
-    customer, as_of, p_churn = records.churn_probability(pop, cal, horizon_days)
+    customer, as_of, p_churn = records.churn_probability(pop, cal)
     writer.write(
         sinks[f"{TRUTH_DIR}/churn_probability"],
         "churn_probability",

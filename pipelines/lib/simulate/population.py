@@ -5,8 +5,11 @@ that either recover or do not. Voluntary churn follows a slower moving *commitme
 health), so the observable signals, which follow health directly, lead churn by a few months. Involuntary
 churn comes from a separate financial-distress state whose invoices go unpaid before the contract is
 terminated; rare shocks (an acquisition, a new head office) end relationships with little warning. The
-monthly hazards are kept, because the truth file is computed from them and the churn events are random draws
-from them.
+churn events are random draws from monthly hazards.
+
+The truth is the probability of churn within the horizon *given the state at the month end*: the latent state is
+carried forward along many simulated futures and their survival averaged. Scoring the realised hazard path
+instead would hand the oracle the future (a decline that starts next month, a shock), which no model can know.
 """
 
 from __future__ import annotations
@@ -123,7 +126,7 @@ class Population:
     late_norm: NDArray[np.float64]  # the customer's own habit: days after the due date it usually pays
     health: NDArray[np.float32]  # (customers, months)
     distressed: NDArray[np.bool_]  # (customers, months)
-    hazard: NDArray[np.float64]  # (customers, months + tail): monthly churn probability, also past the window
+    p_churn: NDArray[np.float64]  # (customers, months): P(churn within the horizon | state at the month end)
     churned: NDArray[np.datetime64]  # NaT for customers still active at the end
     churn_kind: NDArray[np.int8]
     value: NDArray[np.float64]  # (customers, months): contract value in force on the first of each month
@@ -152,9 +155,9 @@ def build_population(
     segment = attrs["segment"]
     base_logit = logit(VOLUNTARY_SHARE * _monthly(annual)) + SEGMENT_CHURN_LOGIT[segment] + HAZARD_OFFSET
     distress_onset = risk * SEGMENT_DISTRESS[segment] * DISTRESS_ONSET
-    tail = int(horizon_days // DAYS_PER_MONTH) + 2  # hazards past the window, for the truth near its end
-    health, distressed, hazard, churn_month, churn_kind = _simulate(
-        rngs["dynamics"], created_month, base_logit, distress_onset, risk * SHOCK_RATE, cal.months, tail
+    process = _Process(created_month, base_logit, distress_onset, risk * SHOCK_RATE)
+    health, distressed, p_churn, churn_month, churn_kind = _simulate(
+        rngs["dynamics"], rngs["truth"], process, cal.months, horizon_days / DAYS_PER_MONTH
     )
     churned = np.full(customers, np.datetime64("NaT"), dtype="datetime64[D]")
     hit = churn_month >= 0
@@ -168,7 +171,7 @@ def build_population(
         created_month=created_month,
         health=health,
         distressed=distressed,
-        hazard=hazard,
+        p_churn=p_churn,
         churned=churned,
         churn_kind=churn_kind,
         value=value,
@@ -228,62 +231,148 @@ def _attributes(rng: np.random.Generator, n: int) -> dict[str, NDArray]:
     }
 
 
+@dataclass(frozen=True)
+class _Process:
+    """The per-customer constants of the monthly latent process."""
+
+    created_month: NDArray[np.int64]
+    base_logit: NDArray[np.float64]
+    distress_onset: NDArray[np.float64]
+    shock_rate: NDArray[np.float64]
+
+    def take(self, rows: NDArray[np.int64]) -> _Process:
+        return _Process(
+            *(getattr(self, f)[rows] for f in ("created_month", "base_logit", "distress_onset", "shock_rate"))
+        )
+
+
+@dataclass
+class _State:
+    """The latent state of every customer after a month; advanced one month at a time by :meth:`step`."""
+
+    level: NDArray[np.float64]
+    noise: NDArray[np.float64]
+    decline: NDArray[np.float64]
+    declining: NDArray[np.bool_]
+    commitment: NDArray[np.float64]
+    distress_months: NDArray[np.int64]
+
+    def step(
+        self, rng: np.random.Generator, process: _Process, month: int
+    ) -> tuple[NDArray, NDArray, NDArray]:
+        """Advance to ``month``; return (current health, voluntary hazard, involuntary hazard)."""
+        n = self.level.size
+        fresh = process.created_month == month  # a new account starts with a clean slate
+        self.decline[fresh], self.declining[fresh], self.distress_months[fresh] = 0.0, False, 0
+        self.noise = AR_PHI * self.noise + rng.normal(0.0, AR_INNOVATION_SD, n)
+        self.declining |= rng.random(n) < DECLINE_ONSET
+        self.decline = np.where(
+            self.declining, self.decline - rng.uniform(*DECLINE_DRIFT, n), self.decline * DECLINE_RECOVERY
+        )
+        self.declining &= rng.random(n) >= DECLINE_END
+        current = self.level + self.noise + self.decline
+        self.commitment = np.where(
+            fresh, current, (1 - COMMITMENT_WEIGHT) * self.commitment + COMMITMENT_WEIGHT * current
+        )
+        young = (month - process.created_month) < NEW_ACCOUNT_MONTHS
+        voluntary = expit(
+            process.base_logit + NEW_ACCOUNT_LOGIT * young - HAZARD_HEALTH_SLOPE * self.commitment
+        )
+        in_distress = self.distress_months > 0
+        in_distress = (in_distress & (rng.random(n) >= DISTRESS_RECOVERY)) | (
+            ~in_distress & (rng.random(n) < process.distress_onset)
+        )
+        self.distress_months = np.where(in_distress, self.distress_months + 1, 0)
+        involuntary = np.where(
+            self.distress_months >= DISTRESS_MONTHS_BEFORE_TERMINATION, INVOLUNTARY_HAZARD, 0.0
+        )
+        return current, voluntary, involuntary
+
+    def take(self, rows: NDArray[np.int64], repeat: int) -> _State:
+        """Copies of the chosen customers' states, each repeated ``repeat`` times (one per simulated future)."""
+        return _State(*(np.repeat(getattr(self, f)[rows], repeat) for f in _STATE_FIELDS))
+
+
+_STATE_FIELDS = ("level", "noise", "decline", "declining", "commitment", "distress_months")
+
+
 def _simulate(
     rng: np.random.Generator,
-    created_month: NDArray[np.int64],
-    base_logit: NDArray[np.float64],
-    distress_onset: NDArray[np.float64],
-    shock_rate: NDArray[np.float64],
+    truth_rng: np.random.Generator,
+    process: _Process,
     months: int,
-    tail: int,
+    horizon_months: float,
 ) -> tuple[NDArray, NDArray, NDArray, NDArray, NDArray]:
-    """Run the monthly latent process for everyone at once and draw churn from its hazards."""
-    n = created_month.size
+    """Run the monthly latent process for everyone at once and draw churn from its hazards; after each month,
+    estimate every active customer's true churn probability from its state (``truth_rng`` only, so the
+    simulated data do not depend on how the truth is computed)."""
+    n = process.created_month.size
     level = rng.normal(0.0, HEALTH_LEVEL_SD, n)
-    noise = rng.normal(0.0, AR_INNOVATION_SD / np.sqrt(1 - AR_PHI**2), n)
-    decline = np.zeros(n)
-    declining = np.zeros(n, dtype=bool)
-    commitment = level.copy()
-    distress_months = np.zeros(n, dtype=np.int64)
+    state = _State(
+        level=level,
+        noise=rng.normal(0.0, AR_INNOVATION_SD / np.sqrt(1 - AR_PHI**2), n),
+        decline=np.zeros(n),
+        declining=np.zeros(n, dtype=bool),
+        commitment=level.copy(),
+        distress_months=np.zeros(n, dtype=np.int64),
+    )
     health = np.empty((n, months), dtype=np.float32)
     distressed = np.empty((n, months), dtype=bool)
-    hazard = np.empty((n, months + tail))
+    p_churn = np.full((n, months), np.nan)
     churn_month = np.full(n, -1, dtype=np.int64)
     churn_kind = np.zeros(n, dtype=np.int8)
-    for month in range(-BURN_IN_MONTHS, months + tail):
-        fresh = created_month == month  # a new account starts with a clean slate
-        decline[fresh], declining[fresh], distress_months[fresh] = 0.0, False, 0
-        noise = AR_PHI * noise + rng.normal(0.0, AR_INNOVATION_SD, n)
-        declining |= rng.random(n) < DECLINE_ONSET
-        decline = np.where(declining, decline - rng.uniform(*DECLINE_DRIFT, n), decline * DECLINE_RECOVERY)
-        declining &= rng.random(n) >= DECLINE_END
-        current = level + noise + decline
-        commitment = np.where(
-            fresh, current, (1 - COMMITMENT_WEIGHT) * commitment + COMMITMENT_WEIGHT * current
-        )
-        young = (month - created_month) < NEW_ACCOUNT_MONTHS
-        voluntary = expit(base_logit + NEW_ACCOUNT_LOGIT * young - HAZARD_HEALTH_SLOPE * commitment)
-        in_distress = distress_months > 0
-        in_distress = (in_distress & (rng.random(n) >= DISTRESS_RECOVERY)) | (
-            ~in_distress & (rng.random(n) < distress_onset)
-        )
-        distress_months = np.where(in_distress, distress_months + 1, 0)
-        involuntary = np.where(distress_months >= DISTRESS_MONTHS_BEFORE_TERMINATION, INVOLUNTARY_HAZARD, 0.0)
-        shock = np.where(rng.random(n) < shock_rate, SHOCK_HAZARD, 0.0)
+    for month in range(-BURN_IN_MONTHS, months):
+        current, voluntary, involuntary = state.step(rng, process, month)
+        shock = np.where(rng.random(n) < process.shock_rate, SHOCK_HAZARD, 0.0)
         if month < 0:
             continue
-        hazard[:, month] = 1 - (1 - voluntary) * (1 - involuntary) * (1 - shock)
-        if month >= months:
-            continue
+        hazard = 1 - (1 - voluntary) * (1 - involuntary) * (1 - shock)
         health[:, month] = current
-        distressed[:, month] = in_distress
-        eligible = (created_month < month) & (churn_month < 0)
-        churns = eligible & (rng.random(n) < hazard[:, month])
+        distressed[:, month] = state.distress_months > 0
+        eligible = (process.created_month < month) & (churn_month < 0)
+        churns = eligible & (rng.random(n) < hazard)
         share = rng.random(n) * (voluntary + involuntary + shock)
         kind = np.select([share < involuntary, share < involuntary + shock], [INVOLUNTARY, SHOCK], VOLUNTARY)
         churn_month[churns] = month
         churn_kind[churns] = kind[churns]
-    return health, distressed, hazard, churn_month, churn_kind
+        active = np.flatnonzero((process.created_month <= month) & (churn_month < 0))
+        p_churn[active, month] = _expected_churn(truth_rng, state, process, active, month, horizon_months)
+    return health, distressed, p_churn, churn_month, churn_kind
+
+
+# Simulated futures per customer and month. Measured on the demo: 64, 128 and 512 futures give oracle ROC-AUCs of
+# 0.858, 0.860 and 0.861, at 4.2, 5.6 and 13 s for the whole `radar generate`.
+TRUTH_FUTURES = 128
+TRUTH_CHUNK = 2_000_000  # customer-futures advanced at once, to bound memory on large populations
+
+
+def _expected_churn(
+    rng: np.random.Generator,
+    state: _State,
+    process: _Process,
+    rows: NDArray[np.int64],
+    month: int,
+    horizon_months: float,
+) -> NDArray[np.float64]:
+    """P(churn within ``horizon_months`` after ``month``) given each customer's state now: the survival along
+    ``TRUTH_FUTURES`` simulated futures, averaged. Within a future the hazards are multiplied, not drawn, and
+    shocks enter with their expected effect, which keeps the estimate's noise low."""
+    whole, fraction = int(horizon_months), horizon_months - int(horizon_months)
+    out = np.empty(rows.size)
+    per_chunk = max(1, TRUTH_CHUNK // TRUTH_FUTURES)
+    for lo in range(0, rows.size, per_chunk):
+        chunk = rows[lo : lo + per_chunk]
+        futures = state.take(chunk, TRUTH_FUTURES)
+        constants = process.take(np.repeat(chunk, TRUTH_FUTURES))
+        log_stay = np.zeros(chunk.size * TRUTH_FUTURES)
+        for ahead in range(1, whole + 2):
+            weight = 1.0 if ahead <= whole else fraction
+            _, voluntary, involuntary = futures.step(rng, constants, month + ahead)
+            stay = (1 - voluntary) * (1 - involuntary) * (1 - constants.shock_rate * SHOCK_HAZARD)
+            log_stay += weight * np.log(stay)
+        survival = np.exp(log_stay).reshape(chunk.size, TRUTH_FUTURES).mean(axis=1)
+        out[lo : lo + chunk.size] = 1.0 - survival
+    return out
 
 
 def _alive_in_month(

@@ -15,7 +15,6 @@ from numpy.typing import NDArray
 from pipelines.lib.simulate.population import (
     ACCOUNT_MANAGERS,
     COUNTRIES,
-    DAYS_PER_MONTH,
     INDUSTRIES,
     INVOLUNTARY,
     SEGMENTS,
@@ -211,21 +210,8 @@ def contacts(rng: np.random.Generator, pop: Population, end: np.datetime64) -> t
     }
 
 
-def churn_probability(pop: Population, cal: Calendar, horizon_days: int) -> tuple[NDArray, NDArray, NDArray]:
-    """P(churn within ``horizon_days`` after each month end) = 1 - prod(1 - monthly hazard) along the path.
-
-    Only customers that hold a contract at the month end get a row; a partial last month counts fractionally.
-    """
-    whole = int(horizon_days // DAYS_PER_MONTH)
-    fraction = horizon_days / DAYS_PER_MONTH - whole
-    survival = np.log1p(-np.clip(pop.hazard, 0.0, 1.0 - 1e-12))
-    cumulative = np.concatenate([np.zeros((pop.size, 1)), np.cumsum(survival, axis=1)], axis=1)
-    months = np.arange(cal.months)
-    after = months + 1 + whole
-    log_stay = cumulative[:, after] - cumulative[:, months + 1] + fraction * survival[:, after]
-    as_of = cal.month_ends
-    active = (pop.created[:, None] <= as_of[None, :]) & (
-        np.isnat(pop.churned)[:, None] | (pop.churned[:, None] > as_of[None, :])
-    )
-    month, customer = np.nonzero(active.T)
-    return customer, as_of[month], 1.0 - np.exp(log_stay[customer, month])
+def churn_probability(pop: Population, cal: Calendar) -> tuple[NDArray, NDArray, NDArray]:
+    """(customer, month end, P(churn within the horizon | state then)) for every customer holding a contract
+    at the month end."""
+    month, customer = np.nonzero(~np.isnan(pop.p_churn.T))
+    return customer, cal.month_ends[month], pop.p_churn[customer, month]
