@@ -106,6 +106,9 @@ class TierSettings(_Strict):
     low: float = 0.30
     medium: float = 0.50
     high: float = 0.70
+    # When true, the low tier starts at the champion's profit-maximising threshold (its `profit_threshold`)
+    # if that is below `medium`: every customer worth contacting gets the low tier's (cheap) action.
+    low_from_profit: bool = False
 
     @model_validator(mode="after")
     def _ordered(self) -> TierSettings:

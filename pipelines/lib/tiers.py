@@ -17,6 +17,16 @@ def risk_tier(p: np.ndarray | pd.Series, tiers: TierSettings) -> np.ndarray:
     return np.asarray(TIER_ORDER, dtype=object)[idx]
 
 
+def scoring_tiers(tiers: TierSettings, profit_threshold: float | None) -> TierSettings:
+    """The cut-offs scoring uses. With ``low_from_profit`` the low tier begins where contacting a customer pays
+    for itself by the champion's own validation (the EMP threshold chosen on its calibration fold): at a 2 %
+    churn base rate that is far below 30 %, and the fixed tiers would leave most customers worth a call
+    without any action. Medium and high stay as configured; a threshold at or above `medium` is ignored."""
+    if not tiers.low_from_profit or profit_threshold is None or not 0 < profit_threshold < tiers.medium:
+        return tiers
+    return tiers.model_copy(update={"low": float(profit_threshold)})
+
+
 def playbook_columns(tier: np.ndarray, playbook: dict[str, PlaybookEntry]) -> pd.DataFrame:
     frame = pd.DataFrame({"risk_tier": tier})
     book = pd.DataFrame(

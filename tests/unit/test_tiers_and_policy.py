@@ -5,7 +5,7 @@ import pytest
 
 from models_registry.policy import PromotionPolicy, decide
 from pipelines.lib.config import RadarConfig, TierSettings
-from pipelines.lib.tiers import playbook_columns, risk_tier
+from pipelines.lib.tiers import playbook_columns, risk_tier, scoring_tiers
 
 
 def test_risk_tiers_follow_the_domain_cut_offs_with_lower_bounds_inclusive() -> None:
@@ -87,3 +87,14 @@ def test_drift_that_was_not_there_when_the_champion_was_chosen_holds_a_challenge
         new_drift=fresh,
         features_compared=60,
     ).promote
+
+
+def test_the_low_tier_can_start_where_contacting_pays_by_the_champions_profit_threshold() -> None:
+    fixed = TierSettings()
+    driven = TierSettings(low_from_profit=True)
+    assert scoring_tiers(fixed, 0.08) == fixed  # only when asked
+    assert scoring_tiers(driven, 0.08).low == 0.08
+    assert (scoring_tiers(driven, 0.08).medium, scoring_tiers(driven, 0.08).high) == (0.50, 0.70)
+    assert scoring_tiers(driven, None).low == 0.30  # a champion that logged no threshold
+    assert scoring_tiers(driven, 0.55).low == 0.30  # a threshold above medium would reorder the tiers
+    assert list(risk_tier(np.array([0.05, 0.10]), scoring_tiers(driven, 0.08))) == ["none", "low"]

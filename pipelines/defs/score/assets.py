@@ -22,7 +22,7 @@ from pipelines.lib.churn_model import load_churn_model
 from pipelines.lib.health_score import fired_signals, health_colour, health_points
 from pipelines.lib.priority import customer_value_as_of, prioritise
 from pipelines.lib.reasons import top_reasons
-from pipelines.lib.tiers import TIER_ORDER, playbook_columns, risk_tier
+from pipelines.lib.tiers import TIER_ORDER, playbook_columns, risk_tier, scoring_tiers
 from pipelines.lib.tracking import configure_mlflow
 from pipelines.lib.warehouse import connect
 
@@ -202,7 +202,8 @@ def customer_scores(context: dg.AssetExecutionContext, radar: RadarResource) -> 
         )
     p = model.predict_proba(current[features])[:, 1]
     contributions = model.contributions(current[features])
-    tiers = risk_tier(p, cfg.tiers)
+    cutoffs = scoring_tiers(cfg.tiers, _champion_metric(name, version, "profit_threshold"))
+    tiers = risk_tier(p, cutoffs)
     health = _health(current)
     scores = pd.concat(
         [
@@ -239,6 +240,8 @@ def customer_scores(context: dg.AssetExecutionContext, radar: RadarResource) -> 
             "model_version": version,
             "score_source": score_store.MODEL,
             **tier_meta,
+            "tier_cutoffs": f"low {cutoffs.low:.0%} ({'profit threshold' if cutoffs.low != cfg.tiers.low else 'configured'}), "
+            f"medium {cutoffs.medium:.0%}, high {cutoffs.high:.0%}",
             "mean_probability": dg.MetadataValue.float(float(p.mean())),
             "export": dg.MetadataValue.path(str(radar.paths.scores_csv)),
             "export_parquet": dg.MetadataValue.path(str(radar.paths.scores_parquet)),
@@ -250,3 +253,12 @@ def customer_scores(context: dg.AssetExecutionContext, radar: RadarResource) -> 
             ),
         }
     )
+
+
+def _champion_metric(name: str, version: str, metric: str) -> float | None:
+    """A metric the champion's training run logged (None if it logged none)."""
+    import mlflow
+
+    client = mlflow.MlflowClient()
+    run_id = client.get_model_version(name, version).run_id
+    return client.get_run(run_id).data.metrics.get(metric) if run_id else None
