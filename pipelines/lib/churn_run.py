@@ -69,7 +69,7 @@ def train_quarter(
     economics = {"cost": cfg.value.retention_cost, "success_rate": cfg.value.retention_success_rate}
     calib = fitted.calibration
     calib_curve = profit.profit_curve(
-        calib["label"], model.churn_probability(calib), _value(calib), **economics
+        calib["label"], fitted.calibration_probability, _value(calib), **economics
     )
     threshold, _ = profit.best_threshold(calib_curve)
     curve = profit.profit_curve(y, p, _value(valid), **economics)
@@ -123,10 +123,16 @@ def train_quarter(
     }
     logistic_p = baselines.logistic_probability(split.train, valid, features, seed=t.seed)
     logistic = {**evaluation.evaluate(y, logistic_p), **evaluation.tier_metrics(y, logistic_p, cfg.tiers)}
-    for name, figures in (("health_score", health), ("logistic", logistic)):
+    customers = valid["customer_id"].to_numpy()
+    for name, figures, baseline_p in (
+        ("health_score", health, health_points(valid).astype(float)),
+        ("logistic", logistic, logistic_p),
+    ):
         metrics[f"baseline_{name}_roc_auc"] = figures["roc_auc"]
         metrics[f"roc_auc_gain_vs_{name}"] = metrics["roc_auc"] - figures["roc_auc"]
         metrics[f"pr_auc_gain_vs_{name}"] = metrics["pr_auc"] - figures["pr_auc"]
+        low, high = evaluation.auc_gain_interval(y, p, baseline_p, customers, seed=t.seed)
+        metrics[f"roc_auc_gain_vs_{name}_ci_low"], metrics[f"roc_auc_gain_vs_{name}_ci_high"] = low, high
 
     # Evaluation against the simulator's truth (demo data only); computed after everything above is decided.
     if run.source_folder is not None:
@@ -220,6 +226,7 @@ def _log(
             {
                 **cfg.training.model_dump(exclude={"model_name", "experiment"}),
                 "best_iteration": fitted.best_iteration,
+                "refit_iterations": fitted.refit_iterations,
                 "n_features": len(features),
                 "retention_cost": cfg.value.retention_cost,
                 "retention_success_rate": cfg.value.retention_success_rate,
@@ -259,9 +266,11 @@ def _log(
         description=(
             f"Churn model for quarter {run.quarter} (data up to {run.cutoff.date()}): LightGBM, "
             f"{model.calibrator.method}-calibrated, {cfg.churn.horizon_days}-day horizon, "
-            f"{cfg.churn.definition} churn. Learnt from snapshots {window['train_start']} to {window['fit_end']} "
-            f"({window['fit_rows']} rows), calibrated on {window['calibration_start']} to "
-            f"{window['calibration_end']}, validated on {window['valid_start']} to {window['valid_end']} "
+            f"{cfg.churn.definition} churn. Early stopping and calibration on "
+            f"{window['calibration_start']} to {window['calibration_end']} ({window['calibration_rows']} rows) for a "
+            f"booster learnt on {window['train_start']} to {window['fit_end']}; the booster was then learnt again "
+            f"on {window['train_start']} to {window['calibration_end']} "
+            f"({window['fit_rows'] + window['calibration_rows']} rows); validated on {window['valid_start']} to {window['valid_end']} "
             f"({window['valid_rows']} rows, {window['valid_churns']} churns): ROC-AUC {metrics['roc_auc']:.3f}."
         ),
     )

@@ -108,20 +108,18 @@ def time_split(
 @dataclass
 class FittedChurnModel:
     model: ChurnModel
-    fit: pd.DataFrame
-    calibration: pd.DataFrame
+    fit: pd.DataFrame  # the older rows the early-stopped booster learnt on
+    calibration: pd.DataFrame  # the calibration fold
+    # Calibrated probabilities of the early-stopped booster on the calibration fold: out of time, so decisions
+    # taken on this fold (the profit threshold) are not judged on rows the final booster has seen.
+    calibration_probability: np.ndarray
     best_iteration: int
+    refit_iterations: int
 
 
-def fit_churn_model(
-    train: pd.DataFrame, features: list[str], settings: TrainingSettings, *, horizon_days: int
-) -> FittedChurnModel:
-    """Booster on the older part of ``train``; early stopping and calibration on its latest months."""
-    inner = time_split(
-        train, validation_months=settings.calibration_months, horizon_days=horizon_days, what="calibration"
-    )
-    classifier = lgb.LGBMClassifier(
-        n_estimators=settings.n_estimators,
+def _classifier(settings: TrainingSettings, n_estimators: int) -> lgb.LGBMClassifier:
+    return lgb.LGBMClassifier(
+        n_estimators=n_estimators,
         learning_rate=settings.learning_rate,
         num_leaves=settings.num_leaves,
         min_child_samples=settings.min_child_samples,
@@ -136,20 +134,49 @@ def fit_churn_model(
         random_state=settings.seed,
         n_jobs=2,
         verbose=-1,
-    ).fit(
+    )
+
+
+def fit_churn_model(
+    train: pd.DataFrame, features: list[str], settings: TrainingSettings, *, horizon_days: int
+) -> FittedChurnModel:
+    """Early stopping and calibration on the latest months of ``train``; then the booster is learnt again on
+    all of ``train`` with as many rounds, scaled to the larger set.
+
+    Why the refit: the calibration fold holds the newest behaviour, and a booster that never learns from it is
+    months out of date when it scores (the logistic baseline does learn from it). Measured on the demo over four
+    quarters: ROC-AUC +0.006 to +0.018 with Brier unchanged; neutral on 10,000 customers. The calibrator stays
+    the one fitted on the early-stopped booster's out-of-time scores: both boosters learnt the same function
+    with the same number of shrunken rounds, so their scores are on the same scale.
+    """
+    inner = time_split(
+        train, validation_months=settings.calibration_months, horizon_days=horizon_days, what="calibration"
+    )
+    early = _classifier(settings, settings.n_estimators).fit(
         inner.train[features],
         inner.train["label"],
         eval_set=[(inner.valid[features], inner.valid["label"])],
         callbacks=[lgb.early_stopping(settings.early_stopping_rounds, verbose=False)],
     )
-    booster = classifier.booster_
-    raw = booster.predict(inner.valid[features])
-    calibrator = fit_calibrator(raw, inner.valid["label"].to_numpy(), inner.valid["customer_id"].to_numpy())
+    best_iteration = int(early.booster_.best_iteration or early.booster_.current_iteration())
+    calibrator = fit_calibrator(
+        early.booster_.predict(inner.valid[features], num_iteration=best_iteration),
+        inner.valid["label"].to_numpy(),
+        inner.valid["customer_id"].to_numpy(),
+    )
+    calibration_probability = ChurnModel(booster=early.booster_, calibrator=calibrator).churn_probability(
+        inner.valid
+    )
+    rows = pd.concat([inner.train, inner.valid])
+    rounds = max(1, round(best_iteration * len(rows) / len(inner.train)))
+    final = _classifier(settings, rounds).fit(rows[features], rows["label"])
     return FittedChurnModel(
-        model=ChurnModel(booster=booster, calibrator=calibrator),
+        model=ChurnModel(booster=final.booster_, calibrator=calibrator),
         fit=inner.train,
         calibration=inner.valid,
-        best_iteration=int(booster.best_iteration or booster.current_iteration()),
+        calibration_probability=calibration_probability,
+        best_iteration=best_iteration,
+        refit_iterations=rounds,
     )
 
 

@@ -100,3 +100,24 @@ def test_the_oracle_scores_the_true_probability_on_the_very_validation_rows(tmp_
     )
     assert oracle_roc_auc(tmp_path, valid, horizon_days=90) == {"oracle_roc_auc": 1.0, "oracle_rows": 3.0}
     assert oracle_roc_auc(tmp_path / "nowhere", valid, horizon_days=90) == {}
+
+
+def test_the_gain_over_a_baseline_comes_with_a_customer_bootstrap_interval() -> None:
+    from sklearn.metrics import roc_auc_score
+
+    from pipelines.lib.evaluation import auc_gain_interval
+
+    rng = np.random.default_rng(1)
+    customers = np.repeat(np.arange(400), 3)  # three months per customer, as in a validation period
+    y = (rng.random(customers.size) < 0.1).astype(int)
+    informative = y + rng.normal(0, 0.6, y.size)
+    noise = rng.normal(0, 1, y.size)
+    low, high = auc_gain_interval(y, informative, noise, customers, seed=1)
+    assert 0 < low < high  # a real gain: the whole interval is above zero
+    low, high = auc_gain_interval(y, noise, informative, customers, seed=1)
+    assert low < high < 0
+    assert auc_gain_interval(y, noise, noise, customers, seed=1) == (0.0, 0.0)
+    blurred = informative + rng.normal(0, 0.6, y.size)
+    gain = roc_auc_score(y, informative) - roc_auc_score(y, blurred)
+    low, high = auc_gain_interval(y, informative, blurred, customers, seed=1)
+    assert low < gain < high
