@@ -184,6 +184,8 @@ class ValueSettings(_Strict):
     # Retention economics for the profit-maximising threshold: cost of one contact, share of churners it saves.
     retention_cost: float = Field(500.0, ge=0)
     retention_success_rate: float = Field(0.30, gt=0, le=1)
+    # The registered name of the 12-month revenue model in the MLflow registry (alias `current`).
+    model_name: str = "retention_radar_value"
 
     @model_validator(mode="after")
     def _shares_add_up(self) -> ValueSettings:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import mlflow
 import pandas as pd
 import pytest
 from mlflow import MlflowClient
@@ -54,7 +55,7 @@ def test_the_champion_run_carries_metrics_baselines_plots_and_the_oracle(full_ru
     assert {
         f"plots/{p}.png" for p in ("roc", "pr", "calibration", "lift_gains", "feature_importance")
     } <= plots
-    assert "Learnt from snapshots" in champion.description
+    assert "learnt again on" in champion.description and "validated on" in champion.description
 
 
 def test_every_active_customer_gets_a_value_tier_and_service_level(full_run: PipelineRun) -> None:
@@ -69,6 +70,23 @@ def test_every_active_customer_gets_a_value_tier_and_service_level(full_run: Pip
     vip, basic = value[value["value_tier"] == "VIP"], value[value["value_tier"] == "Basic"]
     assert vip["clv"].min() >= basic["clv"].max()
     assert value["service_level"].notna().all() and (value["predicted_revenue_12m"] >= 0).all()
+
+
+def test_a_validated_value_model_is_registered_with_its_signature(full_run: PipelineRun) -> None:
+    with connect(full_run.paths.warehouse, read_only=True) as con:
+        methods = set(
+            con.execute("select distinct value_method from scores.customer_value").df()["value_method"]
+        )
+    cfg = RadarConfig()
+    name, client = cfg.value.model_name, _client(full_run)
+    if methods == {"lightgbm_regressor"}:
+        current = client.get_model_version_by_alias(name, "current")
+        assert "Spearman" in current.description
+        configure_mlflow(full_run.paths, cfg.training.experiment)
+        assert mlflow.models.get_model_info(f"models:/{name}@current").signature is not None
+    else:  # too little history to validate a revenue model: nothing unvalidated reaches the registry
+        assert methods == {"last_12m_revenue"}
+        assert not client.search_registered_models(filter_string=f"name = '{name}'")
 
 
 def test_a_four_quarter_backfill_gives_four_comparable_runs(full_run: PipelineRun, tmp_path) -> None:

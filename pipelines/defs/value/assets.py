@@ -2,6 +2,7 @@
 
 import dagster as dg
 import numpy as np
+import pandas as pd
 
 from models_registry.registry import CHAMPION, current_alias_version
 from pipelines.defs.resources import RadarResource
@@ -59,7 +60,7 @@ def customer_value(context: dg.AssetExecutionContext, radar: RadarResource) -> d
     else:
         p_churn = np.full(len(current), float(frame["label"].mean()) if len(frame) else 0.0)
 
-    method, fitted = "last_12m_revenue", None
+    method, fitted, registered = "last_12m_revenue", None, None
     if labels is not None and len(labels):
         try:
             fitted = value_model.train_value_model(
@@ -102,6 +103,8 @@ def customer_value(context: dg.AssetExecutionContext, radar: RadarResource) -> d
         )
         if fitted is not None:
             mlflow.log_metrics(fitted.metrics)
+            registered = _register(fitted, current, cfg.value.model_name, as_of)
+            context.log.info(f"value model registered as {cfg.value.model_name} v{registered} (alias current)")
         mlflow.log_metrics(
             {f"customers_{t}": float((values["value_tier"] == t).sum()) for t in cfg.value.tiers}
         )
@@ -119,8 +122,44 @@ def customer_value(context: dg.AssetExecutionContext, radar: RadarResource) -> d
             "as_of": as_of,
             "customers": len(values),
             "value_method": method,
+            "value_model": f"{cfg.value.model_name} v{registered}" if fitted is not None else "none",
             **{f"tier_{t}": dg.MetadataValue.int(int(counts.get(t, 0))) for t in cfg.value.tiers},
             **{k: dg.MetadataValue.float(float(v)) for k, v in (fitted.metrics if fitted else {}).items()},
             "total_clv": dg.MetadataValue.float(float(values["clv"].sum())),
         }
     )
+
+
+def _register(fitted: value_model.ValueModel, current: pd.DataFrame, name: str, as_of: str) -> str:
+    """Log the regressor in the active run and register it, so the version that valued a month's customers can
+    be found, reloaded and compared in the MLflow UI like the churn model. Alias `current`: the value model has
+    no promotion policy, the newest validated one is used."""
+    import mlflow
+    from mlflow.models import infer_signature
+
+    sample = current[fitted.features].head(200)
+    info = mlflow.lightgbm.log_model(
+        fitted.model,
+        name="model",
+        signature=infer_signature(sample, fitted.model.predict(sample)),
+        input_example=sample.head(5),
+        registered_model_name=name,
+    )
+    if info.signature is None:
+        raise RuntimeError("MLflow logged the value model without a signature; refusing to register it")
+    version = str(info.registered_model_version)
+    client = mlflow.MlflowClient()
+    window = fitted.window
+    client.update_model_version(
+        name,
+        version,
+        description=(
+            f"12-month revenue (LightGBM, Tweedie) as of {as_of}: validated on the snapshot "
+            f"{window['valid_snapshot']} ({window['valid_rows']} customers) against a model learnt on "
+            f"{window['train_start']} to {window['train_end']}; refit on all {window['final_rows']} labelled "
+            f"snapshots. Spearman {fitted.metrics['spearman']:.2f}, MAE {fitted.metrics['mae']:,.0f}, "
+            f"top-10 % revenue share {fitted.metrics['top10_revenue_share']:.0%}."
+        ),
+    )
+    client.set_registered_model_alias(name, "current", version)
+    return version
