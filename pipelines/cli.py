@@ -6,6 +6,7 @@ Heavy libraries (Dagster, MLflow, GE, Evidently) are imported inside the command
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -13,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
@@ -133,6 +135,23 @@ def parse_defects(spec: str | None) -> dict[str, float]:
     return shares
 
 
+@contextlib.contextmanager
+def _output_to(log: Path | None) -> Iterator[None]:
+    """Send what the libraries print during a run (dbt's progress, Dagster's and MLflow's logs, progress bars)
+    to ``log`` instead of the terminal, which then shows only the verdict; ``None`` leaves the terminal alone.
+    dagster-dbt writes every dbt event to stdout and has no switch for it."""
+    if log is None:
+        yield
+        return
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with (
+        log.open("w", encoding="utf-8") as out,
+        contextlib.redirect_stdout(out),
+        contextlib.redirect_stderr(out),
+    ):
+        yield
+
+
 def _run(sources: Path | None, config: Path | None, *, verbose: bool = False) -> None:
     from pipelines.runner import prepare_environment, run_job
 
@@ -145,15 +164,18 @@ def _run(sources: Path | None, config: Path | None, *, verbose: bool = False) ->
         _fail(f"sources folder {sources} does not exist", 2)
     prepare_environment(paths, config=config, sources=sources)
     started = time.perf_counter()
-    outcome = run_job(log_level="INFO" if verbose else "WARNING")
+    with _output_to(None if verbose else paths.run_log):
+        outcome = run_job(log_level="INFO" if verbose else "WARNING")
     elapsed = time.perf_counter() - started
+    where = "" if verbose else f" (full log: {paths.run_log})"
     if outcome.failed_gates:
         for line in outcome.failed_gates:
             click.echo(f"radar: training blocked: {line}", err=True)
+        click.echo(f"radar: the gates' figures are in `radar status` and the Dagster UI{where}", err=True)
         sys.exit(3)
     if not outcome.success:
         for line in outcome.errors or [f"run {outcome.run_id} failed; see the Dagster UI"]:
-            click.echo(f"radar: {line}", err=True)
+            click.echo(f"radar: {line}{where}", err=True)
         sys.exit(1)
     for line in outcome.fallback:
         click.echo(

@@ -49,6 +49,7 @@ def prepare_environment(
         os.environ["RADAR_SOURCES"] = str(sources.expanduser().resolve())
     os.environ["DAGSTER_HOME"] = str(paths.dagster_home)
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     paths.dagster_home.mkdir(parents=True, exist_ok=True)
     dagster_yaml = paths.dagster_home / "dagster.yaml"
     if not dagster_yaml.exists():

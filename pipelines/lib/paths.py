@@ -75,6 +75,11 @@ class RadarPaths:
         return self.exports / "alerts.jsonl"
 
     @property
+    def run_log(self) -> Path:
+        """What the last `radar run`/`radar demo` printed (dbt, Dagster, MLflow), kept out of the terminal."""
+        return self.home / "logs" / "last_run.log"
+
+    @property
     def dagster_home(self) -> Path:
         return self.home / "dagster"
 

@@ -104,7 +104,9 @@ def customer_value(context: dg.AssetExecutionContext, radar: RadarResource) -> d
         if fitted is not None:
             mlflow.log_metrics(fitted.metrics)
             registered = _register(fitted, current, cfg.value.model_name, as_of)
-            context.log.info(f"value model registered as {cfg.value.model_name} v{registered} (alias current)")
+            context.log.info(
+                f"value model registered as {cfg.value.model_name} v{registered} (alias current)"
+            )
         mlflow.log_metrics(
             {f"customers_{t}": float((values["value_tier"] == t).sum()) for t in cfg.value.tiers}
         )
