@@ -2,7 +2,9 @@
 
 import json
 import os
+import shutil
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -31,4 +33,19 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, radar: Ra
     # profiles.yml reads the warehouse location from RADAR_HOME; make it the absolute path of this run's home.
     os.environ["RADAR_HOME"] = str(radar.paths.home)
     dbt_vars = json.dumps(radar.config.dbt_vars())
-    yield from dbt.cli(["build", "--vars", dbt_vars], context=context).stream()
+    target = _run_target(radar.paths.home / "dbt_runs", context.run_id)
+    yield from dbt.cli(["build", "--vars", dbt_vars], context=context, target_path=target).stream()
+
+
+KEEP_DBT_RUNS = 5
+
+
+def _run_target(runs: Path, run_id: str) -> Path:
+    """A dbt target folder per run, under the data home (compiled SQL, run_results.json, dbt.log to debug a
+    run), never in the code checkout; only the newest few are kept, so the data home does not grow by a
+    folder per run."""
+    runs.mkdir(parents=True, exist_ok=True)
+    older = sorted((p for p in runs.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime)
+    for old in older[: max(0, len(older) - (KEEP_DBT_RUNS - 1))]:
+        shutil.rmtree(old, ignore_errors=True)
+    return runs / run_id
