@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import math
 import os
 import signal
 import subprocess
@@ -260,6 +261,17 @@ def _print_summary() -> None:
     click.echo(f"scores export: {state['scores_export']}")
 
 
+def _strict_json(value: object) -> object:
+    """NaN and infinities as null: `radar status --json` must parse with jq and any strict JSON reader."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _strict_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_strict_json(v) for v in value]
+    return value
+
+
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the state as JSON.")
 def status(as_json: bool) -> None:
@@ -271,7 +283,7 @@ def status(as_json: bool) -> None:
     except (NoSuccessfulRunError, ConfigError) as exc:
         _fail(str(exc))
     if as_json:
-        click.echo(json.dumps(state, indent=2, default=str))
+        click.echo(json.dumps(_strict_json(state), indent=2, default=str, allow_nan=False))
     else:
         _print_summary()
 

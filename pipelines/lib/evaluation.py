@@ -91,7 +91,8 @@ def tier_metrics(y_true: np.ndarray, p: np.ndarray, tiers: TierSettings) -> dict
     for name, threshold in (("low", tiers.low), ("medium", tiers.medium), ("high", tiers.high)):
         warned = p >= threshold
         hits = (warned & y_true).sum()
-        out[f"{name}_precision"] = float(hits / warned.sum()) if warned.any() else 0.0
+        # No warning at this tier: precision is undefined, not zero (MLflow shows NaN, status leaves it out).
+        out[f"{name}_precision"] = float(hits / warned.sum()) if warned.any() else float("nan")
         out[f"{name}_recall"] = float(hits / positives) if positives else 0.0
         out[f"{name}_fpr"] = float((warned & ~y_true).sum() / negatives) if negatives else 0.0
         out[f"{name}_warned_share"] = float(warned.mean())

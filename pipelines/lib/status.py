@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from pipelines.lib import gate_store
@@ -102,7 +103,9 @@ def champion(paths: RadarPaths, config: RadarConfig) -> dict[str, Any] | None:
         "model_name": name,
         "version": str(version.version),
         "run_id": version.run_id,
-        "metrics": dict(sorted(metrics.items())),
+        # A figure without data (a fold too early for its history, precision of a tier nobody reached) is NaN in
+        # MLflow; it is left out here, so the JSON stays strict JSON.
+        "metrics": {k: v for k, v in sorted(metrics.items()) if math.isfinite(v)},
     }
 
 
