@@ -2,6 +2,7 @@
 
 Usage (after `radar demo`; writes MLflow runs into a separate store so the demo's registry is untouched):
     RADAR_HOME=.radar PYTHONPATH=. .venv/bin/python benchmarks/backfill_quarters.py /tmp/backfill-mlflow-home
+An optional second argument names the sources folder (its `_truth/` gives the oracle); default: the demo's.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ SHOWN = [
     "roc_auc",
     "oracle_roc_auc",
     "baseline_logistic_roc_auc",
+    "roc_auc_gain_vs_logistic_ci_low",
+    "roc_auc_gain_vs_logistic_ci_high",
     "baseline_health_score_roc_auc",
     "pr_auc",
     "brier",
@@ -50,7 +53,10 @@ def main() -> None:
         started = time.perf_counter()
         cutoff = training_cutoff(quarter, as_of)
         context = churn_run.RunContext(
-            quarter=quarter, cutoff=cutoff, tags={}, source_folder=paths.demo_sources
+            quarter=quarter,
+            cutoff=cutoff,
+            tags={},
+            source_folder=Path(sys.argv[2]) if len(sys.argv) > 2 else paths.demo_sources,
         )
         s = churn_run.train_quarter(frame, features, cfg, context)
         w, m = s["window"], s["metrics"]

@@ -165,6 +165,8 @@ def _run(sources: Path | None, config: Path | None, *, verbose: bool = False) ->
         _fail(f"sources folder {sources} does not exist", 2)
     prepare_environment(paths, config=config, sources=sources)
     started = time.perf_counter()
+    if not verbose:
+        click.echo(f"running the pipeline; its output goes to {paths.run_log} (radar run -v shows it here)")
     with _output_to(None if verbose else paths.run_log):
         outcome = run_job(log_level="INFO" if verbose else "WARNING")
     elapsed = time.perf_counter() - started
