@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
@@ -86,25 +87,30 @@ def _copy_raw_zone(warehouse: Path, dsn: str) -> None:
                 copy.write(buffer.getvalue())
 
 
-def _dbt_build(target: str, work: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    """Start ``dbt build`` on one target with its own target and log folders, so two builds can run at once and
-    neither touches the manifest Dagster reads."""
-    log = (work / f"dbt-{target}.log").open("wb")
-    command = [
-        str(Path(sys.executable).parent / "dbt"),
-        "build",
-        "--target",
-        target,
-        "--vars",
-        json.dumps(RadarConfig().dbt_vars()),
-        "--profiles-dir",
-        str(DBT_PROJECT_DIR),
-        "--target-path",
-        str(work / f"target-{target}"),
-        "--log-path",
-        str(work / f"logs-{target}"),
-    ]
-    return subprocess.Popen(command, cwd=DBT_PROJECT_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)
+def _dbt(command: str, target: str, work: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """Start ``dbt <command>`` on one target with its own target and log folders, so two can run at once and
+    neither touches the manifest Dagster reads. Its output goes to ``work/dbt-<target>.log``."""
+    with (work / f"dbt-{target}.log").open("wb") as log:
+        return subprocess.Popen(
+            [
+                str(Path(sys.executable).parent / "dbt"),
+                command,
+                "--target",
+                target,
+                "--vars",
+                json.dumps(RadarConfig().dbt_vars()),
+                "--profiles-dir",
+                str(DBT_PROJECT_DIR),
+                "--target-path",
+                str(work / f"target-{target}"),
+                "--log-path",
+                str(work / f"logs-{target}"),
+            ],
+            cwd=DBT_PROJECT_DIR,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
 
 
 @pytest.fixture(scope="module")
@@ -127,7 +133,8 @@ def lane(tmp_path_factory: pytest.TempPathFactory, postgres_server: PostgresServ
         "RADAR_PG_USER": postgres_server.user,
         "RADAR_PG_DATABASE": "radar_lane",
     }
-    builds = {target: _dbt_build(target, work, env) for target in ("duckdb", "postgres")}
+    # PostgreSQL builds and tests everything; DuckDB only needs the models (every pipeline run tests them there).
+    builds = {"postgres": _dbt("build", "postgres", work, env), "duckdb": _dbt("run", "duckdb", work, env)}
     failed = [target for target, build in builds.items() if build.wait(timeout=600) != 0]
     logs = {target: (work / f"dbt-{target}.log").read_text() for target in builds}
     for target in failed:
@@ -186,10 +193,13 @@ def frame_differences(
     return problems
 
 
-def test_every_model_builds_and_passes_its_dbt_tests_on_both_adapters(lane: Lane) -> None:
+def test_every_model_builds_and_passes_its_data_and_unit_tests_on_postgresql(lane: Lane) -> None:
     for target, log in lane.logs.items():
         assert "Completed successfully" in log, target
         assert " ERROR=0 " in log and " SKIP=0 " in log, (target, log[-2000:])
+    assert re.search(
+        r"Finished running .*\d+ table models, \d+ data tests, \d+ unit tests", lane.logs["postgres"]
+    )
 
 
 @pytest.mark.parametrize("mart", MARTS)
