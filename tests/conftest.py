@@ -1,8 +1,15 @@
-"""Shared fixtures: small generated source folders and real, in-process pipeline runs in throwaway data homes."""
+"""Shared fixtures: small generated source folders, real in-process pipeline runs in throwaway data homes, and a
+throwaway PostgreSQL server for the tests that need one (the PostgreSQL connector and the second-adapter lane)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,3 +76,65 @@ def demo_sources(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def full_run(tmp_path_factory: pytest.TempPathFactory, demo_sources: Path) -> Iterator[PipelineRun]:
     yield run_pipeline(tmp_path_factory.mktemp("home"), demo_sources)
+
+
+@dataclass(frozen=True)
+class PostgresServer:
+    """A PostgreSQL server on 127.0.0.1 that trusts its user, so no password is involved."""
+
+    host: str
+    port: int
+    user: str
+
+    def dsn(self, dbname: str = "postgres") -> str:
+        return f"host={self.host} port={self.port} dbname={dbname} user={self.user}"
+
+    def create_database(self, name: str) -> str:
+        """A fresh, empty database (dropped first if a test made it before); returns its DSN."""
+        import psycopg
+
+        with psycopg.connect(self.dsn(), autocommit=True) as pg:
+            pg.execute(f'drop database if exists "{name}"')
+            pg.execute(f'create database "{name}"')
+        return self.dsn(name)
+
+
+def postgres_bin() -> Path | None:
+    """The folder of PostgreSQL's server binaries (initdb, pg_ctl), or None when the machine has none."""
+    found = shutil.which("initdb")
+    if found:
+        return Path(found).resolve().parent
+    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    return Path(candidates[-1]).parent if candidates else None
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A throwaway PostgreSQL server on 127.0.0.1 (trust auth) for the whole session, stopped and deleted after.
+    Tests that use it skip, saying why, on a machine without the server binaries."""
+    bin_dir = postgres_bin()
+    if bin_dir is None:
+        pytest.skip(
+            "no PostgreSQL server binaries (initdb) on this machine; .ci/install-postgres.sh installs them"
+        )
+    as_user: list[str] = []
+    base = Path(tempfile.mkdtemp(prefix="radar-pg-test-"))
+    if os.geteuid() == 0:  # initdb refuses to run as root
+        as_user = ["runuser", "-u", "postgres", "--"]
+        shutil.chown(base, "postgres")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    data = base / "data"
+
+    def run(*args: str) -> None:
+        subprocess.run([*as_user, *args], check=True, capture_output=True, timeout=120)
+
+    run(str(bin_dir / "initdb"), "-D", str(data), "-A", "trust", "-U", "radar", "--no-sync", "-E", "UTF8")
+    options = f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off"
+    run(str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(base / "log"), "-w", "start")
+    try:
+        yield PostgresServer(host="127.0.0.1", port=port, user="radar")
+    finally:
+        run(str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop")
+        shutil.rmtree(base, ignore_errors=True)

@@ -1,15 +1,40 @@
 {#- Raw columns are text as delivered; staging types them. A value that does not parse becomes null and is
-    counted as faulty by the quality gate, so nothing is silently coerced. -#}
+    counted as faulty by the quality gate, so nothing is silently coerced. DuckDB has try_cast; PostgreSQL gets
+    the same null-on-failure casts as functions created by the create_portable_functions hook (portable.sql). -#}
 {% macro as_date(column) -%}
+    {{ return(adapter.dispatch('as_date', 'retention_radar')(column)) }}
+{%- endmacro %}
+
+{% macro default__as_date(column) -%}
     try_cast(try_cast({{ column }} as timestamp) as date)
 {%- endmacro %}
 
+{% macro postgres__as_date(column) -%}
+    cast({{ target.schema }}.radar_try_timestamp(cast({{ column }} as text)) as date)
+{%- endmacro %}
+
 {% macro as_timestamp(column) -%}
+    {{ return(adapter.dispatch('as_timestamp', 'retention_radar')(column)) }}
+{%- endmacro %}
+
+{% macro default__as_timestamp(column) -%}
     try_cast({{ column }} as timestamp)
 {%- endmacro %}
 
+{% macro postgres__as_timestamp(column) -%}
+    {{ target.schema }}.radar_try_timestamp(cast({{ column }} as text))
+{%- endmacro %}
+
 {% macro as_number(column) -%}
+    {{ return(adapter.dispatch('as_number', 'retention_radar')(column)) }}
+{%- endmacro %}
+
+{% macro default__as_number(column) -%}
     try_cast({{ column }} as double)
+{%- endmacro %}
+
+{% macro postgres__as_number(column) -%}
+    {{ target.schema }}.radar_try_double(cast({{ column }} as text))
 {%- endmacro %}
 
 {#- Staging reads the newest load of a raw table: exports are full snapshots of the source system. -#}

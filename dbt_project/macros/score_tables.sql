@@ -1,14 +1,15 @@
 {#- The score tables are written by the Python scoring assets after dbt has run. customer_360 is a view over them,
     so it binds to them at creation: this hook (on-run-start) creates them empty when no scoring has run yet.
-    The columns must match pipelines/lib/score_store.py, which a test checks. -#}
+    The columns must match pipelines/lib/score_store.py, which a test checks; `double precision` is DuckDB's double
+    spelled so that PostgreSQL (the second-adapter lane) reads it too. -#}
 {% macro create_score_tables() -%}
     create schema if not exists scores;
     create table if not exists scores.customer_scores (
-        customer_id varchar, as_of date, churn_probability double, risk_tier varchar, reasons varchar,
+        customer_id varchar, as_of date, churn_probability double precision, risk_tier varchar, reasons varchar,
         action varchar, owner varchar, sla_hours integer, model_name varchar, model_version varchar,
-        score_source varchar, health_colour varchar, health_points integer, predicted_revenue_12m double,
-        clv double, value_tier varchar, service_level varchar, response_hours integer, revenue_at_risk double,
-        priority integer, scored_at timestamp
+        score_source varchar, health_colour varchar, health_points integer,
+        predicted_revenue_12m double precision, clv double precision, value_tier varchar, service_level varchar,
+        response_hours integer, revenue_at_risk double precision, priority integer, scored_at timestamp
     );
     create table if not exists scores.health_scores (
         customer_id varchar, as_of date, health_points integer, health_colour varchar, signals varchar,

@@ -2,7 +2,7 @@
     not negative, a known customer, and the first record of any duplicate key. The quality gate
     (pipelines/lib/quality.py) counts what this drops, rule by rule, so the two must agree. -#}
 {% macro valid_rows(model, keys, dates, required=[], amounts=[]) -%}
-    select s.*
+    select {{ select_first_per(keys) }} s.*
     from {{ ref(model) }} as s
     where
         s.customer_id in (select a.customer_id from {{ ref('int_accounts_deduplicated') }} as a)
@@ -15,5 +15,5 @@
         {%- for column in amounts %}
         and coalesce(s.{{ column }}, 0) >= 0
         {%- endfor %}
-    qualify row_number() over (partition by {{ keys | join(', ') }} order by s.{{ dates[0] }}) = 1
+    {{ keep_first_per(keys, 's.' ~ dates[0]) }}
 {%- endmacro %}

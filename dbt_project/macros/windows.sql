@@ -1,7 +1,7 @@
 {#- Point-in-time window sums without a row per day: running totals per customer and event date, read with an
-    ASOF join at the snapshot date and at snapshot date − N days. The sum over (snapshot − N, snapshot] is then
-    total_at_0 − total_at_N. Every ASOF join takes the last event dated on or before its cut-off, so nothing after
-    the snapshot can enter. -#}
+    ASOF join (asof_snapshot_join, portable.sql) at the snapshot date and at snapshot date − N days. The sum over
+    (snapshot − N, snapshot] is then total_at_0 − total_at_N. Every ASOF join takes the last event dated on or before
+    its cut-off, so nothing after the snapshot can enter. -#}
 
 {#- Running totals of `measures` (output name -> SQL expression) per customer and `date_column`. -#}
 {% macro running_totals(relation, date_column, measures) -%}
@@ -9,7 +9,7 @@
         customer_id,
         {{ date_column }} as event_date,
         {%- for name, expression in measures.items() %}
-        sum(sum({{ expression }})) over running as {{ name }}{{ "," if not loop.last }}
+        {{ divisible('sum(sum(' ~ expression ~ ')) over running') }} as {{ name }}{{ "," if not loop.last }}
         {%- endfor %}
     from {{ relation }}
     group by customer_id, {{ date_column }}
@@ -31,8 +31,7 @@
         r0.event_date as last_event_date
     from {{ snapshots }} as s
     {%- for offset in offsets %}
-    asof left join {{ running }} as r{{ offset }}
-        on s.customer_id = r{{ offset }}.customer_id and s.snapshot_date - {{ offset }} >= r{{ offset }}.event_date
+    {{ asof_snapshot_join(snapshots, running, 'r' ~ offset, 'event_date', offset) }}
     {%- endfor %}
 {%- endmacro %}
 

@@ -6,7 +6,8 @@ Suites: one per source (``expectations/sources/<table>.json``; each expectation 
 files say *what* is checked and the configuration says *how much* is enough.
 
 Validations run in a file-backed GE context in the data home (``$RADAR_HOME/gx``), so every result lands in the
-GE Data Docs there (``gx/uncommitted/data_docs/local_site/index.html``), rebuilt after each gate.
+GE Data Docs there (``gx/uncommitted/data_docs/local_site/index.html``), rebuilt after each gate and made to
+open offline (``data_docs.py``).
 """
 
 from __future__ import annotations
@@ -130,9 +131,12 @@ class Validator:
         """Rebuild the Data Docs site; returns its index.html (None for an in-memory context)."""
         if not self.persistent:
             return None
+        from pipelines.lib.data_docs import make_offline
+
         urls = self.ctx.build_data_docs()
-        url = next(iter(urls.values()))
-        return Path(url.removeprefix("file://"))
+        index = Path(next(iter(urls.values())).removeprefix("file://"))
+        make_offline(index.parent)  # GE's pages load their CSS/JS from CDNs; these point them at local copies
+        return index
 
 
 def _failing_indexes(result, index_column: str) -> list[str]:

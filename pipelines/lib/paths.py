@@ -14,6 +14,8 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 EXPECTATIONS_DIR = REPO_ROOT / "expectations"
 MODELS_REGISTRY_DIR = REPO_ROOT / "models_registry"
+# Third-party CSS/JS that the GE Data Docs pages load, so they open offline (see data_docs.py)
+DATA_DOCS_ASSETS_DIR = REPO_ROOT / "vendor" / "data_docs"
 DEFAULT_CONFIG_FILE = REPO_ROOT / "radar.yaml"
 DEFAULT_HOME = Path(".radar")
 

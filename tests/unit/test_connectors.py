@@ -1,17 +1,11 @@
 """The same export, with the company's own table and column names, loads identically from every connector:
-a CSV folder, a DuckDB file, a SQLite file and a real PostgreSQL server (started here on 127.0.0.1)."""
+a CSV folder, a DuckDB file, a SQLite file and a real PostgreSQL server (started on 127.0.0.1 by tests/conftest.py)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import glob
-import os
-import shutil
 import socket
 import sqlite3
-import subprocess
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -20,6 +14,7 @@ import pytest
 
 from pipelines.lib.raw_zone import ContractError, load_table
 from pipelines.lib.sources import DuckDBFileSource, FolderSource, PostgresSource, Source, SQLiteSource
+from tests.conftest import PostgresServer
 
 TABLES = {"accounts": "kunden", "orders": "auftraege"}
 MAPPING = {
@@ -119,47 +114,10 @@ def test_a_database_file_that_is_not_one_fails_in_one_line(tmp_path: Path) -> No
         _load_all(SQLiteSource(path, TABLES))
 
 
-def _postgres_bin() -> Path | None:
-    found = shutil.which("initdb")
-    if found:
-        return Path(found).resolve().parent
-    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    return Path(candidates[-1]).parent if candidates else None
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[str]:
-    """A throwaway PostgreSQL server on 127.0.0.1 (trust auth), for this module only."""
-    bin_dir = _postgres_bin()
-    if bin_dir is None:
-        pytest.skip(
-            "no PostgreSQL server binaries (initdb) on this machine; .ci/install-postgres.sh installs them"
-        )
-    as_user: list[str] = []
-    base = Path(tempfile.mkdtemp(prefix="radar-pg-test-"))
-    if os.geteuid() == 0:  # initdb refuses to run as root
-        as_user = ["runuser", "-u", "postgres", "--"]
-        shutil.chown(base, "postgres")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    data = base / "data"
-
-    def run(*args: str) -> None:
-        subprocess.run([*as_user, *args], check=True, capture_output=True, timeout=120)
-
-    run(str(bin_dir / "initdb"), "-D", str(data), "-A", "trust", "-U", "radar", "--no-sync", "-E", "UTF8")
-    options = f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off"
-    run(str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(base / "log"), "-w", "start")
-    try:
-        yield f"host=127.0.0.1 port={port} dbname=postgres user=radar"
-    finally:
-        run(str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop")
-        shutil.rmtree(base, ignore_errors=True)
-
-
-def test_a_postgresql_database_loads_through_the_mapping(postgres: str) -> None:
+def test_a_postgresql_database_loads_through_the_mapping(postgres_server: PostgresServer) -> None:
     import psycopg
+
+    postgres = postgres_server.dsn()
 
     with psycopg.connect(postgres, autocommit=True) as pg:
         pg.execute("create schema erp")

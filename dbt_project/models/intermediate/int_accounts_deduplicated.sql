@@ -1,5 +1,5 @@
 -- One row per customer: the first record of each customer_id with a usable creation date.
-select
+select {{ select_first_per(['customer_id']) }}
     customer_id,
     created_at,
     account_name,
@@ -11,4 +11,4 @@ select
     load_id
 from {{ ref('stg_crm__accounts') }}
 where customer_id is not null and created_at is not null and created_at <= current_date
-qualify row_number() over (partition by customer_id order by created_at) = 1
+{{ keep_first_per(['customer_id'], 'created_at') }}

@@ -3,6 +3,9 @@
 -- proximity is derived from the running contract's start and the configured term, not from its end date, which
 -- a cancellation would fill in only afterwards.
 {% set term = var('contract_term_months') %}
+{% set next_renewal -%}
+    case when r.renewal_date <= s.snapshot_date then {{ dbt.dateadd('month', term, 'r.renewal_date') }} else r.renewal_date end
+{%- endset %}
 
 with running_at as (
     select
@@ -22,14 +25,21 @@ with running_at as (
     group by s.customer_id, s.snapshot_date
 ),
 
+terms as (
+    select
+        *,
+        -- the running contract's term (1, 2, ...) that the snapshot date falls in, counted in calendar months
+        cast(floor({{ dbt.datediff('current_start', 'snapshot_date', 'month') }} / {{ term }}) as integer) + 1
+            as term_number
+    from running_at
+),
+
 renewals as (
     select
         *,
         -- the first anniversary of the running contract (every `term` months) after the snapshot date
-        current_start + to_months(
-            {{ term }} * (cast(floor(date_diff('month', current_start, snapshot_date) / {{ term }}) as integer) + 1)
-        ) as renewal_date
-    from running_at
+        {{ dbt.dateadd('month', 'term_number * ' ~ term, 'current_start') }} as renewal_date
+    from terms
 )
 
 select
@@ -37,12 +47,8 @@ select
     s.snapshot_date,
     r.contract_value,
     r.contract_value / nullif(r.contract_value_365d_ago, 0) as contract_value_change_365d,
-    date_diff('day', r.current_start, s.snapshot_date) as contract_age_days,
-    date_diff(
-        'day',
-        s.snapshot_date,
-        case when r.renewal_date <= s.snapshot_date then r.renewal_date + to_months({{ term }}) else r.renewal_date end
-    ) as days_to_renewal,
+    {{ dbt.datediff('r.current_start', 's.snapshot_date', 'day') }} as contract_age_days,
+    {{ dbt.datediff('s.snapshot_date', next_renewal, 'day') }} as days_to_renewal,
     coalesce(r.contracts_so_far, 0) as contracts_so_far
 from {{ ref('int_customer_snapshots') }} as s
 left join renewals as r on s.customer_id = r.customer_id and s.snapshot_date = r.snapshot_date

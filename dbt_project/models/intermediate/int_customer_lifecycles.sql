@@ -21,7 +21,7 @@ contract_ends as (
             c.end_date is null or c.end_date > w.as_of_date or coalesce(c.contract_status, 'active') = 'active'
         ) as has_running_contract,
         max(c.end_date) as last_end_date,
-        arg_max(c.churn_type, c.end_date) as last_churn_type
+        {{ value_at_max('c.churn_type', 'c.end_date') }} as last_churn_type
     from {{ ref('int_contracts_validated') }} as c
     cross join window_ as w
     group by c.customer_id

@@ -6,13 +6,13 @@ with window_ as (select * from {{ ref('int_data_window') }}),
 months as (
     select cast(m.month_start as date) as month_start
     from window_ as w,
-        range(date_trunc('month', w.data_start_date), w.as_of_date + 1, interval 1 month) as m (month_start)
+        {{ month_starts('w.data_start_date', 'w.as_of_date', 'm') }}
 ),
 
 snapshots as (
     select
         m.month_start,
-        least(last_day(m.month_start), w.as_of_date) as snapshot_date,
+        least({{ dbt.last_day('m.month_start', 'month') }}, w.as_of_date) as snapshot_date,
         w.data_start_date
     from months as m cross join window_ as w
 )
@@ -24,7 +24,7 @@ select
     l.created_at,
     l.churned_at,
     l.churn_type,
-    date_diff('month', date_trunc('month', s.data_start_date), s.month_start) + 1 as observed_months
+    {{ dbt.datediff(dbt.date_trunc('month', 's.data_start_date'), 's.month_start', 'month') }} + 1 as observed_months
 from {{ ref('int_customer_lifecycles') }} as l
 inner join snapshots as s
     on

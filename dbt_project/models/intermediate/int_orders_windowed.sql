@@ -37,12 +37,12 @@ select
         when {{ fully_observed(365) }}
             then {{ window_sum('service_orders_n', 180) }} / nullif({{ window_sum('service_orders_n', 365, 180) }}, 0)
     end as service_orders_trend,
-    date_diff('day', s.last_event_date, s.snapshot_date) as days_since_last_order,
+    {{ dbt.datediff('s.last_event_date', 's.snapshot_date', 'day') }} as days_since_last_order,
     s.last_event_date as last_order_date,
     -- The customer's usual gap between orders over the last year, how the current silence compares with it, and
     -- the mean gap of the last 6 months against the year before them (> 1: orders come further apart).
     365.0 / nullif({{ window_sum('orders_n', 365) }}, 0) as avg_order_gap_365d,
-    date_diff('day', s.last_event_date, s.snapshot_date)
+    {{ dbt.datediff('s.last_event_date', 's.snapshot_date', 'day') }}
     / nullif(365.0 / nullif({{ window_sum('orders_n', 365) }}, 0), 0) as order_gap_ratio,
     case
         when {{ fully_observed(545) }}

@@ -1,7 +1,7 @@
 -- One row per customer snapshot with the payment signals. Payments are dated by when they were paid, so a
 -- snapshot sees only payments made by then; open invoices count as overdue once their due date has passed
 -- without a payment by the snapshot date.
-{% set measures = {'payments_n': '1', 'days_late': "date_diff('day', due_date, paid_at)"} %}
+{% set measures = {'payments_n': '1', 'days_late': dbt.datediff('due_date', 'paid_at', 'day')} %}
 
 with paid as (
     select * from {{ ref('int_invoices_validated') }}

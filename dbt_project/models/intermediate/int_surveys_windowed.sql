@@ -13,8 +13,7 @@ select
     s.snapshot_date,
     a.nps as nps_latest,
     a.nps - a.previous_nps as nps_change,
-    date_diff('day', a.answered_at, s.snapshot_date) as days_since_nps
+    {{ dbt.datediff('a.answered_at', 's.snapshot_date', 'day') }} as days_since_nps
 from {{ ref('int_customer_snapshots') }} as s
-asof left join answers as a
-    on s.customer_id = a.customer_id and s.snapshot_date >= a.answered_at
+{{ asof_snapshot_join(ref('int_customer_snapshots'), 'answers', 'a', 'answered_at') }}
 where exists (select 1 from {{ ref('int_surveys_validated') }})

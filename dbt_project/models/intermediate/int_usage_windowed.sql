@@ -33,7 +33,7 @@ select
     {{ window_sum('active_users', 30) }} / nullif({{ window_sum('active_days', 30) }}, 0) as active_users_30d,
     {{ window_sum('page_views', 30) }} as page_views_30d,
     {{ window_sum('downloads', 30) }} as downloads_30d,
-    date_diff('day', s.last_event_date, s.snapshot_date) as days_since_last_usage,
+    {{ dbt.datediff('s.last_event_date', 's.snapshot_date', 'day') }} as days_since_last_usage,
     s.last_event_date as last_usage_date
 from totals as s
 cross join {{ ref('int_data_window') }} as w

@@ -5,9 +5,9 @@
 -- The value tier ranks trailing 12-month revenue at the newest snapshot (VIP top 10 %, Premium next 20 %,
 -- Standard next 60 %, Basic the rest), the domain guide's tiers.
 with latest_features as (
-    select *
+    select {{ select_first_per(['customer_id']) }} *
     from {{ ref('customer_features') }}
-    qualify row_number() over (partition by customer_id order by snapshot_date desc) = 1
+    {{ keep_first_per(['customer_id'], 'snapshot_date desc') }}
 ),
 
 all_scores as (
@@ -15,9 +15,9 @@ all_scores as (
 ),
 
 latest_score as (
-    select *
+    select {{ select_first_per(['customer_id']) }} *
     from all_scores
-    qualify row_number() over (partition by customer_id order by as_of desc, scored_at desc) = 1
+    {{ keep_first_per(['customer_id'], 'as_of desc, scored_at desc') }}
 ),
 
 warnings as (

@@ -6,7 +6,7 @@ select
     s.customer_id,
     s.snapshot_date,
     s.observed_months,
-    date_diff('day', s.created_at, s.snapshot_date) as tenure_days,
+    {{ dbt.datediff('s.created_at', 's.snapshot_date', 'day') }} as tenure_days,
     o.orders_30d,
     o.orders_90d,
     o.orders_180d,
@@ -55,7 +55,8 @@ select
     u.page_views_30d,
     u.downloads_30d,
     u.days_since_last_usage,
-    date_diff('day', greatest(u.last_usage_date, o.last_order_date), s.snapshot_date) as days_since_last_activity,
+    {{ dbt.datediff('greatest(u.last_usage_date, o.last_order_date)', 's.snapshot_date', 'day') }}
+        as days_since_last_activity,
     n.nps_latest,
     n.nps_change,
     n.days_since_nps,
