@@ -57,7 +57,10 @@ def test_defective_orders_fail_the_quality_gate_alone_with_the_true_figure(
     assert "unknown-customer" in meta["examples_orders"].value
     docs = Path(meta["data_docs_path"].value)
     assert docs.is_file() and docs.is_relative_to(run.paths.home)
-    assert (docs.parent / "expectations" / "source_orders.html").is_file()
+    assert (docs.parent / "expectations" / "source_orders__quality.html").is_file()
+    # Each gate validates only its own expectations: the history gate passed, and its page says so.
+    history_pages = list((docs.parent / "validations" / "source_orders__history").rglob("*.html"))
+    assert history_pages and all("does not exist" not in p.read_text() for p in history_pages)
     materialized = {e.asset_key.to_user_string() for e in run.result.get_asset_materialization_events()}
     assert not {"churn_model", "health_scores", "customer_scores"} & materialized
 
