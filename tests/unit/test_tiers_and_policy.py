@@ -87,3 +87,29 @@ def test_drift_that_was_not_there_when_the_champion_was_chosen_holds_a_challenge
         new_drift=fresh,
         features_compared=60,
     ).promote
+
+
+def test_a_candidate_trained_on_older_data_than_the_champion_is_never_promoted_by_the_policy() -> None:
+    weak = {"roc_auc": 0.70, "brier": 0.05}
+    backfilled = decide(
+        POLICY,
+        candidate=GOOD,
+        champion=weak,
+        drift_share=0.1,
+        gates_passed=True,
+        candidate_cutoff="2026-03-31",
+        champion_cutoff="2026-10-31",
+    )
+    assert not backfilled.promote
+    assert any("older than the champion's 2026-10-31" in r for r in backfilled.reasons)
+    assert backfilled.figures["candidate_training_cutoff"] == "2026-03-31"
+    newer = decide(
+        POLICY,
+        candidate=GOOD,
+        champion=weak,
+        drift_share=0.1,
+        gates_passed=True,
+        candidate_cutoff="2026-10-31",
+        champion_cutoff="2026-03-31",
+    )
+    assert newer.promote and newer.figures["champion_training_cutoff"] == "2026-03-31"
