@@ -159,7 +159,7 @@ def test_radar_rollback_gives_champion_back_to_the_previous_version_and_records_
         tracking_uri=backfilled.paths.tracking_uri, registry_uri=backfilled.paths.tracking_uri
     )
     name = load_config().training.model_name
-    assert client.get_model_version_by_alias(name, CHAMPION).version == "1"
+    assert str(client.get_model_version_by_alias(name, CHAMPION).version) == "1"
     last = _decisions(backfilled.paths)[-1]
     assert (last["kind"], last["version"], last["previous_champion"]) == ("rollback", "1", "2")
     assert "v2 over-warns in the review" in last["reasons"][0]
