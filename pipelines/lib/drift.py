@@ -39,7 +39,9 @@ class DriftSummary:
         }
 
 
-def _sample(frame: pd.DataFrame, rows: int, seed: int) -> pd.DataFrame:
+def deterministic_sample(frame: pd.DataFrame, rows: int, seed: int) -> pd.DataFrame:
+    """At most ``rows`` rows, the same ones on every run with the same ``seed``: monitoring stays fast on large
+    data and a re-run gives the same answer."""
     return frame.sample(n=rows, random_state=seed) if len(frame) > rows else frame
 
 
@@ -61,8 +63,8 @@ def measure_drift(
     usable = [c for c in features if reference[c].notna().any() and current[c].notna().any()]
     if not usable:
         raise ValueError("no feature has data in both the reference and the current snapshot")
-    ref = _sample(reference[usable], sample_rows, seed)
-    cur = _sample(current[usable], sample_rows, seed)
+    ref = deterministic_sample(reference[usable], sample_rows, seed)
+    cur = deterministic_sample(current[usable], sample_rows, seed)
     schema = DataDefinition(numerical_columns=usable)
     snapshot = Report([DataDriftPreset(drift_share=drift_share)], include_tests=True).run(
         current_data=Dataset.from_pandas(cur, data_definition=schema),
@@ -157,8 +159,8 @@ def measure_column_drift(
     from evidently.metrics import ValueDrift
 
     name = str(reference.name or current.name or "value")
-    ref = _sample(reference.dropna().rename(name).to_frame(), sample_rows, seed)
-    cur = _sample(current.dropna().rename(name).to_frame(), sample_rows, seed)
+    ref = deterministic_sample(reference.dropna().rename(name).to_frame(), sample_rows, seed)
+    cur = deterministic_sample(current.dropna().rename(name).to_frame(), sample_rows, seed)
     if ref.empty or cur.empty:
         raise ValueError(f"no {name} values in the {'reference' if ref.empty else 'current'} data to compare")
     columns = {"numerical_columns": [name]} if kind == "numerical" else {"categorical_columns": [name]}

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from pipelines.lib.atomic import write_atomic
+from pipelines.lib.drift import deterministic_sample
 from pipelines.lib.tiers import TIER_ORDER
 
 WARN_TIERS = ("low", "medium", "high")  # every tier with a playbook action is a warning
@@ -88,6 +89,7 @@ def follow_up_scores(con: duckdb.DuckDBPyConnection, *, horizon_days: int, lag_d
 @dataclass(frozen=True)
 class RealisedPerformance:
     scores: int
+    evaluated: int  # the rows Evidently saw: every matured score, or a deterministic sample of them
     scoring_dates: list[str]
     churned: int
     warned: int
@@ -133,12 +135,15 @@ def evaluate_realised(
     warn_tiers: Collection[str] = WARN_TIERS,
     out_dir: Path,
     stem: str,
+    sample_rows: int = 20000,
+    seed: int = 0,
 ) -> RealisedPerformance:
     """Evidently's classification report on the matured scores, saved as HTML and JSON, with its figures.
 
     Two views of the same rows: ``sent`` judges the warnings as sent (warned = a tier in ``warn_tiers``);
     ``probability`` judges the churn probabilities behind them (ROC-AUC), when every row has one (the health-score
-    fallback has none)."""
+    fallback has none). Beyond ``sample_rows`` matured scores Evidently sees a deterministic sample; the per-tier
+    and per-date counts always cover every matured score."""
     from evidently import BinaryClassification, DataDefinition, Dataset, Report  # heavy: only where it runs
     from evidently.metrics import RocAuc
     from evidently.presets import ClassificationQuality
@@ -146,13 +151,15 @@ def evaluate_realised(
 
     if matured.empty:
         raise ValueError("no matured scores to evaluate")
-    frame = pd.DataFrame(
+    everything = pd.DataFrame(
         {
+            "as_of": matured["as_of"].to_numpy(),
             "label": matured["label"].to_numpy(dtype=int),
             "warned": matured["risk_tier"].isin(list(warn_tiers)).to_numpy(dtype=int),
             "churn_probability": matured["churn_probability"].to_numpy(dtype=float),
         }
     )
+    frame = deterministic_sample(everything, sample_rows, seed).drop(columns="as_of")
     with_probability = bool(frame["churn_probability"].notna().all())
     both_classes = frame["label"].nunique() == 2
     tasks = [BinaryClassification(name="sent", target="label", prediction_labels="warned", pos_label=1)]
@@ -178,12 +185,13 @@ def evaluate_realised(
         for m in snapshot.dict()["metrics"]
         if isinstance(m["value"], (int, float))
     }
-    warned = int(frame["warned"].sum())
-    churned = int(frame["label"].sum())
-    stayed = len(frame) - churned
     # Evidently counts a ratio without a denominator as 0; the review must not read "0 % precision" when
     # nothing was sent, so such figures are left out.
-    defined = {"Precision": warned, "Recall": churned, "FPR": stayed}
+    denominators = {
+        "Precision": frame["warned"].sum(),
+        "Recall": frame["label"].sum(),
+        "FPR": (frame["label"] == 0).sum(),
+    }
     figures = {
         name: values[("sent", kind)]
         for kind, name in (
@@ -191,7 +199,7 @@ def evaluate_realised(
             ("Recall", "realised_recall"),
             ("FPR", "realised_false_positive_rate"),
         )
-        if ("sent", kind) in values and defined[kind]
+        if ("sent", kind) in values and denominators[kind]
     }
     if ("probability", "RocAuc") in values:
         figures["realised_roc_auc"] = values[("probability", "RocAuc")]
@@ -199,18 +207,15 @@ def evaluate_realised(
     for row in by_tier.itertuples():
         if row.risk_tier in warn_tiers and np.isfinite(row.precision):
             figures[f"realised_{row.risk_tier}_precision"] = float(row.precision)
-    figures["realised_churn_rate"] = _rate(churned, len(frame))
+    figures["realised_churn_rate"] = _rate(everything["label"].sum(), len(everything))
     by_date = (
-        pd.DataFrame(
-            {
-                "as_of": matured["as_of"].to_numpy(),
-                "scored": 1,
-                "warned": frame["warned"],
-                "churned": frame["label"],
-                "true_pos": frame["warned"] & frame["label"],
-                "false_pos": frame["warned"] & (1 - frame["label"]),
-            }
+        everything.assign(
+            scored=1,
+            true_pos=everything["warned"] & everything["label"],
+            false_pos=everything["warned"] & (1 - everything["label"]),
         )
+        .drop(columns="churn_probability")
+        .rename(columns={"label": "churned"})
         .groupby("as_of", as_index=False)
         .sum()
     )
@@ -218,10 +223,11 @@ def evaluate_realised(
     html_path = write_atomic(out_dir / f"{stem}.html", lambda p: snapshot.save_html(str(p)))
     json_path = write_atomic(out_dir / f"{stem}.json", lambda p: p.write_text(snapshot.json()))
     return RealisedPerformance(
-        scores=len(frame),
+        scores=len(everything),
+        evaluated=len(frame),
         scoring_dates=sorted({d.date().isoformat() for d in pd.to_datetime(matured["as_of"])}),
-        churned=churned,
-        warned=warned,
+        churned=int(everything["label"].sum()),
+        warned=int(everything["warned"].sum()),
         figures={k: v for k, v in figures.items() if np.isfinite(v)},
         by_tier=by_tier,
         by_date=by_date,

@@ -102,3 +102,22 @@ def test_without_a_warning_sent_precision_is_left_out_not_zero(tmp_path: Path) -
     assert "realised_roc_auc" not in result.figures
     with pytest.raises(ValueError, match="no matured scores"):
         performance.evaluate_realised(matured.iloc[:0], out_dir=tmp_path, stem="empty")
+
+
+def test_a_large_follow_up_is_sampled_for_evidently_and_counted_in_full(tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+    n = 3000
+    p = rng.random(n)
+    matured = pd.DataFrame(
+        {
+            "as_of": pd.to_datetime([MATURED] * n),
+            "risk_tier": np.where(p >= 0.7, "high", np.where(p >= 0.3, "low", "none")),
+            "churn_probability": p,
+            "label": (rng.random(n) < p / 3).astype(int),
+        }
+    )
+    first = performance.evaluate_realised(matured, out_dir=tmp_path, stem="a", sample_rows=1000, seed=1)
+    again = performance.evaluate_realised(matured, out_dir=tmp_path, stem="b", sample_rows=1000, seed=1)
+    assert (first.scores, first.evaluated) == (3000, 1000)
+    assert first.figures == again.figures, "the same sample on a re-run"
+    assert int(first.by_tier["customers"].sum()) == 3000 and int(first.by_date["scored"].sum()) == 3000

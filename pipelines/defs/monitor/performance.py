@@ -93,6 +93,8 @@ def realised_performance(context: dg.AssetExecutionContext, radar: RadarResource
         follow.matured,
         out_dir=radar.paths.reports,
         stem=f"realised_performance_{data_as_of.isoformat()}",
+        sample_rows=cfg.monitoring.drift_sample_rows,
+        seed=cfg.training.seed,
     )
     run_id = _log_to_mlflow(radar, result, data_as_of.isoformat())
     shown = result.by_tier.assign(
@@ -110,6 +112,7 @@ def realised_performance(context: dg.AssetExecutionContext, radar: RadarResource
             **common,
             "measured": True,
             **{k: dg.MetadataValue.float(v) for k, v in result.figures.items()},
+            "evaluated_scores": dg.MetadataValue.int(result.evaluated),
             "warnings_sent": dg.MetadataValue.int(result.warned),
             "churned": dg.MetadataValue.int(result.churned),
             "scoring_dates": ", ".join(result.scoring_dates),
