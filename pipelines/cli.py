@@ -289,7 +289,8 @@ def backfill(
     One partitioned run of the `quarterly_retrain` job per quarter, oldest first and one at a time (DuckDB has
     one writer), as a backfill launched in the Dagster UI would; each quarter sees only the data up to its own
     last day and gets its own promotion decision. The first run refreshes the data and passes the gates; the
-    others start from the retrain. Exits 1 if a quarter failed, 3 if a data gate blocked."""
+    others start from the retrain. A quarter too early to train fails alone; a failed refresh, a blocking gate or
+    too few churns to learn from stops the backfill. Exits 1 if a quarter failed, 3 if a data gate blocked."""
     from pipelines.runner import RunOutcome, backfill_quarters, prepare_environment, run_backfill
 
     paths = _paths()
@@ -322,6 +323,8 @@ def backfill(
             click.echo(f"  {key}: run {outcome.run_id} succeeded ({elapsed:.0f}s)")
 
     outcomes = run_backfill(keys, log_level="INFO" if verbose else "WARNING", on_done=_report)
+    for line in outcomes[-1][1].fallback:
+        click.echo(f"radar: backfill stopped: no model can be trained, {line}", err=True)
     reviews = sorted(paths.reports.glob("quarterly_review_*.html"), key=lambda p: p.stat().st_mtime)
     if not outcomes[-1][1].success:
         from pipelines.lib.report import build_review
@@ -332,7 +335,7 @@ def backfill(
         click.echo(f"quarterly review: {reviews[-1]}")
     if any(o.failed_gates for _, o in outcomes):
         sys.exit(3)
-    if not all(o.success for _, o in outcomes):
+    if len(outcomes) < len(keys) or not all(o.success and not o.fallback for _, o in outcomes):
         sys.exit(1)
 
 

@@ -44,6 +44,7 @@ class RunOutcome:
     fallback: list[str] = field(default_factory=list)
     # the promotion decision's record, when the run made one
     decision: dict[str, Any] | None = None
+    failed_steps: list[str] = field(default_factory=list)
 
 
 def prepare_environment(
@@ -99,13 +100,14 @@ def run_job(
     blocking = [line for name, line in lines.items() if name != LEARNABILITY_CHECK]
     # A failed blocking check fails its own step; that is the gate speaking, not an error of the run.
     gate_steps = {e.check_name for e in failed}
-    errors = [
-        f"{event.step_key}: {_failure_line(event.step_failure_data)}"
+    failures = [
+        event
         for event in result.all_events
         if event.is_step_failure
         and event.step_failure_data is not None
         and not any(event.step_key.endswith(name) for name in gate_steps)
     ]
+    errors = [f"{event.step_key}: {_failure_line(event.step_failure_data)}" for event in failures]
     fallback = [lines[LEARNABILITY_CHECK]] if LEARNABILITY_CHECK in lines and not blocking else []
     published = any(
         e.asset_key.to_user_string() == "health_scores" for e in result.get_asset_materialization_events()
@@ -118,6 +120,7 @@ def run_job(
         errors=errors,
         fallback=fallback,
         decision=result.output_for_node("champion_decision") if decided else None,
+        failed_steps=[event.step_key for event in failures],
     )
 
 
@@ -147,7 +150,8 @@ def run_backfill(
     ones start from the retrain (the churn model and everything after it: drift, promotion decision, scores,
     review), because the data they would refresh again is the same. Each quarter is decided in turn, so the
     decision log reads like the quarters had run on their schedule; a quarter that cannot be trained (too little
-    history by its cutoff) fails alone and the next one runs."""
+    history by its cutoff) fails alone and the next one runs. It stops when the data itself is the problem: a
+    failed refresh, a blocking gate, or too few churns to learn from (the later runs do not repeat the gates)."""
     import uuid
 
     import dagster as dg
@@ -157,6 +161,7 @@ def run_backfill(
     retrain_onwards = list(
         dg.AssetSelection.assets("churn_model").downstream().resolve(defs.resolve_asset_graph())
     )
+    retrain_steps = {key.to_python_identifier() for key in retrain_onwards}
     tags = {"radar/backfill": uuid.uuid4().hex[:8]}
     outcomes: list[tuple[str, RunOutcome]] = []
     for i, key in enumerate(keys):
@@ -170,8 +175,9 @@ def run_backfill(
         outcomes.append((key, outcome))
         if on_done is not None:
             on_done(key, outcome)
-        if outcome.failed_gates:
-            break  # the data itself is blocked: no quarter can train on it
+        refresh_failed = any(step not in retrain_steps for step in outcome.failed_steps)
+        if outcome.failed_gates or outcome.fallback or refresh_failed:
+            break  # the data itself is the problem: no later quarter could train on it
     return outcomes
 
 
