@@ -23,6 +23,7 @@ class PromotionPolicy:
     max_new_drift_share: float
     first_champion_min_metric: float
     require_gates_passed: bool
+    require_data_as_recent_as_champion: bool
 
     @classmethod
     def load(cls, path: Path = POLICY_FILE) -> PromotionPolicy:
@@ -45,12 +46,19 @@ def decide(
     gates_passed: bool,
     new_drift: list[str] | None = None,
     features_compared: int = 0,
+    candidate_cutoff: str | None = None,
+    champion_cutoff: str | None = None,
 ) -> Decision:
     """Candidate vs champion on the same holdout. ``champion`` is None when there is no champion yet.
 
     ``new_drift`` are the features that drift now but did not when the champion was chosen. Some features always
     drift between a training month and today (tenure grows, seasons turn); what was already drifting when the
-    champion was accepted is known, what is new is not, and a challenger trained into it waits for a human."""
+    champion was accepted is known, what is new is not, and a challenger trained into it waits for a human.
+
+    ``candidate_cutoff`` / ``champion_cutoff`` are the last days of data each model was trained on (ISO dates).
+    A candidate from an older quarter (a backfill) is judged on its own, older holdout, which a newer champion
+    has learnt from; that comparison would flatter the champion, and promoting the older model would throw
+    away data. So it is never promoted by the policy."""
     reasons: list[str] = []
     ok = True
     m, cal = policy.metric, policy.calibration_metric
@@ -80,6 +88,24 @@ def decide(
             f"share {new_share:.2f} exceeds {policy.max_new_drift_share:.2f}"
         )
     sign = 1 if policy.higher_is_better else -1
+    if candidate_cutoff is not None:
+        figures["candidate_training_cutoff"] = candidate_cutoff
+    if champion is not None and champion_cutoff is not None:
+        figures["champion_training_cutoff"] = champion_cutoff
+    older = (
+        policy.require_data_as_recent_as_champion
+        and champion is not None
+        and candidate_cutoff is not None
+        and champion_cutoff is not None
+        and candidate_cutoff < champion_cutoff
+    )
+    if older:
+        reasons.append(
+            f"trained on data up to {candidate_cutoff}, older than the champion's {champion_cutoff}: the champion "
+            "has learnt from this holdout, so the comparison is not fair, and an older model never replaces a "
+            "newer champion by policy"
+        )
+        return Decision(promote=False, reasons=reasons, figures=figures)
     if champion is None:
         if sign * (candidate[m] - policy.first_champion_min_metric) >= 0:
             reasons.append(

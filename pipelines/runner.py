@@ -6,11 +6,17 @@ instance in ``$RADAR_HOME/dagster``.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from pipelines.lib.paths import RadarPaths
+
+if TYPE_CHECKING:
+    from dagster import AssetKey
 
 DAGSTER_YAML = """\
 # Written by Retention Radar. DuckDB allows one writing process, so runs are queued one at a time and
@@ -36,6 +42,9 @@ class RunOutcome:
     errors: list[str] = field(default_factory=list)
     # the learnability gate failed but the other gates passed: no model, the health score is the score
     fallback: list[str] = field(default_factory=list)
+    # the promotion decision's record, when the run made one
+    decision: dict[str, Any] | None = None
+    failed_steps: list[str] = field(default_factory=list)
 
 
 def prepare_environment(
@@ -59,7 +68,18 @@ def prepare_environment(
     ensure_manifest()
 
 
-def run_job(job_name: str = "retention_radar", *, log_level: str = "WARNING") -> RunOutcome:
+def run_job(
+    job_name: str = "retention_radar",
+    *,
+    log_level: str = "WARNING",
+    partition_key: str | None = None,
+    asset_selection: Sequence[AssetKey] | None = None,
+    tags: dict[str, str] | None = None,
+) -> RunOutcome:
+    """Run a job in this process against the data home's Dagster instance (the runs show in the UI).
+
+    ``partition_key`` defaults to the newest quarter for a partitioned job; ``asset_selection`` runs part of
+    the job, as the UI's "materialize selected" does."""
     import dagster as dg
 
     from pipelines.definitions import defs
@@ -68,7 +88,9 @@ def run_job(job_name: str = "retention_radar", *, log_level: str = "WARNING") ->
     with dg.DagsterInstance.get() as instance:
         result = job.execute_in_process(
             instance=instance,
-            partition_key=_partition_key(job),
+            partition_key=partition_key or _partition_key(job),
+            asset_selection=asset_selection,
+            tags=tags,
             raise_on_error=False,
             run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
         )
@@ -79,24 +101,85 @@ def run_job(job_name: str = "retention_radar", *, log_level: str = "WARNING") ->
     blocking = [line for name, line in lines.items() if name != LEARNABILITY_CHECK]
     # A failed blocking check fails its own step; that is the gate speaking, not an error of the run.
     gate_steps = {e.check_name for e in failed}
-    errors = [
-        f"{event.step_key}: {_failure_line(event.step_failure_data)}"
+    failures = [
+        event
         for event in result.all_events
         if event.is_step_failure
         and event.step_failure_data is not None
         and not any(event.step_key.endswith(name) for name in gate_steps)
     ]
+    errors = [f"{event.step_key}: {_failure_line(event.step_failure_data)}" for event in failures]
     fallback = [lines[LEARNABILITY_CHECK]] if LEARNABILITY_CHECK in lines and not blocking else []
     published = any(
         e.asset_key.to_user_string() == "health_scores" for e in result.get_asset_materialization_events()
     )
+    decided = "champion_decision" in {e.step_key for e in result.get_step_success_events()}
     return RunOutcome(
         success=(result.success or (bool(fallback) and published)) and not blocking and not errors,
         run_id=result.run_id,
         failed_gates=blocking,
         errors=errors,
         fallback=fallback,
+        decision=result.output_for_node("champion_decision") if decided else None,
+        failed_steps=[event.step_key for event in failures],
     )
+
+
+def backfill_quarters(quarters: int, *, through: str | None = None) -> list[str]:
+    """The partition keys of ``quarters`` quarters ending with the one holding ``through`` (an ISO date; default
+    the running quarter), oldest first."""
+    from pipelines.defs.train.partitions import QUARTERS
+    from pipelines.lib.quarters import quarter_key
+
+    keys = QUARTERS.get_partition_keys()
+    last = quarter_key(dt.date.fromisoformat(through)) if through else keys[-1]
+    if last not in keys:
+        raise ValueError(f"quarter {last} is not a partition (they run from {keys[0]} to {keys[-1]})")
+    return keys[: keys.index(last) + 1][-quarters:]
+
+
+def run_backfill(
+    keys: Sequence[str],
+    *,
+    log_level: str = "WARNING",
+    on_done: Callable[[str, RunOutcome], None] | None = None,
+) -> list[tuple[str, RunOutcome]]:
+    """The quarterly retrain job, one partitioned run per quarter, oldest first and one at a time.
+
+    The runs are the same as a backfill of `quarterly_retrain` launched in the Dagster UI, tagged
+    `radar/backfill` with one id. The first refreshes the data and passes the gates (the whole job); the later
+    ones start from the retrain (the churn model and everything after it: drift, promotion decision, scores,
+    review), because the data they would refresh again is the same. Each quarter is decided in turn, so the
+    decision log reads like the quarters had run on their schedule; a quarter that cannot be trained (too little
+    history by its cutoff) fails alone and the next one runs. It stops when the data itself is the problem: a
+    failed refresh, a blocking gate, or too few churns to learn from (the later runs do not repeat the gates)."""
+    import uuid
+
+    import dagster as dg
+
+    from pipelines.definitions import defs
+
+    retrain_onwards = list(
+        dg.AssetSelection.assets("churn_model").downstream().resolve(defs.resolve_asset_graph())
+    )
+    retrain_steps = {key.to_python_identifier() for key in retrain_onwards}
+    tags = {"radar/backfill": uuid.uuid4().hex[:8]}
+    outcomes: list[tuple[str, RunOutcome]] = []
+    for i, key in enumerate(keys):
+        outcome = run_job(
+            "quarterly_retrain",
+            log_level=log_level,
+            partition_key=key,
+            asset_selection=None if i == 0 else retrain_onwards,
+            tags=tags,
+        )
+        outcomes.append((key, outcome))
+        if on_done is not None:
+            on_done(key, outcome)
+        refresh_failed = any(step not in retrain_steps for step in outcome.failed_steps)
+        if outcome.failed_gates or outcome.fallback or refresh_failed:
+            break  # the data itself is the problem: no later quarter could train on it
+    return outcomes
 
 
 def _partition_key(job) -> str | None:

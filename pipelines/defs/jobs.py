@@ -5,7 +5,10 @@ import dagster as dg
 from pipelines.lib.quarters import previous_quarter_key
 
 ALL_STAGES = dg.AssetSelection.all()
-SCORING = dg.AssetSelection.groups("ingest", "transform", "features", "value", "score")
+# Monthly scoring also follows up the scores of earlier months whose horizon has now passed.
+SCORING = dg.AssetSelection.groups(
+    "ingest", "transform", "features", "value", "score"
+) | dg.AssetSelection.assets("realised_performance")
 
 retention_radar_job = dg.define_asset_job(
     "retention_radar",
@@ -20,9 +23,8 @@ quarterly_retrain_job = dg.define_asset_job(
 monthly_scoring_job = dg.define_asset_job(
     "monthly_scoring",
     selection=SCORING,
-    description="Refresh the sources and the marts, pass the gates, update customer value, and score every active "
-    "customer with the "
-    "current champion.",
+    description="Refresh the sources and the marts, pass the gates, update customer value, score every active "
+    "customer with the current champion, and follow up the earlier scores whose horizon has passed.",
 )
 
 

@@ -148,6 +148,10 @@ class PlaybookEntry(_Strict):
 class MonitoringSettings(_Strict):
     drift_sample_rows: int = Field(20000, ge=100)
     drift_column_share: float = Field(0.5, gt=0, le=1)
+    # Prediction drift: Wasserstein distance (normed by the reference's spread) of the churn probabilities.
+    prediction_drift_threshold: float = Field(0.1, gt=0)
+    # Target drift: two-proportion Z-test of the churn rate; drift when its p-value is below this.
+    target_drift_p_value: float = Field(0.05, gt=0, lt=1)
 
 
 class AlertSettings(_Strict):

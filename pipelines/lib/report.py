@@ -22,7 +22,7 @@ import pandas as pd
 
 from models_registry.registry import CHALLENGER, CHAMPION, current_alias_version
 from pipelines.lib import features as feats
-from pipelines.lib import gate_store, kpis
+from pipelines.lib import gate_store, kpis, performance
 from pipelines.lib.atomic import write_atomic
 from pipelines.lib.config import RadarConfig
 from pipelines.lib.paths import RadarPaths
@@ -30,6 +30,16 @@ from pipelines.lib.tiers import TIER_ORDER, risk_tier
 from pipelines.lib.warehouse import connect, table_exists
 
 RUN_METRICS = ("roc_auc", "pr_auc", "brier", "lift_at_10pct")
+# Logged on each candidate's run by the monitor assets: feature, prediction and target drift.
+DRIFT_METRICS = (
+    "drift_share",
+    "prediction_drift_score",
+    "prediction_drift_detected",
+    "target_drift_p_value",
+    "target_drift_detected",
+    "reference_churn_rate",
+    "current_churn_rate",
+)
 WARN_TIERS = ("low", "medium", "high")  # every tier with a playbook action counts as a warning
 TIER_COLOURS = {"none": "#c7ccd1", "low": "#f2c14e", "medium": "#f08a4b", "high": "#d1495b"}
 BACKTEST = "backtest on holdout"
@@ -101,7 +111,8 @@ def _mlflow_state(paths: RadarPaths, config: RadarConfig) -> tuple[pd.DataFrame,
     rows = []
     for run in runs:
         m, tags = run.data.metrics, run.data.tags
-        if "roc_auc" not in m:
+        # Only the quarterly churn models: their baselines are nested runs with the same metric names.
+        if "roc_auc" not in m or tags.get("model_kind", "churn") != "churn":
             continue
         version = versions.get(run.info.run_id)
         rows.append(
@@ -113,7 +124,7 @@ def _mlflow_state(paths: RadarPaths, config: RadarConfig) -> tuple[pd.DataFrame,
                 "valid_end": tags.get("valid_end", ""),
                 "decision": tags.get("promotion_decision", ""),
                 "started": pd.Timestamp(run.info.start_time, unit="ms"),
-                **{k: m.get(k, np.nan) for k in (*RUN_METRICS, "drift_share")},
+                **{k: m.get(k, np.nan) for k in (*RUN_METRICS, *DRIFT_METRICS)},
             }
         )
     frame = pd.DataFrame(rows)
@@ -125,6 +136,27 @@ def _mlflow_state(paths: RadarPaths, config: RadarConfig) -> tuple[pd.DataFrame,
         return frame, None
     run = client.get_run(mv.run_id)
     return frame, _Champion(name, str(mv.version), mv.run_id, run.data.tags, run.data.metrics)
+
+
+def _realised_runs(paths: RadarPaths, config: RadarConfig) -> pd.DataFrame:
+    """The realised-performance evaluations logged by the monitor, oldest first (one per data as-of date)."""
+    from mlflow import MlflowClient
+
+    from pipelines.lib.tracking import configure_mlflow
+
+    if not paths.mlflow_db.exists():
+        return pd.DataFrame()
+    experiment_id = configure_mlflow(paths, config.training.experiment)
+    runs = MlflowClient().search_runs(
+        [experiment_id], filter_string="tags.model_kind = 'realised_performance'", max_results=500
+    )
+    frame = pd.DataFrame(
+        [
+            {"data_as_of": r.data.tags.get("data_as_of", ""), "run_id": r.info.run_id, **r.data.metrics}
+            for r in runs
+        ]
+    )
+    return frame.sort_values("data_as_of").reset_index(drop=True) if len(frame) else frame
 
 
 def _quarter(tags: dict[str, str]) -> str:
@@ -145,11 +177,17 @@ class _Warehouse:
     gates: pd.DataFrame | None = None
     gate_runs: int = 0
     holdout: pd.DataFrame | None = None
+    follow_up: performance.FollowUp | None = None
 
 
-def _warehouse_state(paths: RadarPaths, champion: _Champion | None) -> _Warehouse:
+def _warehouse_state(paths: RadarPaths, config: RadarConfig, champion: _Champion | None) -> _Warehouse:
     out = _Warehouse()
     with connect(paths.warehouse, read_only=True) as con:
+        if table_exists(con, "scores", "customer_scores") and table_exists(con, "marts", "churn_labels"):
+            lag = config.churn.grace_days if config.churn.definition == "contractual" else 0
+            out.follow_up = performance.follow_up_scores(
+                con, horizon_days=config.churn.horizon_days, lag_days=lag
+            )
         if table_exists(con, "intermediate", "int_data_window"):
             start, as_of = con.execute(
                 "select data_start_date::date, as_of_date::date from intermediate.int_data_window"
@@ -454,6 +492,7 @@ def _quarters_section(runs: pd.DataFrame, champion: _Champion | None, headline: 
             zorder=4,
         )
         ax.set_xticks(range(len(quarters)), quarters, rotation=45)
+        ax.set_xlim(-0.5, len(quarters) - 0.5)  # room for the markers of the first and last quarter
         ax.set_title(metric + (" (lower is better)" if metric == "brier" else ""))
         ax.grid(alpha=0.3)
     handles, labels = np.atleast_1d(axes)[0].get_legend_handles_labels()
@@ -531,6 +570,10 @@ def _drift_section(
     champion: _Champion | None,
     runs: pd.DataFrame,
     headline: dict[str, float],
+    *,
+    config: RadarConfig,
+    wh: _Warehouse,
+    realised: pd.DataFrame,
 ) -> _Section:
     title = "Drift summary"
     parts = []
@@ -557,17 +600,134 @@ def _drift_section(
         parts.append(
             f"<p>No drift report file; the champion's run recorded a drift share of {_pct(headline['drift_share'])}.</p>"
         )
-    if len(runs) and runs["drift_share"].notna().sum() > 1:
-        per_q = runs.dropna(subset=["drift_share"]).groupby("quarter")["drift_share"].max()
-        fig, ax = _figure(height=2.8)
-        ax.plot(per_q.index, per_q.to_numpy(), marker="o", color="#d1495b")
-        ax.set_ylim(0, 1.05)
-        ax.set_title("Drift share at each quarter's retrain (max over its runs)")
-        ax.grid(alpha=0.3)
-        parts.append(_img(fig, "drift share by quarter"))
+    parts += _model_drift_parts(runs, config, headline)
+    parts += _realised_parts(wh, realised, config, headline)
     if not parts:
         return _Section(title, _no_data("No drift has been measured yet."), False)
     return _Section(title, "".join(parts))
+
+
+def _model_drift_parts(runs: pd.DataFrame, config: RadarConfig, headline: dict[str, float]) -> list[str]:
+    """Prediction and target drift of the newest candidate, and all three drift figures quarter by quarter."""
+    parts = ["<h3>Prediction and target drift</h3>"]
+    measured = runs.dropna(subset=["prediction_drift_score"]) if len(runs) else runs
+    if not len(measured):
+        return [*parts, _no_data("No candidate's prediction drift has been measured yet.")]
+    newest = measured.sort_values("started").iloc[-1]
+    headline["prediction_drift_score"] = float(newest["prediction_drift_score"])
+    threshold = config.monitoring.prediction_drift_threshold
+    text = (
+        f"<p>Newest candidate v{html.escape(str(newest['version']))} ({html.escape(newest['quarter'])}): its churn "
+        f"probabilities for the customers of the newest snapshot against those for the customers of the last month "
+        f"it trained on differ by a Wasserstein distance (normed) of {newest['prediction_drift_score']:.3f} "
+        f"(threshold {threshold:g}): {'<b>drifted</b>' if newest['prediction_drift_detected'] == 1 else 'no drift'}."
+    )
+    if np.isfinite(newest["target_drift_p_value"]):
+        headline["target_drift_p_value"] = float(newest["target_drift_p_value"])
+        text += (
+            f" The churn rate (label) moved from {_pct(newest['reference_churn_rate'])} in that training month to "
+            f"{_pct(newest['current_churn_rate'])} in the most recent month whose labels have matured (Z-test "
+            f"p = {newest['target_drift_p_value']:.3g}, drift below {config.monitoring.target_drift_p_value:g}): "
+            f"{'<b>drifted</b>' if newest['target_drift_detected'] == 1 else 'no drift'}."
+        )
+    else:
+        text += " Target drift was not measured: no month after its training month has matured labels yet."
+    parts.append(
+        text
+        + " Both reports (Evidently HTML and JSON) are in the data home's <code>reports/</code> and on the "
+        "candidate's MLflow run under <code>drift/</code>. Prediction drift is reported, not a promotion rule: "
+        "a changed risk landscape is when a retrained model is most wanted.</p>"
+    )
+    per_q = measured.groupby("quarter")[list(DRIFT_METRICS)].last()
+    if len(per_q) > 1:
+        fig, (a1, a2, a3) = _figure(width=11, height=3.2, ncols=3)
+        x = list(per_q.index)
+        a1.plot(x, per_q["drift_share"], marker="o", color="#d1495b")
+        a1.set(title="Feature drift share", ylim=(0, 1.05))
+        a2.plot(x, per_q["prediction_drift_score"], marker="o", color="#2e86ab")
+        a2.axhline(threshold, color="grey", ls="--")
+        a2.set(title="Prediction drift (Wasserstein, normed)")
+        a3.plot(x, 100 * per_q["reference_churn_rate"], marker="o", color="#8d99ae", label="training month")
+        a3.plot(
+            x, 100 * per_q["current_churn_rate"], marker="o", color="#f08a4b", label="latest matured month"
+        )
+        a3.set(title="Churn rate, % (target drift)")
+        a3.legend(fontsize=8)
+        for ax in (a1, a2, a3):
+            ax.tick_params(axis="x", labelrotation=45)
+            ax.grid(alpha=0.3)
+        parts.append(_img(fig, "feature, prediction and target drift by quarter"))
+    table = measured[["quarter", "version", *DRIFT_METRICS]].drop(
+        columns=["prediction_drift_detected", "target_drift_detected"]
+    )
+    parts.append(_table(table, floats="{:.4f}"))
+    return parts
+
+
+def _realised_parts(
+    wh: _Warehouse, realised: pd.DataFrame, config: RadarConfig, headline: dict[str, float]
+) -> list[str]:
+    """How the scores actually sent turned out, once their horizon has passed (the monitor's Evidently runs)."""
+    parts = ["<h3>Realised performance of past scores</h3>"]
+    follow = wh.follow_up
+    if follow is None or follow.scoring_dates == 0:
+        return [*parts, _no_data("No score has been stored yet.")]
+    if follow.matured.empty:
+        return [
+            *parts,
+            _no_data(
+                f"No stored score has matured yet: {follow.scoring_dates} scoring date(s) stored, the oldest "
+                f"({follow.pending_dates[0]}) is followed up from {follow.next_maturity}, when its "
+                f"{config.churn.horizon_days}-day horizon"
+                + (
+                    " and the renewal grace period have"
+                    if config.churn.definition == "contractual"
+                    else " has"
+                )
+                + " passed."
+            ),
+        ]
+    tiers = performance.tier_table(follow.matured)
+    dates = sorted({d.date().isoformat() for d in follow.matured["as_of"]})
+    latest = realised.iloc[-1] if len(realised) else None
+    headline["matured_scores"] = float(len(follow.matured))
+    figures = ""
+    if latest is not None:
+        for key in ("realised_roc_auc", "realised_precision", "realised_false_positive_rate"):
+            if key in latest and np.isfinite(latest[key]):
+                headline[key] = float(latest[key])
+        figures = (
+            f" Evidently's classification report of {html.escape(str(latest['data_as_of']))}: ROC-AUC "
+            f"{_fmt(headline.get('realised_roc_auc'))}, precision of the warnings sent "
+            f"{_pct(headline.get('realised_precision'))}, false-positive rate "
+            f"{_pct(headline.get('realised_false_positive_rate'))}, recall {_pct(latest.get('realised_recall'))}."
+        )
+    parts.append(
+        f"<p>{len(follow.matured)} scores from {len(dates)} scoring date(s) ({', '.join(dates)}) have matured and "
+        f"are judged against the churn that happened (<code>marts.churn_labels</code> of the scoring date); "
+        f"{len(follow.pending_dates)} later scoring date(s) are still within their horizon.{figures} A tier's "
+        "precision is the share of its customers who churned; the warnings are the tiers low and above.</p>"
+    )
+    if len(realised) > 1:
+        fig, ax = _figure(height=3)
+        for key, colour in (
+            ("realised_roc_auc", "#2e86ab"),
+            ("realised_precision", "#6a994e"),
+            ("realised_false_positive_rate", "#d1495b"),
+        ):
+            if key in realised:
+                ax.plot(realised["data_as_of"], realised[key], marker="o", color=colour, label=key)
+        ax.set_ylim(0, 1.05)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+        ax.set_title("Realised performance at each follow-up")
+        parts.append(_img(fig, "realised performance over time"))
+    parts.append(_table(tiers))
+    return parts
+
+
+def _fmt(x: float | None) -> str:
+    return "–" if x is None or not np.isfinite(x) else f"{x:.3f}"
 
 
 def _tiers_section(wh: _Warehouse, config: RadarConfig, headline: dict[str, float]) -> _Section:
@@ -769,7 +929,8 @@ def build_review(
 ) -> Review:
     """Gather, plot and write the review; returns where it is and its headline figures."""
     runs, champion = _mlflow_state(paths, config)
-    wh = _warehouse_state(paths, champion)
+    realised = _realised_runs(paths, config)
+    wh = _warehouse_state(paths, config, champion)
     drift_path, drift, share = _newest_drift(paths)
     decisions = _decisions(paths)
     interventions = _interventions(paths)
@@ -784,7 +945,9 @@ def build_review(
         _kpi_section(wh, config, interventions, headline),
         _quarters_section(runs, champion, headline),
         _calibration_section(wh, champion, headline),
-        _drift_section(drift_path, drift, share, champion, runs, headline),
+        _drift_section(
+            drift_path, drift, share, champion, runs, headline, config=config, wh=wh, realised=realised
+        ),
         _tiers_section(wh, config, headline),
         _revenue_section(wh, headline),
         _decisions_section(decisions),

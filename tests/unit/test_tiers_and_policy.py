@@ -98,3 +98,29 @@ def test_the_low_tier_can_start_where_contacting_pays_by_the_champions_profit_th
     assert scoring_tiers(driven, None).low == 0.30  # a champion that logged no threshold
     assert scoring_tiers(driven, 0.55).low == 0.30  # a threshold above medium would reorder the tiers
     assert list(risk_tier(np.array([0.05, 0.10]), scoring_tiers(driven, 0.08))) == ["none", "low"]
+
+
+def test_a_candidate_trained_on_older_data_than_the_champion_is_never_promoted_by_the_policy() -> None:
+    weak = {"roc_auc": 0.70, "brier": 0.05}
+    backfilled = decide(
+        POLICY,
+        candidate=GOOD,
+        champion=weak,
+        drift_share=0.1,
+        gates_passed=True,
+        candidate_cutoff="2026-03-31",
+        champion_cutoff="2026-10-31",
+    )
+    assert not backfilled.promote
+    assert any("older than the champion's 2026-10-31" in r for r in backfilled.reasons)
+    assert backfilled.figures["candidate_training_cutoff"] == "2026-03-31"
+    newer = decide(
+        POLICY,
+        candidate=GOOD,
+        champion=weak,
+        drift_share=0.1,
+        gates_passed=True,
+        candidate_cutoff="2026-10-31",
+        champion_cutoff="2026-03-31",
+    )
+    assert newer.promote and newer.figures["champion_training_cutoff"] == "2026-03-31"

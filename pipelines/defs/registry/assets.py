@@ -23,9 +23,10 @@ def champion_decision(context: dg.AssetExecutionContext, radar: RadarResource) -
     """Candidate vs champion on the same, most recent holdout, under `models_registry/promotion_policy.yaml`.
 
     The candidate becomes `champion` only if it beats the champion by the policy's margin, is not worse
-    calibrated, every data gate passed, the drift share is within the limit and no more than a small share of
-    features drifts that did not drift when the champion was chosen; otherwise it is tagged `challenger`, and a
-    human may still approve it (`radar promote --approve`).
+    calibrated, every data gate passed, the drift share is within the limit, no more than a small share of
+    features drifts that did not drift when the champion was chosen, and it learnt from data at least as recent
+    as the champion's (a backfilled older quarter never replaces a newer champion); otherwise it is tagged
+    `challenger`, and a human may still approve it (`radar promote --approve`).
     The decision and its reasons go to the model version's tags, its run's tags and the decision log.
     """
     import mlflow
@@ -50,11 +51,13 @@ def champion_decision(context: dg.AssetExecutionContext, radar: RadarResource) -
     champion_version = current_alias_version(name, CHAMPION)
     champion = None
     champion_drifted: set[str] = set()
+    champion_cutoff = None
     if champion_version is not None and champion_version != version:
         champion = training.evaluate(y, _predict(f"models:/{name}@{CHAMPION}", holdout))
         client = mlflow.MlflowClient()
         champion_run = client.get_run(client.get_model_version(name, champion_version).run_id)
         champion_drifted = {c for c in champion_run.data.tags.get("drifted_features", "").split(",") if c}
+        champion_cutoff = champion_run.data.tags.get("training_cutoff")
     gates_passed = bool(len(gate_rows)) and bool(gate_rows["passed"].all())
     decision = decide(
         policy,
@@ -64,6 +67,8 @@ def champion_decision(context: dg.AssetExecutionContext, radar: RadarResource) -
         gates_passed=gates_passed,
         new_drift=sorted(drifted - champion_drifted),
         features_compared=int(candidate_run.data.metrics.get("drift_columns_compared", 0)),
+        candidate_cutoff=churn_model["cutoff"],
+        champion_cutoff=champion_cutoff,
     )
     record = apply_decision(name, version, decision, log_path=radar.paths.decision_log)
     with mlflow.start_run(run_id=churn_model["run_id"]):

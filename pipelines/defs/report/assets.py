@@ -7,7 +7,15 @@ from pipelines.lib.report import build_review, log_to_mlflow
 
 
 @dg.asset(
-    group_name="report", deps=[dg.AssetKey(["customer_scores"])], kinds={"html", "mlflow"}, pool="warehouse"
+    group_name="report",
+    deps=[
+        dg.AssetKey(["customer_scores"]),
+        dg.AssetKey(["prediction_drift"]),
+        dg.AssetKey(["target_drift"]),
+        dg.AssetKey(["realised_performance"]),
+    ],
+    kinds={"html", "mlflow"},
+    pool="warehouse",
 )
 def quarterly_review(context: dg.AssetExecutionContext, radar: RadarResource) -> dg.MaterializeResult:
     """The quarterly model review: KPIs over time (churn and retention rate, how the warnings turned out,

@@ -1,0 +1,125 @@
+"""Monitor: the realised performance of past scores. How did the warnings we sent turn out?"""
+
+import dagster as dg
+
+from pipelines.defs.resources import RadarResource
+from pipelines.lib import performance
+from pipelines.lib.tracking import configure_mlflow
+from pipelines.lib.warehouse import connect, table_exists
+
+RUN_KIND = "realised_performance"
+
+
+def _log_to_mlflow(radar: RadarResource, result: performance.RealisedPerformance, data_as_of: str) -> str:
+    """One MLflow run per data as-of date (a re-run updates it rather than adding another)."""
+    import mlflow
+
+    experiment_id = configure_mlflow(radar.paths, radar.config.training.experiment)
+    found = mlflow.MlflowClient().search_runs(
+        [experiment_id],
+        filter_string=f"tags.model_kind = '{RUN_KIND}' and tags.data_as_of = '{data_as_of}'",
+        max_results=1,
+    )
+    run_id = found[0].info.run_id if found else None
+    with mlflow.start_run(run_id=run_id, run_name=None if run_id else f"realised-{data_as_of}") as run:
+        mlflow.set_tags(
+            {
+                "model_kind": RUN_KIND,
+                "data_as_of": data_as_of,
+                "scoring_dates": ",".join(result.scoring_dates),
+            }
+        )
+        mlflow.log_metrics(
+            {
+                **result.figures,
+                "matured_scores": result.scores,
+                "matured_scoring_dates": len(result.scoring_dates),
+            }
+        )
+        mlflow.log_artifact(str(result.html_path), artifact_path="performance")
+        mlflow.log_artifact(str(result.json_path), artifact_path="performance")
+        return run.info.run_id
+
+
+@dg.asset(
+    group_name="monitor",
+    kinds={"evidently", "mlflow"},
+    deps=[dg.AssetKey("customer_scores"), dg.AssetKey(["marts", "churn_labels"])],
+)
+def realised_performance(context: dg.AssetExecutionContext, radar: RadarResource) -> dg.MaterializeResult:
+    """How last quarter's warnings turned out: every stored monthly score whose horizon has passed, joined with
+    the churn that really happened (`marts.churn_labels` of the scoring date).
+
+    Evidently's classification report judges what was actually sent: precision, recall and false-positive rate
+    of the warnings (a tier of low or higher), and the ROC-AUC of the probabilities behind them; beside it the
+    precision of each tier. HTML and JSON in `$RADAR_HOME/reports/`, logged to the MLflow run
+    `realised-<data as-of>`; the figures (`realised_roc_auc`, `realised_precision`,
+    `realised_false_positive_rate`, `realised_<tier>_precision`) are metadata the UI plots over time.
+    Until a scoring date has matured the metadata says so, with the day the oldest one will.
+    """
+    cfg = radar.config
+    lag = cfg.churn.grace_days if cfg.churn.definition == "contractual" else 0
+    with connect(radar.paths.warehouse, read_only=True) as con:
+        if not table_exists(con, "scores", "customer_scores"):
+            raise dg.Failure(
+                description="no scores stored yet (scores.customer_scores); run the scoring first"
+            )
+        data_as_of = con.execute("select as_of_date::date from intermediate.int_data_window").fetchone()[0]
+        follow = performance.follow_up_scores(con, horizon_days=cfg.churn.horizon_days, lag_days=lag)
+    common = {
+        "scoring_dates_stored": dg.MetadataValue.int(follow.scoring_dates),
+        "scoring_dates_pending": dg.MetadataValue.int(len(follow.pending_dates)),
+        "matured_scores": dg.MetadataValue.int(len(follow.matured)),
+        "data_as_of": str(data_as_of),
+    }
+    if follow.unmatched_rows:
+        common["not_followed_up"] = dg.MetadataValue.int(follow.unmatched_rows)
+        context.log.warning(
+            f"{follow.unmatched_rows} matured score(s) have no snapshot of their scoring date any more "
+            "(the customer's history was revised); they are not followed up"
+        )
+    if follow.matured.empty:
+        why = (
+            f"no stored score has matured yet: the oldest pending scoring date {follow.pending_dates[0]} is "
+            f"followed up from {follow.next_maturity} ({cfg.churn.horizon_days}-day horizon"
+            + (f" + {lag}-day grace period" if lag else "")
+            + ")"
+            if follow.pending_dates
+            else "no score is stored yet"
+        )
+        context.log.info(f"realised performance not measured: {why}")
+        return dg.MaterializeResult(metadata={**common, "measured": False, "status": f"not measured: {why}"})
+    result = performance.evaluate_realised(
+        follow.matured,
+        out_dir=radar.paths.reports,
+        stem=f"realised_performance_{data_as_of.isoformat()}",
+        sample_rows=cfg.monitoring.drift_sample_rows,
+        seed=cfg.training.seed,
+    )
+    run_id = _log_to_mlflow(radar, result, data_as_of.isoformat())
+    shown = result.by_tier.assign(
+        **{
+            c: result.by_tier[c].round(3)
+            for c in ("precision", "precision_at_or_above", "false_positive_rate_at_or_above")
+        }
+    )
+    context.log.info(
+        f"{result.scores} matured scores from {len(result.scoring_dates)} scoring date(s): "
+        + ", ".join(f"{k} {v:.3f}" for k, v in result.figures.items())
+    )
+    return dg.MaterializeResult(
+        metadata={
+            **common,
+            "measured": True,
+            **{k: dg.MetadataValue.float(v) for k, v in result.figures.items()},
+            "evaluated_scores": dg.MetadataValue.int(result.evaluated),
+            "warnings_sent": dg.MetadataValue.int(result.warned),
+            "churned": dg.MetadataValue.int(result.churned),
+            "scoring_dates": ", ".join(result.scoring_dates),
+            "by_tier": dg.MetadataValue.md(shown.to_markdown(index=False)),
+            "mlflow_run_id": run_id,
+            "report": dg.MetadataValue.path(str(result.html_path)),
+            "report_url": dg.MetadataValue.url(result.html_path.as_uri()),
+            "report_json": dg.MetadataValue.path(str(result.json_path)),
+        }
+    )
