@@ -343,22 +343,29 @@ def backfill(
     prepare_environment(paths, config=config, sources=sources)
     click.echo(f"backfilling {len(keys)} quarter(s), oldest first: {', '.join(keys)}")
     clock = [time.perf_counter()]
+    # The per-quarter verdicts go to the terminal while the run's own output goes to the run log.
+    out, err = sys.stdout, sys.stderr
 
     def _report(key: str, outcome: RunOutcome) -> None:
         elapsed, clock[0] = time.perf_counter() - clock[0], time.perf_counter()
         if outcome.failed_gates:
             for line in outcome.failed_gates:
-                click.echo(f"  {key}: training blocked: {line}", err=True)
+                click.echo(f"  {key}: training blocked: {line}", file=err)
         elif not outcome.success:
-            click.echo(f"  {key}: failed: {'; '.join(outcome.errors) or outcome.run_id}", err=True)
+            click.echo(f"  {key}: failed: {'; '.join(outcome.errors) or outcome.run_id}", file=err)
         elif outcome.decision is not None:
             d = outcome.decision
             verdict = "promoted to champion" if d["promoted"] else f"kept as {d['alias']}"
-            click.echo(f"  {key}: v{d['version']} {verdict} ({elapsed:.0f}s): {'; '.join(d['reasons'])}")
+            click.echo(
+                f"  {key}: v{d['version']} {verdict} ({elapsed:.0f}s): {'; '.join(d['reasons'])}", file=out
+            )
         else:
-            click.echo(f"  {key}: run {outcome.run_id} succeeded ({elapsed:.0f}s)")
+            click.echo(f"  {key}: run {outcome.run_id} succeeded ({elapsed:.0f}s)", file=out)
 
-    outcomes = run_backfill(keys, log_level="INFO" if verbose else "WARNING", on_done=_report)
+    if not verbose:
+        click.echo(f"the runs' output goes to {paths.run_log} (radar backfill -v shows it here)")
+    with _output_to(None if verbose else paths.run_log):
+        outcomes = run_backfill(keys, log_level="INFO" if verbose else "WARNING", on_done=_report)
     for line in outcomes[-1][1].fallback:
         click.echo(f"radar: backfill stopped: no model can be trained, {line}", err=True)
     reviews = sorted(paths.reports.glob("quarterly_review_*.html"), key=lambda p: p.stat().st_mtime)
