@@ -15,7 +15,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import click
@@ -136,6 +136,30 @@ def parse_defects(spec: str | None) -> dict[str, float]:
     return shares
 
 
+def _pipeline_options(command: Callable[..., None]) -> Callable[..., None]:
+    """--sources, --config and --verbose: the same three options for every command that runs the pipeline."""
+    options = [
+        click.option(
+            "--sources",
+            type=click.Path(path_type=Path),
+            default=None,
+            help="A source folder (<table>.csv / .parquet). Default: what radar.yaml says (demo data).",
+        ),
+        click.option(
+            "--config",
+            type=click.Path(path_type=Path, exists=True, dir_okay=False),
+            default=None,
+            help="A configuration file. Default: $RADAR_CONFIG or the shipped radar.yaml.",
+        ),
+        click.option(
+            "--verbose", "-v", is_flag=True, help="Show every step's log, not only warnings and errors."
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
 @contextlib.contextmanager
 def _output_to(log: Path | None) -> Iterator[None]:
     """Send what the libraries print during a run (dbt's progress, Dagster's and MLflow's logs, progress bars)
@@ -190,19 +214,7 @@ def _run(sources: Path | None, config: Path | None, *, verbose: bool = False) ->
 
 
 @main.command()
-@click.option(
-    "--sources",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="A source folder (<table>.csv / .parquet). Default: what radar.yaml says (demo data).",
-)
-@click.option(
-    "--config",
-    type=click.Path(path_type=Path, exists=True, dir_okay=False),
-    default=None,
-    help="A configuration file. Default: $RADAR_CONFIG or the shipped radar.yaml.",
-)
-@click.option("--verbose", "-v", is_flag=True, help="Show every step's log, not only warnings and errors.")
+@_pipeline_options
 def run(sources: Path | None, config: Path | None, verbose: bool) -> None:
     """Materialise every asset: extract, build marts, gate, train, check drift, promote, score."""
     _run(sources, config, verbose=verbose)
@@ -304,19 +316,7 @@ def status(as_json: bool) -> None:
     default=None,
     help="The newest quarter to retrain, as any day in it (default: the running quarter).",
 )
-@click.option(
-    "--sources",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="A source folder (<table>.csv / .parquet). Default: what radar.yaml says (demo data).",
-)
-@click.option(
-    "--config",
-    type=click.Path(path_type=Path, exists=True, dir_okay=False),
-    default=None,
-    help="A configuration file. Default: $RADAR_CONFIG or the shipped radar.yaml.",
-)
-@click.option("--verbose", "-v", is_flag=True, help="Show every step's log, not only warnings and errors.")
+@_pipeline_options
 def backfill(
     quarters: int, through: dt.datetime | None, sources: Path | None, config: Path | None, verbose: bool
 ) -> None:
