@@ -177,16 +177,21 @@ def _output_to(log: Path | None) -> Iterator[None]:
         yield
 
 
-def _run(sources: Path | None, config: Path | None, *, verbose: bool = False) -> None:
-    from pipelines.runner import prepare_environment, run_job
-
-    paths = _paths()
+def _checked_paths(sources: Path | None, config: Path | None) -> RadarPaths:
+    """The data home, once the configuration loads and the sources folder exists (exit 2 with one line if not)."""
     try:
         load_config(config)
     except ConfigError as exc:
         _fail(str(exc), 2)
     if sources is not None and not sources.is_dir():
         _fail(f"sources folder {sources} does not exist", 2)
+    return _paths()
+
+
+def _run(sources: Path | None, config: Path | None, *, verbose: bool = False) -> None:
+    from pipelines.runner import prepare_environment, run_job
+
+    paths = _checked_paths(sources, config)
     prepare_environment(paths, config=config, sources=sources)
     started = time.perf_counter()
     if not verbose:
@@ -329,13 +334,7 @@ def backfill(
     too few churns to learn from stops the backfill. Exits 1 if a quarter failed, 3 if a data gate blocked."""
     from pipelines.runner import RunOutcome, backfill_quarters, prepare_environment, run_backfill
 
-    paths = _paths()
-    try:
-        load_config(config)
-    except ConfigError as exc:
-        _fail(str(exc), 2)
-    if sources is not None and not sources.is_dir():
-        _fail(f"sources folder {sources} does not exist", 2)
+    paths = _checked_paths(sources, config)
     try:
         keys = backfill_quarters(quarters, through=through.date().isoformat() if through else None)
     except ValueError as exc:

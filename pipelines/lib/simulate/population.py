@@ -15,7 +15,7 @@ instead would hand the oracle the future (a decline that starts next month, a sh
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 from numpy.typing import NDArray
@@ -241,9 +241,7 @@ class _Process:
     shock_rate: NDArray[np.float64]
 
     def take(self, rows: NDArray[np.int64]) -> _Process:
-        return _Process(
-            *(getattr(self, f)[rows] for f in ("created_month", "base_logit", "distress_onset", "shock_rate"))
-        )
+        return _Process(*(getattr(self, f.name)[rows] for f in fields(self)))
 
 
 @dataclass
@@ -288,12 +286,9 @@ class _State:
         )
         return current, voluntary, involuntary
 
-    def take(self, rows: NDArray[np.int64], repeat: int) -> _State:
-        """Copies of the chosen customers' states, each repeated ``repeat`` times (one per simulated future)."""
-        return _State(*(np.repeat(getattr(self, f)[rows], repeat) for f in _STATE_FIELDS))
-
-
-_STATE_FIELDS = ("level", "noise", "decline", "declining", "commitment", "distress_months")
+    def take(self, rows: NDArray[np.int64]) -> _State:
+        """Copies of the chosen rows' states (a customer repeated once per simulated future)."""
+        return _State(*(getattr(self, f.name)[rows] for f in fields(self)))
 
 
 def _simulate(
@@ -362,8 +357,8 @@ def _expected_churn(
     per_chunk = max(1, TRUTH_CHUNK // TRUTH_FUTURES)
     for lo in range(0, rows.size, per_chunk):
         chunk = rows[lo : lo + per_chunk]
-        futures = state.take(chunk, TRUTH_FUTURES)
-        constants = process.take(np.repeat(chunk, TRUTH_FUTURES))
+        repeated = np.repeat(chunk, TRUTH_FUTURES)
+        futures, constants = state.take(repeated), process.take(repeated)
         log_stay = np.zeros(chunk.size * TRUTH_FUTURES)
         for ahead in range(1, whole + 2):
             weight = 1.0 if ahead <= whole else fraction
