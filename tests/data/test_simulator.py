@@ -85,7 +85,7 @@ def test_same_seed_gives_identical_files_and_another_seed_does_not(tmp_path: Pat
     generate_sources(other, customers=120, months=12, seed=4)
     files = _all_files(first)
     assert files == _all_files(again)
-    assert len(files) == len(CONTRACT) + len(TRUTH_COLUMNS)
+    assert len(files) == len(CONTRACT) + len(TRUTH_COLUMNS) + 1  # and _truth/simulation.json
     others = _all_files(other)
     assert all(others[name] != data for name, data in files.items())
 
@@ -195,6 +195,42 @@ def test_small_population_has_enough_churns_and_active_customers_for_the_gates(s
     assert len(small["accounts"]) - len(churn) >= 100
     involuntary = churn.churn_type.eq("involuntary").mean()
     assert 0.05 <= involuntary <= 0.4
+
+
+def test_the_simulation_rebuilt_from_its_truth_folder_is_the_one_that_wrote_the_files(small: Run) -> None:
+    pop, _ = simulate.simulate_population(small.folder)
+    ids = np.asarray(simulate.customer_ids(pop.size).to_pylist())
+    churned = ~np.isnat(pop.churned)
+    rebuilt = pd.Series(pop.churned[churned], index=ids[churned]).sort_index()
+    written = small.churn().set_index("customer_id").churned_at.sort_index()
+    assert rebuilt.index.tolist() == written.index.tolist()
+    assert (rebuilt.to_numpy() == written.to_numpy().astype("datetime64[D]")).all()
+
+
+def test_most_voluntary_leavers_do_not_renew_rather_than_leave_mid_term(large: Run) -> None:
+    """B2B contracts run for a year: most leavers wait for the last month of a term (from the first contract)."""
+    leavers = large["accounts"].merge(large.churn(), on="customer_id")
+    months = (leavers.churned_at.dt.year - leavers.created_at.dt.year) * 12 + (
+        leavers.churned_at.dt.month - leavers.created_at.dt.month
+    )
+    last_term_month = (months % 12 == 11).groupby(leavers.churn_type).mean()
+    assert last_term_month["voluntary"] > 0.4  # 1/12 if churn ignored the term
+    assert last_term_month["involuntary"] < 0.2  # a terminated contract does not wait for its renewal
+
+
+def test_a_customer_in_distress_stops_paying_what_falls_due_from_then_on(large: Run) -> None:
+    """Payment follows the state when an invoice falls due, so distress shows in the month it starts: last
+    month's invoice, due now, goes unpaid or very late."""
+    pop, cal = simulate.simulate_population(large.folder)
+    onset = pop.distressed[:, 1:] & ~pop.distressed[:, :-1]
+    customer, month = np.nonzero(onset)
+    month = month + 1
+    ids = np.asarray(simulate.customer_ids(pop.size).to_pylist())
+    issued = pd.DataFrame({"customer_id": ids[customer], "issued_at": pd.to_datetime(cal.starts[month - 1])})
+    invoices = large["invoices"].merge(issued, on=["customer_id", "issued_at"])
+    assert len(invoices) >= 30
+    late = (invoices.paid_at - invoices.due_date).dt.days
+    assert (invoices.paid_at.isna() | (late > 20)).mean() > 0.8
 
 
 def test_involuntary_churners_leave_unpaid_invoices_behind(large: Run) -> None:

@@ -1,13 +1,40 @@
 -- One row per customer snapshot with the contract signals. A contract counts as running at a date when it had
 -- started and had not ended by then: an end date set at a later cancellation never reaches back. Renewal
--- proximity is derived from the running contract's start and the configured term, not from its end date, which
--- a cancellation would fill in only afterwards.
+-- proximity is derived from the start of the term and the configured term length, not from an end date, which
+-- a cancellation would fill in only afterwards. The term starts with the first contract of an unbroken chain:
+-- amendments (up- and downgrades) and renewals that follow on without a gap keep its anniversary (co-terming);
+-- a contract that starts after every earlier one has ended begins a new relationship and a new term.
 {% set term = var('contract_term_months') %}
 {% set next_renewal -%}
     case when r.renewal_date <= s.snapshot_date then {{ dbt.dateadd('month', term, 'r.renewal_date') }} else r.renewal_date end
 {%- endset %}
 
-with running_at as (
+with ordered as (
+    select
+        *,
+        max(coalesce(end_date, cast('9999-12-31' as date))) over (
+            partition by customer_id order by start_date, contract_id
+            rows between unbounded preceding and 1 preceding
+        ) as previous_end
+    from {{ ref('int_contracts_validated') }}
+),
+
+chained as (
+    select
+        *,
+        sum(case when previous_end is null or start_date > {{ dbt.dateadd('day', 1, 'previous_end') }} then 1 else 0 end)
+            over (partition by customer_id order by start_date, contract_id rows unbounded preceding) as chain
+    from ordered
+),
+
+contracts as (
+    select
+        *,
+        min(start_date) over (partition by customer_id, chain) as term_start
+    from chained
+),
+
+running_at as (
     select
         s.customer_id,
         s.snapshot_date,
@@ -18,9 +45,10 @@ with running_at as (
             where c.start_date <= s.snapshot_date - 365 and (c.end_date is null or c.end_date > s.snapshot_date - 365)
         ) as contract_value_365d_ago,
         max(c.start_date) filter (where c.end_date is null or c.end_date > s.snapshot_date) as current_start,
+        max(c.term_start) filter (where c.end_date is null or c.end_date > s.snapshot_date) as term_start,
         count(c.contract_id) as contracts_so_far
     from {{ ref('int_customer_snapshots') }} as s
-    inner join {{ ref('int_contracts_validated') }} as c
+    inner join contracts as c
         on s.customer_id = c.customer_id and s.snapshot_date >= c.start_date
     group by s.customer_id, s.snapshot_date
 ),
@@ -28,8 +56,8 @@ with running_at as (
 terms as (
     select
         *,
-        -- the running contract's term (1, 2, ...) that the snapshot date falls in, counted in calendar months
-        cast(floor({{ dbt.datediff('current_start', 'snapshot_date', 'month') }} / {{ term }}) as integer) + 1
+        -- the term (1, 2, ...) of the running chain that the snapshot date falls in, counted in calendar months
+        cast(floor({{ dbt.datediff('term_start', 'snapshot_date', 'month') }} / {{ term }}) as integer) + 1
             as term_number
     from running_at
 ),
@@ -37,8 +65,8 @@ terms as (
 renewals as (
     select
         *,
-        -- the first anniversary of the running contract (every `term` months) after the snapshot date
-        {{ dbt.dateadd('month', 'term_number * ' ~ term, 'current_start') }} as renewal_date
+        -- the first anniversary of the term start (every `term` months) after the snapshot date
+        {{ dbt.dateadd('month', 'term_number * ' ~ term, 'term_start') }} as renewal_date
     from terms
 )
 

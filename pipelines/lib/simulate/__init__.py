@@ -9,6 +9,7 @@ on the clock.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Mapping
 from contextlib import ExitStack
 from pathlib import Path
@@ -19,15 +20,17 @@ import pyarrow as pa
 from numpy.typing import NDArray
 from tqdm import tqdm
 
+from pipelines.lib.atomic import write_atomic
 from pipelines.lib.simulate import activity, records
 from pipelines.lib.simulate.activity import Columns, Month
 from pipelines.lib.simulate.defects import KINDS, LATE_DIR, post_process
 from pipelines.lib.simulate.population import INVOLUNTARY, Calendar, Population, build_population
 from pipelines.lib.simulate.sinks import SCHEMAS, TRUTH_SCHEMAS, FileFormat, TableSink, pick, string_ids
 
-__all__ = ["generate_sources"]
+__all__ = ["generate_sources", "simulate_population"]
 
 TRUTH_DIR = "_truth"
+SIMULATION_FILE = "simulation.json"  # in TRUTH_DIR: the arguments that rebuild the simulation
 CUSTOMER_ID = ("C", 6)
 # Prefix and zero-padded width of each table's own id; a wider number simply grows past the padding.
 ROW_IDS = {
@@ -81,10 +84,10 @@ def generate_sources(
     for stale in (out_dir / LATE_DIR).glob("*.*"):
         stale.unlink()
     (out_dir / TRUTH_DIR).mkdir(parents=True, exist_ok=True)
-    rngs = dict(zip(STREAMS, np.random.Generator(np.random.PCG64(seed)).spawn(len(STREAMS)), strict=True))
+    rngs = _streams(seed)
     cal = Calendar.ending(end, months)
     pop = build_population(rngs, customers, cal, horizon_days)
-    writer = _Writer(string_ids(CUSTOMER_ID[0], 1, customers, CUSTOMER_ID[1]))
+    writer = _Writer(customer_ids(customers))
 
     with ExitStack() as stack:
         sinks: dict[str, TableSink] = {}
@@ -117,7 +120,29 @@ def generate_sources(
     stale = "csv" if final_format == "parquet" else "parquet"
     for table in SCHEMAS:
         (out_dir / f"{table}.{stale}").unlink(missing_ok=True)
+    arguments = {"customers": customers, "months": months, "seed": seed, "end": end.isoformat()}
+    arguments |= {"horizon_days": horizon_days, "defects": rates, "drift_months": drift_months}
+    write_atomic(out_dir / TRUTH_DIR / SIMULATION_FILE, lambda tmp: tmp.write_text(json.dumps(arguments)))
     return rows
+
+
+def simulate_population(source_folder: Path) -> tuple[Population, Calendar]:
+    """The latent side of the simulation that wrote ``source_folder`` (rebuilt from the arguments in its
+    ``_truth/simulation.json``): every customer's monthly health and distress, and when it churned.
+
+    For evaluation only (``benchmarks/oracle_gap.py`` asks how much of the distance to the oracle is information
+    the sources cannot show); the pipeline never sees it. Customer ``i`` is ``customer_ids(customers)[i]``."""
+    args = json.loads((Path(source_folder) / TRUTH_DIR / SIMULATION_FILE).read_text())
+    cal = Calendar.ending(dt.date.fromisoformat(args["end"]), args["months"])
+    return build_population(_streams(args["seed"]), args["customers"], cal, args["horizon_days"]), cal
+
+
+def customer_ids(customers: int) -> pa.Array:
+    return string_ids(CUSTOMER_ID[0], 1, customers, CUSTOMER_ID[1])
+
+
+def _streams(seed: int) -> dict[str, np.random.Generator]:
+    return dict(zip(STREAMS, np.random.Generator(np.random.PCG64(seed)).spawn(len(STREAMS)), strict=True))
 
 
 def _validate(*, customers: int, months: int, end: dt.date, horizon_days: int, file_format: str) -> None:

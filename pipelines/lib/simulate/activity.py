@@ -167,14 +167,19 @@ def invoices(
     """
     issued = m.days[0]
     local = np.flatnonzero(m.first <= issued)
-    customer, health = m.customers[local], m.health[local]
+    customer = m.customers[local]
+    # Whether and when an invoice is paid depends on the customer's state when it falls due (the end of this
+    # month, paid in the next), not when it was written: a customer that runs into trouble stops paying what
+    # falls due from then on.
+    paying_month = min(m.index + 1, pop.health.shape[1] - 1)
+    health = pop.health[customer, paying_month].astype(np.float64)
     due = np.full(local.size, issued + PAYMENT_TERMS_DAYS)
     late = (
         pop.late_norm[customer]
         + rng.normal(0.0, LATE_NOISE_SD, local.size)
         + LATE_WHEN_UNHEALTHY * expit(-2.5 * (health - LATE_HEALTH_MIDPOINT))
     )
-    distressed = pop.distressed[customer, m.index]
+    distressed = pop.distressed[customer, paying_month]
     late += np.where(distressed, rng.uniform(*DISTRESS_EXTRA_DAYS, local.size), 0.0)
     paid = np.maximum(due + np.round(late).astype(np.int64), issued)
     churned = pop.churned[customer]

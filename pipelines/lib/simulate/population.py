@@ -2,7 +2,8 @@
 
 Every customer carries a monthly *health*: a persistent level, AR(1) noise, and occasional decline episodes
 that either recover or do not. Voluntary churn follows a slower moving *commitment* (an average of recent
-health), so the observable signals, which follow health directly, lead churn by a few months. Involuntary
+health), so the observable signals, which follow health directly, lead churn by a few months. Most voluntary
+leavers wait for the end of their contract term (yearly, from the first contract) and do not renew. Involuntary
 churn comes from a separate financial-distress state whose invoices go unpaid before the contract is
 terminated; rare shocks (an acquisition, a new head office) end relationships with little warning. The
 churn events are random draws from monthly hazards.
@@ -50,10 +51,12 @@ DECLINE_END = 0.3  # monthly chance that a decline stops (it then recovers)
 DECLINE_RECOVERY = 0.6  # share of the remaining decline still present a month later
 COMMITMENT_WEIGHT = 0.45  # weight of this month's health in commitment; lower = later reaction
 HAZARD_HEALTH_SLOPE = 1.8
-HAZARD_OFFSET = -1.45  # re-centres the health effect so that industries keep their base churn rates
+HAZARD_OFFSET = -1.28  # re-centres the health effect so that industries keep their base churn rates
 VOLUNTARY_SHARE = 0.72
 NEW_ACCOUNT_LOGIT = 0.5  # first-year accounts churn more
 NEW_ACCOUNT_MONTHS = 12
+TERM_MONTHS = 12  # contracts run for a year and renew on the anniversary of the account's first contract
+RENEWAL_SHARE = 0.7  # share of voluntary churn that waits for the renewal: the customer does not renew
 SHOCK_RATE = 0.001  # monthly chance of an event that ends a relationship with little warning
 SHOCK_HAZARD = 0.6
 DISTRESS_ONSET = 0.0026
@@ -276,6 +279,11 @@ class _State:
         voluntary = expit(
             process.base_logit + NEW_ACCOUNT_LOGIT * young - HAZARD_HEALTH_SLOPE * self.commitment
         )
+        # Most leavers give notice for the end of the term: the monthly urge to leave builds up over the year
+        # and is acted on in the term's last month; the rest leave mid-term (month-to-month terms, settlements).
+        last_term_month = (month - process.created_month) % TERM_MONTHS == TERM_MONTHS - 1
+        exposure = np.where(last_term_month, 1 - RENEWAL_SHARE + TERM_MONTHS * RENEWAL_SHARE, 1 - RENEWAL_SHARE)
+        voluntary = 1 - (1 - voluntary) ** exposure
         in_distress = self.distress_months > 0
         in_distress = (in_distress & (rng.random(n) >= DISTRESS_RECOVERY)) | (
             ~in_distress & (rng.random(n) < process.distress_onset)
@@ -364,7 +372,7 @@ def _expected_churn(
             weight = 1.0 if ahead <= whole else fraction
             _, voluntary, involuntary = futures.step(rng, constants, month + ahead)
             stay = (1 - voluntary) * (1 - involuntary) * (1 - constants.shock_rate * SHOCK_HAZARD)
-            log_stay += weight * np.log(stay)
+            log_stay += weight * np.log(np.maximum(stay, np.finfo(float).tiny))  # a certain churn is a 0 here
         survival = np.exp(log_stay).reshape(chunk.size, TRUTH_FUTURES).mean(axis=1)
         out[lo : lo + chunk.size] = 1.0 - survival
     return out
