@@ -218,19 +218,31 @@ def test_most_voluntary_leavers_do_not_renew_rather_than_leave_mid_term(large: R
     assert last_term_month["involuntary"] < 0.2  # a terminated contract does not wait for its renewal
 
 
-def test_a_customer_in_distress_stops_paying_what_falls_due_from_then_on(large: Run) -> None:
-    """Payment follows the state when an invoice falls due, so distress shows in the month it starts: last
-    month's invoice, due now, goes unpaid or very late."""
+def test_a_customer_in_distress_stops_paying_what_is_open_and_nothing_paid_reveals_the_future(large: Run) -> None:
+    """Payment follows the state of the month in which it is made, so distress shows in the month it starts
+    (last month's invoice, still open, goes unpaid or very late), while what was paid within last month does not
+    know about it: the sources may show the present, never the future."""
     pop, cal = simulate.simulate_population(large.folder)
     onset = pop.distressed[:, 1:] & ~pop.distressed[:, :-1]
     customer, month = np.nonzero(onset)
     month = month + 1
     ids = np.asarray(simulate.customer_ids(pop.size).to_pylist())
-    issued = pd.DataFrame({"customer_id": ids[customer], "issued_at": pd.to_datetime(cal.starts[month - 1])})
+    issued = pd.DataFrame(
+        {
+            "customer_id": ids[customer],
+            "issued_at": pd.to_datetime(cal.starts[month - 1]),
+            "month_end": pd.to_datetime(cal.starts[month]) - pd.Timedelta(days=1),
+        }
+    )
     invoices = large["invoices"].merge(issued, on=["customer_id", "issued_at"])
-    assert len(invoices) >= 30
-    late = (invoices.paid_at - invoices.due_date).dt.days
-    assert (invoices.paid_at.isna() | (late > 20)).mean() > 0.8
+    paid_in_time = invoices.paid_at <= invoices.month_end  # within the month before the onset
+    still_open = invoices[~paid_in_time]
+    assert len(still_open) >= 30
+    late = (still_open.paid_at - still_open.due_date).dt.days
+    assert (still_open.paid_at.isna() | (late > 20)).mean() > 0.8
+    everyone = large["invoices"]
+    early_share = (everyone.paid_at < everyone.issued_at + pd.DateOffset(months=1)).mean()
+    assert paid_in_time.mean() == pytest.approx(early_share, abs=0.12)  # on the state before: as usual
 
 
 def test_involuntary_churners_leave_unpaid_invoices_behind(large: Run) -> None:

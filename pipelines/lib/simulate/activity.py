@@ -168,20 +168,26 @@ def invoices(
     issued = m.days[0]
     local = np.flatnonzero(m.first <= issued)
     customer = m.customers[local]
-    # Whether and when an invoice is paid depends on the customer's state when it falls due (the end of this
-    # month, paid in the next), not when it was written: a customer that runs into trouble stops paying what
-    # falls due from then on.
-    paying_month = min(m.index + 1, pop.health.shape[1] - 1)
-    health = pop.health[customer, paying_month].astype(np.float64)
     due = np.full(local.size, issued + PAYMENT_TERMS_DAYS)
-    late = (
-        pop.late_norm[customer]
-        + rng.normal(0.0, LATE_NOISE_SD, local.size)
-        + LATE_WHEN_UNHEALTHY * expit(-2.5 * (health - LATE_HEALTH_MIDPOINT))
-    )
-    distressed = pop.distressed[customer, paying_month]
-    late += np.where(distressed, rng.uniform(*DISTRESS_EXTRA_DAYS, local.size), 0.0)
-    paid = np.maximum(due + np.round(late).astype(np.int64), issued)
+    habit = pop.late_norm[customer] + rng.normal(0.0, LATE_NOISE_SD, local.size)
+    distress_days = rng.uniform(*DISTRESS_EXTRA_DAYS, local.size)
+
+    def payment(month: int) -> tuple[NDArray, NDArray]:
+        health = pop.health[customer, month].astype(np.float64)
+        distressed = pop.distressed[customer, month]
+        late = habit + LATE_WHEN_UNHEALTHY * expit(-2.5 * (health - LATE_HEALTH_MIDPOINT))
+        late += np.where(distressed, distress_days, 0.0)
+        return np.maximum(due + np.round(late).astype(np.int64), issued), distressed
+
+    # A payment follows the state of the month in which it is made: early payers settle within this month on this
+    # month's state; everyone else pays (or, in distress, stops paying) on next month's. So trouble that starts
+    # next month shows in the invoice now open, and nothing paid by a month end reveals a later month.
+    paid, distressed = payment(m.index)
+    later = paid > m.days[-1]
+    if m.index + 1 < pop.health.shape[1]:
+        paid_next, distressed_next = payment(m.index + 1)
+        paid_next = np.maximum(paid_next, m.days[-1] + 1)  # decided next month, so paid then at the earliest
+        paid, distressed = np.where(later, paid_next, paid), np.where(later, distressed_next, distressed)
     churned = pop.churned[customer]
     involuntary = pop.churn_kind[customer] == INVOLUNTARY
     after_churn = ~np.isnat(churned) & (paid > churned)
