@@ -98,7 +98,8 @@ class GateSettings(_Strict):
 
 
 class FeatureSettings(_Strict):
-    # Renewal proximity: a running contract renews on every anniversary of its start, once per term.
+    # Renewal proximity: renewals fall on every anniversary of the first contract of an unbroken chain (amendments
+    # and renewals that follow on without a gap keep it), once per term.
     contract_term_months: int = Field(12, ge=1)
 
 

@@ -218,7 +218,7 @@ def test_most_voluntary_leavers_do_not_renew_rather_than_leave_mid_term(large: R
     assert last_term_month["involuntary"] < 0.2  # a terminated contract does not wait for its renewal
 
 
-def test_a_customer_in_distress_stops_paying_what_is_open_and_nothing_paid_reveals_the_future(large: Run) -> None:
+def test_distress_stops_payment_of_what_is_open_and_nothing_paid_reveals_the_future(large: Run) -> None:
     """Payment follows the state of the month in which it is made, so distress shows in the month it starts
     (last month's invoice, still open, goes unpaid or very late), while what was paid within last month does not
     know about it: the sources may show the present, never the future."""

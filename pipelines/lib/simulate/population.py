@@ -282,7 +282,8 @@ class _State:
         # Most leavers give notice for the end of the term: the monthly urge to leave builds up over the year
         # and is acted on in the term's last month; the rest leave mid-term (month-to-month terms, settlements).
         last_term_month = (month - process.created_month) % TERM_MONTHS == TERM_MONTHS - 1
-        exposure = np.where(last_term_month, 1 - RENEWAL_SHARE + TERM_MONTHS * RENEWAL_SHARE, 1 - RENEWAL_SHARE)
+        mid_term = 1 - RENEWAL_SHARE
+        exposure = np.where(last_term_month, mid_term + TERM_MONTHS * RENEWAL_SHARE, mid_term)
         voluntary = 1 - (1 - voluntary) ** exposure
         in_distress = self.distress_months > 0
         in_distress = (in_distress & (rng.random(n) >= DISTRESS_RECOVERY)) | (
