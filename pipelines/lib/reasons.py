@@ -17,6 +17,11 @@ def _pct_change(ratio: float) -> str:
     return f"{abs(1 - ratio):.0%} {'fewer' if ratio < 1 else 'more'}"
 
 
+def _days_from_due(days: float) -> str:
+    """Days relative to the due date in words; many customers pay before it, and "-6 days after" reads badly."""
+    return f"{abs(days):.0f} days {'after' if days >= 0 else 'before'} the due date"
+
+
 # feature -> sentence for the customer's value of it
 _TEMPLATES: dict[str, Callable[[float], str]] = {
     "tenure_days": lambda v: f"customer for {v / 365:.1f} years",
@@ -29,7 +34,7 @@ _TEMPLATES: dict[str, Callable[[float], str]] = {
         " than in the 3 months before"
     ),
     "days_since_last_order": lambda v: f"no order for {v:.0f} days",
-    "payment_delay_90d": lambda v: f"pays {v:.0f} days after the due date on average",
+    "payment_delay_90d": lambda v: f"pays {_days_from_due(v)} on average",
     "payment_delay_vs_norm": lambda v: (
         f"payments {abs(v):.0f} days {'later' if v > 0 else 'earlier'} than usual"
     ),
@@ -59,7 +64,7 @@ _TEMPLATES: dict[str, Callable[[float], str]] = {
     "order_gap_ratio": lambda v: f"the silence since the last order is {v:.1f}× the usual gap",
     "order_gap_trend": lambda v: f"gaps between orders {v:.1f}× as long as the year before",
     "payments_90d": lambda v: f"{v:.0f} payments in the last 3 months",
-    "payment_delay_norm": lambda v: f"usually pays {v:.0f} days after the due date",
+    "payment_delay_norm": lambda v: f"usually pays {_days_from_due(v)}",
     "overdue_invoices": lambda v: f"{v:.0f} invoice(s) overdue and unpaid",
     "overdue_amount": lambda v: f"{v:,.0f} overdue and unpaid",
     "interactions_30d": lambda v: f"{v:.0f} e-mails, calls or meetings in the last month",

@@ -47,6 +47,8 @@ def test_reasons_read_as_sentences_in_business_words() -> None:
     assert describe("payment_delay_vs_norm", 9.2) == "payments 9 days later than usual"
     assert describe("interactions_yoy_ratio", 0.58) == "42% fewer e-mails, calls and meetings than a year ago"
     assert describe("nps_latest", float("nan")) == "nps latest: no data"
+    assert describe("payment_delay_norm", -6.2) == "usually pays 6 days before the due date"
+    assert describe("payment_delay_90d", 12) == "pays 12 days after the due date on average"
 
 
 def test_top_reasons_pick_the_features_that_raise_risk_most() -> None:

@@ -27,7 +27,7 @@ from pipelines.lib.simulate.defects import KINDS, LATE_DIR, post_process
 from pipelines.lib.simulate.population import INVOLUNTARY, Calendar, Population, build_population
 from pipelines.lib.simulate.sinks import SCHEMAS, TRUTH_SCHEMAS, FileFormat, TableSink, pick, string_ids
 
-__all__ = ["generate_sources", "simulate_population"]
+__all__ = ["customer_ids", "generate_sources", "simulate_population"]
 
 TRUTH_DIR = "_truth"
 SIMULATION_FILE = "simulation.json"  # in TRUTH_DIR: the arguments that rebuild the simulation
@@ -138,6 +138,7 @@ def simulate_population(source_folder: Path) -> tuple[Population, Calendar]:
 
 
 def customer_ids(customers: int) -> pa.Array:
+    """The ids of the first ``customers`` simulated customers, in the order of the simulation's arrays."""
     return string_ids(CUSTOMER_ID[0], 1, customers, CUSTOMER_ID[1])
 
 
