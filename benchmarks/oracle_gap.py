@@ -40,8 +40,9 @@ from sklearn.metrics import roc_auc_score
 
 from pipelines.lib import baselines, training
 from pipelines.lib import features as feats
+from pipelines.lib.churn_run import observable_snapshots
 from pipelines.lib.config import load_config
-from pipelines.lib.oracle import TRUTH_FILE, oracle_roc_auc
+from pipelines.lib.oracle import oracle_roc_auc, with_truth
 from pipelines.lib.paths import RadarPaths
 from pipelines.lib.quarters import quarter_key, training_cutoff
 from pipelines.lib.simulate import customer_ids, simulate_population
@@ -62,10 +63,10 @@ def latent_features(frame: pd.DataFrame, source_folder: Path) -> pd.DataFrame:
         raise SystemExit(
             "snapshots are not the simulation's month ends; was the warehouse built from these sources?"
         )
-    back = lambda k: np.maximum(month - k, 0)  # noqa: E731
-    out = {f"true_health_{k}m_ago": pop.health[row, back(k)].astype(float) for k in range(HEALTH_MONTHS)}
+    ago = [np.maximum(month - k, 0) for k in range(HEALTH_MONTHS)]  # the month k months before each snapshot
+    out = {f"true_health_{k}m_ago": pop.health[row, ago[k]].astype(float) for k in range(HEALTH_MONTHS)}
     out["distress_now"] = pop.distressed[row, month].astype(float)
-    out["distress_months_before"] = sum(pop.distressed[row, back(k)].astype(float) for k in range(1, 4))
+    out["distress_months_before"] = sum(pop.distressed[row, ago[k]].astype(float) for k in range(1, 4))
     age = month - pop.created_month[row]
     out["first_year"] = (age < 12).astype(float)
     out["months_to_term_end"] = (TERM_MONTHS - 1 - age % TERM_MONTHS).astype(float)
@@ -88,13 +89,7 @@ def added_to_truth(label: np.ndarray, truth: np.ndarray, feature: np.ndarray) ->
 
 
 def leak_check(data: pd.DataFrame, features: list[str], source_folder: Path, horizon_days: int) -> None:
-    truth = pd.read_parquet(
-        source_folder / TRUTH_FILE, columns=["customer_id", "as_of", "horizon_days", "p_churn"]
-    )
-    truth = truth[truth["horizon_days"] == horizon_days].assign(
-        snapshot_date=lambda f: pd.to_datetime(f["as_of"])
-    )
-    rows = data.merge(truth[["customer_id", "snapshot_date", "p_churn"]], on=["customer_id", "snapshot_date"])
+    rows = with_truth(source_folder, data, horizon_days=horizon_days)
     label, p = rows["label"].to_numpy(float), rows["p_churn"].to_numpy()
     z = {}
     for name in features:
@@ -109,16 +104,14 @@ def leak_check(data: pd.DataFrame, features: list[str], source_folder: Path, hor
 def main() -> None:
     cfg = load_config()
     t, horizon = cfg.training, cfg.churn.horizon_days
-    lag = cfg.churn.grace_days if cfg.churn.definition == "contractual" else 0
     paths = RadarPaths.from_env()
     source_folder = Path(sys.argv[1]) if len(sys.argv) > 1 else paths.demo_sources
     with duckdb.connect(str(paths.warehouse), read_only=True) as con:
         frame = feats.labelled_snapshots(con, warmup_months=0)
         base = feats.feature_columns(con)
         as_of = con.execute("select as_of_date from intermediate.int_data_window").fetchone()[0]
-    data = training.covered_snapshots(frame, warmup_months=t.warmup_months)
-    latent = latent_features(data, source_folder)
-    data = pd.concat([data, latent], axis=1)
+    latent = latent_features(frame, source_folder)
+    data = pd.concat([frame, latent], axis=1)
     health = [c for c in latent if c.startswith("true_health")]
     variants = {
         "model": base,
@@ -132,13 +125,8 @@ def main() -> None:
     print(f"| quarter | validation | churns | {' | '.join(variants)} | logistic | oracle |")
     print("| --- " * (len(variants) + 5) + "|")
     for key in keys:
-        cutoff = training_cutoff(key, newest)
-        usable = training.observable_at(data, cutoff=cutoff, horizon_days=horizon, lag_days=lag)
-        split = training.time_split(
-            usable[usable["snapshot_date"] <= cutoff],
-            validation_months=t.validation_months,
-            horizon_days=horizon,
-        )
+        usable = observable_snapshots(data, cfg, training_cutoff(key, newest))
+        split = training.time_split(usable, validation_months=t.validation_months, horizon_days=horizon)
         y = split.valid["label"].to_numpy()
         cells = []
         for columns in variants.values():
@@ -154,7 +142,7 @@ def main() -> None:
             + " |",
             flush=True,
         )
-    leak_check(data, base, source_folder, horizon)
+    leak_check(training.covered_snapshots(data, warmup_months=t.warmup_months), base, source_folder, horizon)
 
 
 if __name__ == "__main__":

@@ -43,16 +43,23 @@ def _value(frame: pd.DataFrame) -> np.ndarray:
     return np.ones(len(frame))
 
 
+def observable_snapshots(frame: pd.DataFrame, cfg: RadarConfig, cutoff: pd.Timestamp) -> pd.DataFrame:
+    """The labelled snapshots a retrain whose data end at ``cutoff`` may learn and judge on: only labels that had
+    closed (and been confirmed, for contractual churn) by then."""
+    horizon = cfg.churn.horizon_days
+    lag = cfg.churn.grace_days if cfg.churn.definition == "contractual" else 0
+    data = training.covered_snapshots(frame, warmup_months=cfg.training.warmup_months)
+    data = training.observable_at(data, cutoff=cutoff, horizon_days=horizon, lag_days=lag)
+    return data[data["snapshot_date"] <= cutoff]
+
+
 def train_quarter(
     frame: pd.DataFrame, features: list[str], cfg: RadarConfig, run: RunContext
 ) -> dict[str, Any]:
     """Train on what was observable at ``run.cutoff``; return the summary the downstream assets need."""
     t = cfg.training
     horizon = cfg.churn.horizon_days
-    lag = cfg.churn.grace_days if cfg.churn.definition == "contractual" else 0
-    data = training.covered_snapshots(frame, warmup_months=t.warmup_months)
-    data = training.observable_at(data, cutoff=run.cutoff, horizon_days=horizon, lag_days=lag)
-    data = data[data["snapshot_date"] <= run.cutoff]
+    data = observable_snapshots(frame, cfg, run.cutoff)
     split = training.time_split(data, validation_months=t.validation_months, horizon_days=horizon)
     fitted = training.fit_churn_model(split.train, features, t, horizon_days=horizon)
     model, valid = fitted.model, split.valid

@@ -17,23 +17,27 @@ from sklearn.metrics import roc_auc_score
 TRUTH_FILE = Path("_truth") / "churn_probability.parquet"
 
 
+def with_truth(source_folder: Path, rows: pd.DataFrame, *, horizon_days: int) -> pd.DataFrame:
+    """``rows`` (with customer_id, snapshot_date) that the truth covers, with its ``p_churn`` beside them. Empty
+    when there is no truth (real data) or it was made for another horizon."""
+    path = source_folder / TRUTH_FILE
+    if not path.exists():
+        return rows.iloc[0:0].assign(p_churn=pd.Series(dtype=float))
+    truth = pd.read_parquet(path, columns=["customer_id", "as_of", "horizon_days", "p_churn"])
+    truth = truth[truth["horizon_days"] == horizon_days]
+    truth = truth.assign(
+        customer_id=truth["customer_id"].astype(str), snapshot_date=pd.to_datetime(truth["as_of"])
+    )
+    return rows.assign(customer_id=rows["customer_id"].astype(str)).merge(
+        truth[["customer_id", "snapshot_date", "p_churn"]], on=["customer_id", "snapshot_date"], how="inner"
+    )
+
+
 def oracle_roc_auc(source_folder: Path, valid: pd.DataFrame, *, horizon_days: int) -> dict[str, float]:
     """``oracle_roc_auc`` of the true p_churn on the validation rows (customer_id, snapshot_date, label), and
     ``oracle_rows`` matched. Empty when there is no truth (real data) or it was made for another horizon."""
-    path = source_folder / TRUTH_FILE
-    if not path.exists():
-        return {}
-    truth = pd.read_parquet(path, columns=["customer_id", "as_of", "horizon_days", "p_churn"])
-    truth = truth[truth["horizon_days"] == horizon_days]
-    rows = valid[["customer_id", "snapshot_date", "label"]].assign(
-        customer_id=lambda f: f["customer_id"].astype(str)
-    )
-    joined = rows.merge(
-        truth.assign(
-            customer_id=truth["customer_id"].astype(str), snapshot_date=pd.to_datetime(truth["as_of"])
-        ),
-        on=["customer_id", "snapshot_date"],
-        how="inner",
+    joined = with_truth(
+        source_folder, valid[["customer_id", "snapshot_date", "label"]], horizon_days=horizon_days
     )
     if joined.empty or joined["label"].nunique() < 2:
         return {}
