@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import numpy as np
@@ -205,6 +206,15 @@ def test_the_simulation_rebuilt_from_its_truth_folder_is_the_one_that_wrote_the_
     written = small.churn().set_index("customer_id").churned_at.sort_index()
     assert rebuilt.index.tolist() == written.index.tolist()
     assert (rebuilt.to_numpy() == written.to_numpy().astype("datetime64[D]")).all()
+
+
+def test_a_folder_from_another_simulator_version_is_not_rebuilt_silently(small: Run, tmp_path: Path) -> None:
+    copy = tmp_path / "old"
+    (copy / "_truth").mkdir(parents=True)
+    spec = json.loads((small.folder / "_truth" / "simulation.json").read_text())
+    (copy / "_truth" / "simulation.json").write_text(json.dumps(spec | {"simulator_version": 1}))
+    with pytest.raises(ValueError, match="simulator version 1"):
+        simulate.simulate_population(copy)
 
 
 def test_most_voluntary_leavers_do_not_renew_rather_than_leave_mid_term(large: Run) -> None:

@@ -15,12 +15,13 @@ RAW_KEYS = {table: dg.AssetKey(["raw", table]) for table in CONTRACT}
 
 
 def ensure_demo_sources(radar: RadarResource, settings: DemoSettings) -> None:
-    """Generate the demo source systems once per setting; the same settings always give the same files."""
-    from pipelines.lib.simulate import generate_sources
+    """Generate the demo source systems once per setting and simulator version; the same settings always give the
+    same files, and a folder written by an older simulator is written again."""
+    from pipelines.lib.simulate import SIMULATOR_VERSION, generate_sources
 
     folder = radar.paths.demo_sources
     marker = folder / "_generated.json"
-    wanted = settings.model_dump(mode="json")
+    wanted = settings.model_dump(mode="json") | {"simulator_version": SIMULATOR_VERSION}
     if marker.exists() and json.loads(marker.read_text()) == wanted:
         return
     generate_sources(

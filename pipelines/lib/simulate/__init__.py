@@ -27,8 +27,11 @@ from pipelines.lib.simulate.defects import KINDS, LATE_DIR, post_process
 from pipelines.lib.simulate.population import INVOLUNTARY, Calendar, Population, build_population
 from pipelines.lib.simulate.sinks import SCHEMAS, TRUTH_SCHEMAS, FileFormat, TableSink, pick, string_ids
 
-__all__ = ["customer_ids", "generate_sources", "simulate_population"]
+__all__ = ["SIMULATOR_VERSION", "customer_ids", "generate_sources", "simulate_population"]
 
+# Bumped whenever the same arguments give different data, so that a demo folder from an older simulator is
+# generated again rather than reused (2: contract terms and payment timing, 2026-11-23).
+SIMULATOR_VERSION = 2
 TRUTH_DIR = "_truth"
 SIMULATION_FILE = "simulation.json"  # in TRUTH_DIR: the arguments that rebuild the simulation
 CUSTOMER_ID = ("C", 6)
@@ -120,8 +123,16 @@ def generate_sources(
     stale = "csv" if final_format == "parquet" else "parquet"
     for table in SCHEMAS:
         (out_dir / f"{table}.{stale}").unlink(missing_ok=True)
-    arguments = {"customers": customers, "months": months, "seed": seed, "end": end.isoformat()}
-    arguments |= {"horizon_days": horizon_days, "defects": rates, "drift_months": drift_months}
+    arguments = {
+        "simulator_version": SIMULATOR_VERSION,
+        "customers": customers,
+        "months": months,
+        "seed": seed,
+        "end": end.isoformat(),
+        "horizon_days": horizon_days,
+        "defects": rates,
+        "drift_months": drift_months,
+    }
     write_atomic(out_dir / TRUTH_DIR / SIMULATION_FILE, lambda tmp: tmp.write_text(json.dumps(arguments)))
     return rows
 
@@ -133,6 +144,11 @@ def simulate_population(source_folder: Path) -> tuple[Population, Calendar]:
     For evaluation only (``benchmarks/oracle_gap.py`` asks how much of the distance to the oracle is information
     the sources cannot show); the pipeline never sees it. Customer ``i`` is ``customer_ids(customers)[i]``."""
     args = json.loads((Path(source_folder) / TRUTH_DIR / SIMULATION_FILE).read_text())
+    if args.get("simulator_version") != SIMULATOR_VERSION:
+        raise ValueError(
+            f"{source_folder} was written by simulator version {args.get('simulator_version')}, this is "
+            f"version {SIMULATOR_VERSION}: generate it again to rebuild its simulation"
+        )
     cal = Calendar.ending(dt.date.fromisoformat(args["end"]), args["months"])
     return build_population(_streams(args["seed"]), args["customers"], cal, args["horizon_days"]), cal
 
