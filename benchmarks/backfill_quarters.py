@@ -11,13 +11,13 @@ import sys
 import time
 from pathlib import Path
 
-from pipelines.lib import churn_run
-from pipelines.lib import features as feats
-from pipelines.lib.config import load_config
-from pipelines.lib.paths import RadarPaths
-from pipelines.lib.quarters import training_cutoff
-from pipelines.lib.tracking import configure_mlflow
-from pipelines.lib.warehouse import connect
+from pipelines.lib.core.config import load_config
+from pipelines.lib.core.paths import RadarPaths
+from pipelines.lib.core.tracking import configure_mlflow
+from pipelines.lib.core.warehouse import connect
+from pipelines.lib.features import mart as feats
+from pipelines.lib.train import retrain
+from pipelines.lib.train.quarters import training_cutoff
 
 QUARTERS = ["2026-01-01", "2026-04-01", "2026-07-01", "2026-10-01"]
 SHOWN = [
@@ -52,13 +52,13 @@ def main() -> None:
     for quarter in QUARTERS:
         started = time.perf_counter()
         cutoff = training_cutoff(quarter, as_of)
-        context = churn_run.RunContext(
+        context = retrain.RunContext(
             quarter=quarter,
             cutoff=cutoff,
             tags={},
             source_folder=Path(sys.argv[2]) if len(sys.argv) > 2 else paths.demo_sources,
         )
-        s = churn_run.train_quarter(frame, features, cfg, context)
+        s = retrain.train_quarter(frame, features, cfg, context)
         w, m = s["window"], s["metrics"]
         print(
             f"| {quarter} | {cutoff.date()} | {w['valid_start']} – {w['valid_end']} | {w['train_rows']} | "

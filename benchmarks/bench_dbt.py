@@ -25,10 +25,10 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.lib.config import RadarConfig
-from pipelines.lib.contract import CONTRACT
-from pipelines.lib.paths import DBT_PROJECT_DIR
-from pipelines.lib.raw_zone import load_table
+from pipelines.lib.core.config import RadarConfig
+from pipelines.lib.core.paths import DBT_PROJECT_DIR
+from pipelines.lib.ingest.contract import CONTRACT
+from pipelines.lib.ingest.raw_zone import load_table
 from pipelines.lib.simulate import generate_sources
 
 

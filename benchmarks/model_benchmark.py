@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from mlflow import MlflowClient
 
-from pipelines.lib.config import load_config
-from pipelines.lib.paths import RadarPaths
-from pipelines.lib.tracking import configure_mlflow
+from pipelines.lib.core.config import load_config
+from pipelines.lib.core.paths import RadarPaths
+from pipelines.lib.core.tracking import configure_mlflow
 
 CHURN = [
     "roc_auc",

@@ -38,15 +38,15 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
-from pipelines.lib import baselines, training
-from pipelines.lib import features as feats
-from pipelines.lib.churn_run import observable_snapshots
-from pipelines.lib.config import load_config
-from pipelines.lib.oracle import oracle_roc_auc, with_truth
-from pipelines.lib.paths import RadarPaths
-from pipelines.lib.quarters import quarter_key, training_cutoff
+from pipelines.lib.core.config import load_config
+from pipelines.lib.core.paths import RadarPaths
+from pipelines.lib.features import mart as feats
 from pipelines.lib.simulate import customer_ids, simulate_population
 from pipelines.lib.simulate.population import TERM_MONTHS
+from pipelines.lib.train import baselines, training
+from pipelines.lib.train.oracle import oracle_roc_auc, with_truth
+from pipelines.lib.train.quarters import quarter_key, training_cutoff
+from pipelines.lib.train.retrain import observable_snapshots
 
 HEALTH_MONTHS = 6
 QUARTERS = 4

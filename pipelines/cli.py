@@ -20,8 +20,8 @@ from pathlib import Path
 
 import click
 
-from pipelines.lib.config import ConfigError, load_config
-from pipelines.lib.paths import RadarPaths
+from pipelines.lib.core.config import ConfigError, load_config
+from pipelines.lib.core.paths import RadarPaths
 
 
 def _paths() -> RadarPaths:
@@ -242,8 +242,8 @@ def demo(verbose: bool) -> None:
 
 
 def _print_summary() -> None:
-    from pipelines.lib.gates import GateResult
-    from pipelines.lib.status import collect
+    from pipelines.lib.quality.gates import GateResult
+    from pipelines.lib.report.status import collect
 
     state = collect(_paths(), load_config())
     scoring, champ = state["scoring"], state["champion"]
@@ -295,7 +295,7 @@ def _strict_json(value: object) -> object:
 @click.option("--json", "as_json", is_flag=True, help="Print the state as JSON.")
 def status(as_json: bool) -> None:
     """The state of this data home: sources, gates, champion, scores, reports. Exits 1 before a successful run."""
-    from pipelines.lib.status import NoSuccessfulRunError, collect
+    from pipelines.lib.report.status import NoSuccessfulRunError, collect
 
     try:
         state = collect(_paths(), load_config())
@@ -369,7 +369,7 @@ def backfill(
         click.echo(f"radar: backfill stopped: no model can be trained, {line}", err=True)
     reviews = sorted(paths.reports.glob("quarterly_review_*.html"), key=lambda p: p.stat().st_mtime)
     if not outcomes[-1][1].success:
-        from pipelines.lib.report import build_review
+        from pipelines.lib.report.review import build_review
 
         # The last run did not reach the review; rebuild it from what the other quarters recorded.
         reviews = [build_review(paths, load_config(config)).path]
@@ -384,8 +384,8 @@ def backfill(
 @main.command()
 def report() -> None:
     """Build the quarterly model review (one HTML file) from the current data home and print its path."""
-    from pipelines.lib.kpis import InterventionsError
-    from pipelines.lib.report import build_review
+    from pipelines.lib.report.kpis import InterventionsError
+    from pipelines.lib.report.review import build_review
 
     paths = _paths()
     if not paths.warehouse.exists():
@@ -439,7 +439,7 @@ def rollback(reason: str) -> None:
 
 
 def _registry_context():
-    from pipelines.lib.tracking import configure_mlflow
+    from pipelines.lib.core.tracking import configure_mlflow
 
     paths, config = _paths(), load_config()
     if not paths.mlflow_db.exists():
@@ -454,7 +454,7 @@ def _registry_context():
 @click.option("--mlflow-port", default=5000, show_default=True)
 def ui(host: str, dagster_port: int, mlflow_port: int) -> None:
     """Start the Dagster UI and the MLflow UI; Ctrl-C stops both."""
-    from pipelines.lib.paths import REPO_ROOT
+    from pipelines.lib.core.paths import REPO_ROOT
     from pipelines.runner import prepare_environment
 
     paths = _paths()

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pipelines.lib.paths import RadarPaths
+from pipelines.lib.core.paths import RadarPaths
 
 if TYPE_CHECKING:
     from dagster import AssetKey
@@ -129,7 +129,7 @@ def backfill_quarters(quarters: int, *, through: str | None = None) -> list[str]
     """The partition keys of ``quarters`` quarters ending with the one holding ``through`` (an ISO date; default
     the running quarter), oldest first."""
     from pipelines.defs.train.partitions import QUARTERS
-    from pipelines.lib.quarters import quarter_key
+    from pipelines.lib.train.quarters import quarter_key
 
     keys = QUARTERS.get_partition_keys()
     last = quarter_key(dt.date.fromisoformat(through)) if through else keys[-1]

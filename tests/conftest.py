@@ -17,7 +17,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from pipelines.lib.paths import RadarPaths
+from pipelines.lib.core.paths import RadarPaths
 
 END = dt.date(2026, 10, 31)
 

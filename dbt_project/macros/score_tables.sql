@@ -1,6 +1,6 @@
 {#- The score tables are written by the Python scoring assets after dbt has run. customer_360 is a view over them,
     so it binds to them at creation: this hook (on-run-start) creates them empty when no scoring has run yet.
-    The columns must match pipelines/lib/score_store.py, which a test checks; `double precision` is DuckDB's double
+    The columns must match pipelines/lib/score/score_store.py, which a test checks; `double precision` is DuckDB's double
     spelled so that PostgreSQL (the second-adapter lane) reads it too. -#}
 {% macro create_score_tables() -%}
     create schema if not exists scores;

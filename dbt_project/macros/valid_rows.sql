@@ -1,6 +1,6 @@
 {#- The rows of a staging model that can be used: required fields present, dates parsed and not in the future, amounts
     not negative, a known customer, and the first record of any duplicate key. The quality gate
-    (pipelines/lib/quality.py) counts what this drops, rule by rule, so the two must agree. -#}
+    (pipelines/lib/quality/quality.py) counts what this drops, rule by rule, so the two must agree. -#}
 {% macro valid_rows(model, keys, dates, required=[], amounts=[]) -%}
     select {{ select_first_per(keys) }} s.*
     from {{ ref(model) }} as s

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from pipelines.lib.quarters import previous_quarter_key
+from pipelines.lib.train.quarters import previous_quarter_key
 
 ALL_STAGES = dg.AssetSelection.all()
 # Monthly scoring also follows up the scores of earlier months whose horizon has now passed.

@@ -8,9 +8,9 @@ from pathlib import Path
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
-from pipelines.lib.config import RadarConfig, config_file_from_env, load_config
-from pipelines.lib.paths import RadarPaths
-from pipelines.lib.sources import Source, build_source
+from pipelines.lib.core.config import RadarConfig, config_file_from_env, load_config
+from pipelines.lib.core.paths import RadarPaths
+from pipelines.lib.ingest.sources import Source, build_source
 
 
 class RadarResource(dg.ConfigurableResource):

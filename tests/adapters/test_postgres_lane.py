@@ -24,10 +24,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipelines.lib.config import RadarConfig
-from pipelines.lib.contract import CONTRACT
-from pipelines.lib.paths import DBT_PROJECT_DIR
-from pipelines.lib.raw_zone import load_table
+from pipelines.lib.core.config import RadarConfig
+from pipelines.lib.core.paths import DBT_PROJECT_DIR
+from pipelines.lib.ingest.contract import CONTRACT
+from pipelines.lib.ingest.raw_zone import load_table
 from pipelines.lib.simulate import generate_sources
 from tests.conftest import END, PostgresServer
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pipelines.defs.ingest.assets import ensure_demo_sources
 from pipelines.defs.resources import RadarResource
-from pipelines.lib.config import DemoSettings
+from pipelines.lib.core.config import DemoSettings
 from pipelines.lib.simulate import SIMULATOR_VERSION
 
 

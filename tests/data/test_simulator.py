@@ -13,7 +13,7 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from pipelines.lib import simulate
-from pipelines.lib.contract import CONTRACT
+from pipelines.lib.ingest.contract import CONTRACT
 from pipelines.lib.simulate import generate_sources
 
 END = pd.Timestamp(2026, 10, 31)

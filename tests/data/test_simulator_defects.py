@@ -10,9 +10,9 @@ import duckdb
 import pandas as pd
 import pytest
 
-from pipelines.lib.contract import CONTRACT
-from pipelines.lib.quality import table_quality
-from pipelines.lib.raw_zone import load_table
+from pipelines.lib.ingest.contract import CONTRACT
+from pipelines.lib.ingest.raw_zone import load_table
+from pipelines.lib.quality.quality import table_quality
 from pipelines.lib.simulate import generate_sources
 
 RATES = {

@@ -24,9 +24,9 @@ from mlflow import MlflowClient
 from models_registry.policy import PromotionPolicy
 from models_registry.registry import CHAMPION, current_alias_version
 from pipelines.cli import main
-from pipelines.lib.config import load_config
-from pipelines.lib.paths import RadarPaths
-from pipelines.lib.tracking import configure_mlflow
+from pipelines.lib.core.config import load_config
+from pipelines.lib.core.paths import RadarPaths
+from pipelines.lib.core.tracking import configure_mlflow
 from tests.conftest import END, generate
 
 pytestmark = pytest.mark.slow

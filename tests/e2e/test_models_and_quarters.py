@@ -7,13 +7,13 @@ import pandas as pd
 import pytest
 from mlflow import MlflowClient
 
-from pipelines.lib import churn_run
-from pipelines.lib import features as feats
-from pipelines.lib.config import RadarConfig, load_config
-from pipelines.lib.paths import RadarPaths
-from pipelines.lib.quarters import training_cutoff
-from pipelines.lib.tracking import configure_mlflow
-from pipelines.lib.warehouse import connect
+from pipelines.lib.core.config import RadarConfig, load_config
+from pipelines.lib.core.paths import RadarPaths
+from pipelines.lib.core.tracking import configure_mlflow
+from pipelines.lib.core.warehouse import connect
+from pipelines.lib.features import mart as feats
+from pipelines.lib.train import retrain
+from pipelines.lib.train.quarters import training_cutoff
 from tests.conftest import PipelineRun
 
 pytestmark = pytest.mark.slow
@@ -109,11 +109,11 @@ def test_a_four_quarter_backfill_gives_four_comparable_runs(full_run: PipelineRu
     experiment = configure_mlflow(RadarPaths(tmp_path), cfg.training.experiment)
     quarters = ["2026-01-01", "2026-04-01", "2026-07-01", "2026-10-01"]
     summaries = [
-        churn_run.train_quarter(
+        retrain.train_quarter(
             frame,
             features,
             cfg,
-            churn_run.RunContext(quarter=q, cutoff=training_cutoff(q, as_of), tags={}, source_folder=None),
+            retrain.RunContext(quarter=q, cutoff=training_cutoff(q, as_of), tags={}, source_folder=None),
         )
         for q in quarters
     ]
@@ -126,4 +126,4 @@ def test_a_four_quarter_backfill_gives_four_comparable_runs(full_run: PipelineRu
     assert valid_ends == sorted(valid_ends) and len(set(valid_ends)) == 4
     for s in summaries:
         assert pd.Timestamp(s["window"]["valid_end"]) + pd.Timedelta(days=90) <= pd.Timestamp(s["cutoff"])
-    assert churn_run.latest_candidate(experiment)["quarter"] == "2026-10-01"
+    assert retrain.latest_candidate(experiment)["quarter"] == "2026-10-01"

@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 from mlflow import MlflowClient
 
-from pipelines.lib.config import load_config
-from pipelines.lib.tiers import risk_tier
-from pipelines.lib.warehouse import connect
+from pipelines.lib.core.config import load_config
+from pipelines.lib.core.warehouse import connect
+from pipelines.lib.score.tiers import risk_tier
 from tests.conftest import END, PipelineRun
 
 pytestmark = pytest.mark.slow

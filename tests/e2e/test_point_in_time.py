@@ -20,8 +20,8 @@ import duckdb
 import pandas as pd
 import pytest
 
-from pipelines.lib.config import load_config
-from pipelines.lib.paths import DBT_PROJECT_DIR
+from pipelines.lib.core.config import load_config
+from pipelines.lib.core.paths import DBT_PROJECT_DIR
 from tests.conftest import PipelineRun
 
 pytestmark = pytest.mark.slow

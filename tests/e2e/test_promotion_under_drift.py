@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from models_registry.registry import CHALLENGER, CHAMPION, current_alias_version
-from pipelines.lib.config import load_config
+from pipelines.lib.core.config import load_config
+from pipelines.lib.core.tracking import configure_mlflow
 from pipelines.lib.simulate import generate_sources
-from pipelines.lib.tracking import configure_mlflow
 from tests.conftest import END, PipelineRun, run_pipeline
 
 pytestmark = pytest.mark.slow

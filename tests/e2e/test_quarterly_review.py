@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from mlflow import MlflowClient
 
 from pipelines.cli import main
-from pipelines.lib.report import BACKTEST
+from pipelines.lib.report.review import BACKTEST
 from tests.conftest import END, PipelineRun
 
 pytestmark = pytest.mark.slow

@@ -5,11 +5,11 @@ import json
 import dagster as dg
 
 from pipelines.defs.resources import RadarResource
-from pipelines.lib.config import DemoSettings
-from pipelines.lib.contract import CONTRACT, REQUIRED_TABLES, missing_tables_message
-from pipelines.lib.raw_zone import load_table
-from pipelines.lib.sources import ContractError, FolderSource
-from pipelines.lib.warehouse import connect
+from pipelines.lib.core.config import DemoSettings
+from pipelines.lib.core.warehouse import connect
+from pipelines.lib.ingest.contract import CONTRACT, REQUIRED_TABLES, missing_tables_message
+from pipelines.lib.ingest.raw_zone import load_table
+from pipelines.lib.ingest.sources import ContractError, FolderSource
 
 RAW_KEYS = {table: dg.AssetKey(["raw", table]) for table in CONTRACT}
 

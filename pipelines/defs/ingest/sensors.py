@@ -10,8 +10,8 @@ import dagster as dg
 from pipelines.defs.jobs import retention_radar_job
 from pipelines.defs.resources import RadarResource
 from pipelines.defs.train.partitions import latest_quarter
-from pipelines.lib.contract import CONTRACT
-from pipelines.lib.sources import FolderSource
+from pipelines.lib.ingest.contract import CONTRACT
+from pipelines.lib.ingest.sources import FolderSource
 
 
 def folder_state(source: FolderSource) -> dict[str, list[int]]:

@@ -4,10 +4,10 @@ import dagster as dg
 
 from pipelines.defs.resources import RadarResource
 from pipelines.defs.train.candidate import candidate_for_run
-from pipelines.lib import features as feats
-from pipelines.lib.drift import measure_drift
-from pipelines.lib.tracking import configure_mlflow
-from pipelines.lib.warehouse import connect
+from pipelines.lib.core.tracking import configure_mlflow
+from pipelines.lib.core.warehouse import connect
+from pipelines.lib.features import mart as feats
+from pipelines.lib.monitor.drift import measure_drift
 
 
 @dg.asset(group_name="monitor", kinds={"evidently"}, deps=[dg.AssetKey("churn_model")])

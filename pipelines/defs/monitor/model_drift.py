@@ -11,10 +11,10 @@ import pandas as pd
 
 from pipelines.defs.resources import RadarResource
 from pipelines.defs.train.candidate import candidate_for_run
-from pipelines.lib import features as feats
-from pipelines.lib.churn_model import load_churn_model
-from pipelines.lib.drift import ColumnDrift, measure_column_drift
-from pipelines.lib.warehouse import connect
+from pipelines.lib.core.warehouse import connect
+from pipelines.lib.features import mart as feats
+from pipelines.lib.monitor.drift import ColumnDrift, measure_column_drift
+from pipelines.lib.train.churn_model import load_churn_model
 
 
 def _log_to_run(run_id: str, metrics: dict[str, float], tags: dict[str, str], drift: ColumnDrift) -> None:

@@ -3,9 +3,9 @@
 import dagster as dg
 
 from pipelines.defs.resources import RadarResource
-from pipelines.lib import performance
-from pipelines.lib.tracking import configure_mlflow
-from pipelines.lib.warehouse import connect, table_exists
+from pipelines.lib.core.tracking import configure_mlflow
+from pipelines.lib.core.warehouse import connect, table_exists
+from pipelines.lib.monitor import performance
 
 RUN_KIND = "realised_performance"
 

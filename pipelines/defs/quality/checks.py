@@ -15,8 +15,8 @@ import dagster as dg
 import pandas as pd
 
 from pipelines.defs.resources import RadarResource
-from pipelines.lib import gate_store, gates, quality
-from pipelines.lib.warehouse import connect
+from pipelines.lib.core.warehouse import connect
+from pipelines.lib.quality import gate_store, gates, quality
 
 FEATURES = dg.AssetKey(["marts", "customer_features"])
 LABELS = dg.AssetKey(["marts", "churn_labels"])

@@ -6,11 +6,12 @@ from models_registry.policy import PromotionPolicy, decide
 from models_registry.registry import CHAMPION, apply_decision, current_alias_version
 from pipelines.defs.resources import RadarResource
 from pipelines.defs.train.candidate import candidate_for_run
-from pipelines.lib import features as feats
-from pipelines.lib import gate_store, training
-from pipelines.lib.churn_model import load_churn_model
-from pipelines.lib.tracking import configure_mlflow
-from pipelines.lib.warehouse import connect
+from pipelines.lib.core.tracking import configure_mlflow
+from pipelines.lib.core.warehouse import connect
+from pipelines.lib.features import mart as feats
+from pipelines.lib.quality import gate_store
+from pipelines.lib.train import training
+from pipelines.lib.train.churn_model import load_churn_model
 
 
 @dg.asset(

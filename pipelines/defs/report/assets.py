@@ -3,7 +3,7 @@
 import dagster as dg
 
 from pipelines.defs.resources import RadarResource
-from pipelines.lib.report import build_review, log_to_mlflow
+from pipelines.lib.report.review import build_review, log_to_mlflow
 
 
 @dg.asset(

@@ -3,8 +3,8 @@
 import dagster as dg
 
 from pipelines.defs.resources import RadarResource
-from pipelines.lib import alerts
-from pipelines.lib.warehouse import connect
+from pipelines.lib.core.warehouse import connect
+from pipelines.lib.score import alerts
 
 
 @dg.asset(group_name="score", deps=[dg.AssetKey(["customer_scores"])], kinds={"duckdb"}, pool="warehouse")

@@ -15,16 +15,17 @@ import pandas as pd
 
 from models_registry.registry import CHAMPION, current_alias_version
 from pipelines.defs.resources import RadarResource
-from pipelines.lib import features as feats
-from pipelines.lib import gates, quality, score_store
-from pipelines.lib.atomic import write_atomic
-from pipelines.lib.churn_model import load_churn_model
-from pipelines.lib.health_score import fired_signals, health_colour, health_points
-from pipelines.lib.priority import customer_value_as_of, prioritise
-from pipelines.lib.reasons import top_reasons
-from pipelines.lib.tiers import TIER_ORDER, playbook_columns, risk_tier, scoring_tiers
-from pipelines.lib.tracking import configure_mlflow
-from pipelines.lib.warehouse import connect
+from pipelines.lib.core.atomic import write_atomic
+from pipelines.lib.core.tracking import configure_mlflow
+from pipelines.lib.core.warehouse import connect
+from pipelines.lib.features import mart as feats
+from pipelines.lib.quality import gates, quality
+from pipelines.lib.score import score_store
+from pipelines.lib.score.health_score import fired_signals, health_colour, health_points
+from pipelines.lib.score.priority import customer_value_as_of, prioritise
+from pipelines.lib.score.reasons import top_reasons
+from pipelines.lib.score.tiers import TIER_ORDER, playbook_columns, risk_tier, scoring_tiers
+from pipelines.lib.train.churn_model import load_churn_model
 
 EXPORT_COLUMNS = [
     "priority",

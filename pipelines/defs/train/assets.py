@@ -4,12 +4,13 @@ import dagster as dg
 
 from pipelines.defs.resources import RadarResource
 from pipelines.defs.train.partitions import QUARTERS
-from pipelines.lib import churn_run, gate_store, training
-from pipelines.lib import features as feats
-from pipelines.lib.quarters import training_cutoff
-from pipelines.lib.tracking import configure_mlflow
-from pipelines.lib.versions import code_version, feature_mart_version
-from pipelines.lib.warehouse import connect, table_exists
+from pipelines.lib.core.tracking import configure_mlflow
+from pipelines.lib.core.versions import code_version, feature_mart_version
+from pipelines.lib.core.warehouse import connect, table_exists
+from pipelines.lib.features import mart as feats
+from pipelines.lib.quality import gate_store
+from pipelines.lib.train import retrain, training
+from pipelines.lib.train.quarters import training_cutoff
 
 
 @dg.asset(
@@ -50,11 +51,11 @@ def churn_model(context: dg.AssetExecutionContext, radar: RadarResource) -> dg.O
     }
     configure_mlflow(radar.paths, cfg.training.experiment)
     try:
-        summary = churn_run.train_quarter(
+        summary = retrain.train_quarter(
             frame,
             feature_names,
             cfg,
-            churn_run.RunContext(
+            retrain.RunContext(
                 quarter=quarter, cutoff=cutoff, tags=tags, source_folder=radar.source_folder()
             ),
         )

@@ -3,8 +3,8 @@
 import dagster as dg
 
 from pipelines.defs.resources import RadarResource
-from pipelines.lib.churn_run import latest_candidate
-from pipelines.lib.tracking import configure_mlflow
+from pipelines.lib.core.tracking import configure_mlflow
+from pipelines.lib.train.retrain import latest_candidate
 
 
 def candidate_for_run(context: dg.AssetExecutionContext, radar: RadarResource) -> dict:

@@ -5,7 +5,7 @@ past quarters can be backfilled, each seeing only the data up to its own last da
 
 import dagster as dg
 
-from pipelines.lib.quarters import FIRST_QUARTER, QUARTER_CRON
+from pipelines.lib.train.quarters import FIRST_QUARTER, QUARTER_CRON
 
 QUARTERS = dg.TimeWindowPartitionsDefinition(
     cron_schedule=QUARTER_CRON, fmt="%Y-%m-%d", start=FIRST_QUARTER, end_offset=1

@@ -6,12 +6,12 @@ import pandas as pd
 
 from models_registry.registry import CHAMPION, current_alias_version
 from pipelines.defs.resources import RadarResource
-from pipelines.lib import features as feats
-from pipelines.lib import value_model
-from pipelines.lib.churn_model import load_churn_model
-from pipelines.lib.tracking import configure_mlflow
-from pipelines.lib.training import NotEnoughDataError
-from pipelines.lib.warehouse import connect, table_exists
+from pipelines.lib.core.tracking import configure_mlflow
+from pipelines.lib.core.warehouse import connect, table_exists
+from pipelines.lib.features import mart as feats
+from pipelines.lib.train.churn_model import load_churn_model
+from pipelines.lib.train.training import NotEnoughDataError
+from pipelines.lib.value import value_model
 
 COLUMNS_SQL = """customer_id varchar, as_of date, predicted_revenue_12m double, revenue_last_12m double,
     avg_order_value double, orders_per_year double, churn_probability double, expected_lifetime_years double,

@@ -20,7 +20,7 @@ import pyarrow as pa
 from numpy.typing import NDArray
 from tqdm import tqdm
 
-from pipelines.lib.atomic import write_atomic
+from pipelines.lib.core.atomic import write_atomic
 from pipelines.lib.simulate import activity, records
 from pipelines.lib.simulate.activity import Columns, Month
 from pipelines.lib.simulate.defects import KINDS, LATE_DIR, post_process

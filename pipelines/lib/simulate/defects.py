@@ -29,7 +29,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from pipelines.lib.contract import CONTRACT
+from pipelines.lib.ingest.contract import CONTRACT
 from pipelines.lib.simulate.sinks import FileFormat, TableSink
 
 KINDS = ("missing", "bad_date", "duplicates", "orphans", "out_of_range", "late")

@@ -1,0 +1,275 @@
+"""The one configuration file, validated.
+
+A typo in a YAML key should fail loudly with the key's path, not be silently ignored, so every model forbids
+unknown keys. Defaults are the domain guide's numbers; the shipped ``radar.yaml`` repeats them with comments.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from pipelines.lib.core.paths import DEFAULT_CONFIG_FILE
+from pipelines.lib.ingest.contract import CONTRACT
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DefectSettings(_Strict):
+    """Share of event records the demo generator makes faulty, per kind (0 = clean data); see docs/simulator.md."""
+
+    missing: float = Field(0.0, ge=0, le=0.2)
+    bad_date: float = Field(0.0, ge=0, le=0.2)
+    duplicates: float = Field(0.0, ge=0, le=0.2)
+    orphans: float = Field(0.0, ge=0, le=0.2)
+    out_of_range: float = Field(0.0, ge=0, le=0.2)
+    late: float = Field(0.0, ge=0, le=0.2)
+
+
+class DriftSettings(_Strict):
+    """Covariate drift injected into the latest months of the demo data (0 months = none)."""
+
+    months: int = Field(0, ge=0)
+    strength: float = Field(0.5, gt=0, le=1)
+
+
+class DemoSettings(_Strict):
+    customers: int = Field(2000, ge=50)
+    months: int = Field(36, ge=6)
+    seed: int = 42
+    end: dt.date = dt.date(2026, 10, 31)
+    defects: DefectSettings = DefectSettings()
+    drift: DriftSettings = DriftSettings()
+
+
+SourceKind = Literal["demo", "folder", "duckdb", "sqlite", "postgres"]
+
+
+class SourcesSettings(_Strict):
+    kind: SourceKind = "demo"
+    # folder: the folder of <table>.csv / .parquet files; duckdb / sqlite: the database file
+    path: Path | None = None
+    # postgres: a libpq connection string without the password (PGPASSWORD or ~/.pgpass supply it)
+    dsn: str | None = None
+    # duckdb / postgres: the schema holding the tables (default main / public)
+    db_schema: str | None = None
+    demo: DemoSettings = DemoSettings()
+    # contract table -> your table (or file stem) name, when they differ
+    tables: dict[str, str] = Field(default_factory=dict)
+    # contract column -> the column name in your export, per table
+    mapping: dict[str, dict[str, str]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _where_from(self) -> SourcesSettings:
+        if self.kind in ("folder", "duckdb", "sqlite") and self.path is None:
+            raise ValueError(f"sources.kind is '{self.kind}' but sources.path is not set")
+        if self.kind == "postgres" and not self.dsn:
+            raise ValueError("sources.kind is 'postgres' but sources.dsn is not set")
+        for name in (*self.tables, *self.mapping):
+            if name not in CONTRACT:
+                raise ValueError(f"'{name}' is not a contract table ({', '.join(CONTRACT)})")
+        for table, columns in self.mapping.items():
+            unknown = sorted(set(columns) - set(CONTRACT[table].columns))
+            if unknown:
+                raise ValueError(f"mapping.{table}: {', '.join(unknown)} not in the contract for {table}")
+        return self
+
+
+class ChurnSettings(_Strict):
+    definition: Literal["contractual", "inactivity"] = "contractual"
+    inactivity_days: int = Field(180, ge=1)
+    grace_days: int = Field(30, ge=0)
+    horizon_days: int = Field(90, ge=7)
+
+
+class GateSettings(_Strict):
+    min_history_months: int = Field(18, ge=1)
+    min_quality: float = Field(0.80, ge=0, le=1)
+    min_active_customers: int = Field(100, ge=1)
+    min_churns: int = Field(20, ge=1)
+    churn_lookback_years: int = Field(3, ge=1)
+
+
+class FeatureSettings(_Strict):
+    # Renewal proximity: renewals fall on every anniversary of the first contract of an unbroken chain (amendments
+    # and renewals that follow on without a gap keep it), once per term.
+    contract_term_months: int = Field(12, ge=1)
+
+
+class TierSettings(_Strict):
+    low: float = 0.30
+    medium: float = 0.50
+    high: float = 0.70
+    # When true, the low tier starts at the champion's profit-maximising threshold (its `profit_threshold`)
+    # if that is below `medium`: every customer worth contacting gets the low tier's (cheap) action.
+    low_from_profit: bool = False
+
+    @model_validator(mode="after")
+    def _ordered(self) -> TierSettings:
+        if not 0 < self.low < self.medium < self.high < 1:
+            raise ValueError("tiers must satisfy 0 < low < medium < high < 1")
+        return self
+
+
+class TrainingSettings(_Strict):
+    validation_months: int = Field(3, ge=1)
+    # Rolling origin: this many validation blocks of `validation_months`, each later than its training window.
+    folds: int = Field(3, ge=1)
+    # The later fold, between training and validation, on which early stopping and calibration are fitted.
+    calibration_months: int = Field(3, ge=1)
+    # Snapshots need this many months of source history behind them before they count.
+    warmup_months: int = Field(6, ge=0)
+    # "none" keeps the booster's probabilities honest; "balanced" weights churners up while the booster learns
+    # and leaves it to the calibration fold to restore the probabilities.
+    class_weight: Literal["none", "balanced"] = "none"
+    # Few, shallow leaves: churn signals are few and additive; deeper trees only learnt noise on the demo data.
+    n_estimators: int = Field(1000, ge=10)
+    learning_rate: float = Field(0.03, gt=0)
+    num_leaves: int = Field(4, ge=2)
+    min_child_samples: int = Field(200, ge=1)
+    early_stopping_rounds: int = Field(60, ge=1)
+    seed: int = 42
+    model_name: str = "retention_radar_churn"
+    experiment: str = "retention_radar"
+
+
+class PlaybookEntry(_Strict):
+    action: str
+    owner: str
+    sla_hours: int | None = None
+
+
+class MonitoringSettings(_Strict):
+    drift_sample_rows: int = Field(20000, ge=100)
+    drift_column_share: float = Field(0.5, gt=0, le=1)
+    # Prediction drift: Wasserstein distance (normed by the reference's spread) of the churn probabilities.
+    prediction_drift_threshold: float = Field(0.1, gt=0)
+    # Target drift: two-proportion Z-test of the churn rate; drift when its p-value is below this.
+    target_drift_p_value: float = Field(0.05, gt=0, lt=1)
+
+
+class AlertSettings(_Strict):
+    min_tier: Literal["low", "medium", "high"] = "high"
+    file: Path | None = None  # default: $RADAR_HOME/exports/alerts.jsonl
+    webhook_url: str | None = None
+
+
+class ValueTier(_Strict):
+    share: float = Field(gt=0, le=1)
+    service_level: str
+    response_hours: int = Field(ge=1)
+
+
+def _default_value_tiers() -> dict[str, ValueTier]:
+    return {
+        "VIP": ValueTier(
+            share=0.10, service_level="senior adviser, response within 2 hours", response_hours=2
+        ),
+        "Premium": ValueTier(share=0.20, service_level="response within 8 hours", response_hours=8),
+        "Standard": ValueTier(share=0.60, service_level="response within 24 hours", response_hours=24),
+        "Basic": ValueTier(share=0.10, service_level="response within 48 hours", response_hours=48),
+    }
+
+
+class ValueSettings(_Strict):
+    """Customer value: the 12-month revenue model, the CLV formula, value tiers and the economics of a contact."""
+
+    # Value tiers from the most to the least valuable customers; the shares must add up to 1.
+    tiers: dict[str, ValueTier] = Field(default_factory=_default_value_tiers)
+    # CLV: expected lifetime = 1 / yearly churn probability, capped here; acquisition cost when accounts lack it.
+    max_lifetime_years: float = Field(5.0, gt=0)
+    default_acquisition_cost: float = Field(0.0, ge=0)
+    # Retention economics for the profit-maximising threshold: cost of one contact, share of churners it saves.
+    retention_cost: float = Field(500.0, ge=0)
+    retention_success_rate: float = Field(0.30, gt=0, le=1)
+    # The registered name of the 12-month revenue model in the MLflow registry (alias `current`).
+    model_name: str = "retention_radar_value"
+
+    @model_validator(mode="after")
+    def _shares_add_up(self) -> ValueSettings:
+        total = sum(t.share for t in self.tiers.values())
+        if abs(total - 1) > 1e-6:
+            raise ValueError(f"value tier shares add up to {total:g}, not 1")
+        return self
+
+
+def _default_playbook() -> dict[str, PlaybookEntry]:
+    return {
+        "none": PlaybookEntry(action="No action", owner="none"),
+        "low": PlaybookEntry(
+            action="Personalised newsletter and product tips; quarterly check by the account manager",
+            owner="account_manager",
+            sla_hours=24 * 90,
+        ),
+        "medium": PlaybookEntry(
+            action="Event invitation or offer; phone call from the key account manager",
+            owner="key_account_manager",
+            sla_hours=24 * 14,
+        ),
+        "high": PlaybookEntry(
+            action="Alert the team now; conversation with a senior manager within 48 hours",
+            owner="senior_manager",
+            sla_hours=48,
+        ),
+    }
+
+
+class RadarConfig(_Strict):
+    sources: SourcesSettings = SourcesSettings()
+    churn: ChurnSettings = ChurnSettings()
+    gates: GateSettings = GateSettings()
+    features: FeatureSettings = FeatureSettings()
+    tiers: TierSettings = TierSettings()
+    training: TrainingSettings = TrainingSettings()
+    monitoring: MonitoringSettings = MonitoringSettings()
+    alerts: AlertSettings = AlertSettings()
+    value: ValueSettings = ValueSettings()
+    playbook: dict[str, PlaybookEntry] = Field(default_factory=_default_playbook)
+
+    @model_validator(mode="after")
+    def _playbook_covers_tiers(self) -> RadarConfig:
+        missing = {"none", "low", "medium", "high"} - set(self.playbook)
+        if missing:
+            raise ValueError(f"playbook has no entry for tier(s): {', '.join(sorted(missing))}")
+        return self
+
+    def dbt_vars(self) -> dict[str, object]:
+        """The settings dbt needs, passed as ``--vars`` so the SQL never hard-codes a business rule."""
+        return {
+            "churn_definition": self.churn.definition,
+            "inactivity_days": self.churn.inactivity_days,
+            "grace_days": self.churn.grace_days,
+            "horizon_days": self.churn.horizon_days,
+            "contract_term_months": self.features.contract_term_months,
+        }
+
+
+class ConfigError(ValueError):
+    """A configuration file that cannot be used; the message names the file and the key."""
+
+
+def config_file_from_env() -> Path:
+    return Path(os.environ.get("RADAR_CONFIG", DEFAULT_CONFIG_FILE)).expanduser().resolve()
+
+
+def load_config(path: Path | None = None) -> RadarConfig:
+    path = path or config_file_from_env()
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{path}: configuration file not found") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML ({exc})") from exc
+    try:
+        return RadarConfig.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+        raise ConfigError(f"{path}: {where}: {first['msg']}") from exc

@@ -1,0 +1,42 @@
+"""Version stamps for a training run: which feature-mart definition and which code produced it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+from pathlib import Path
+
+from pipelines.lib.core.paths import DBT_PROJECT_DIR, REPO_ROOT
+
+
+def feature_mart_version(manifest: Path = DBT_PROJECT_DIR / "target" / "manifest.json") -> str:
+    """Short hash of the mart models' dbt checksums and their upstream models: it changes exactly when the SQL
+    that builds the features or labels changes."""
+    if not manifest.exists():
+        return "unknown"
+    nodes = json.loads(manifest.read_text()).get("nodes", {})
+    models = sorted(
+        (uid, node.get("checksum", {}).get("checksum", ""))
+        for uid, node in nodes.items()
+        if node.get("resource_type") == "model"
+    )
+    return hashlib.sha256(json.dumps(models).encode()).hexdigest()[:12]
+
+
+def code_version(repo: Path = REPO_ROOT) -> str:
+    """The git commit of the code, with '-dirty' when there are uncommitted changes; 'unknown' outside git."""
+    try:
+        sha = subprocess.run(
+            ["git", "rev-parse", "--short=12", "HEAD"], cwd=repo, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=repo,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return f"{sha}-dirty" if dirty else sha

@@ -1,0 +1,196 @@
+"""Extract source tables into the raw zone: append-only tables that keep every load exactly as it arrived.
+
+Each table ``raw.<name>`` holds all contract columns as text (so a malformed value is kept, not lost, and leading zeros
+in ids survive) plus the load's id, location, fingerprint and time. Loading a delivery whose fingerprint was already
+loaded is a no-op; a changed one becomes a new load. Staging reads the newest load of each table, because exports
+are full snapshots.
+
+A delivery is first staged in a temporary table. What makes the whole delivery unusable (it cannot be read, a
+required column is missing, the required table is empty) raises a one-line ``ContractError`` before anything is
+written, so the raw zone stays as it was. Rows that break a rule are appended to raw like every other row and are
+listed, with their reason, in ``ops.quarantine`` (see ``validation.py``), in the same transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from pipelines.lib.ingest.contract import CONTRACT, REQUIRED_TABLES, TableContract
+from pipelines.lib.ingest.quarantine import Problem, quarantine
+from pipelines.lib.ingest.sources import ContractError, FolderSource, Source, file_sha256, first_line
+
+__all__ = ["ContractError", "LoadResult", "file_sha256", "find_source_file", "load_table"]
+
+LOAD_COLUMNS = ("_load_id", "_source_file", "_source_hash", "_loaded_at")
+_STAGED = "_delivery"
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    table: str
+    status: str  # loaded | unchanged | missing
+    rows: int
+    load_id: int | None
+    source_file: str | None
+    source_hash: str | None
+    quarantined: int = 0
+    problems: tuple[Problem, ...] = field(default=())
+
+    @property
+    def present(self) -> bool:
+        return self.status != "missing"
+
+    def problem_lines(self) -> list[str]:
+        return [p.one_line(self.rows) for p in self.problems]
+
+
+def find_source_file(folder: Path, table: str) -> Path | None:
+    return FolderSource(folder).file(table)
+
+
+def _ensure_schema(con: duckdb.DuckDBPyConnection, contract: TableContract) -> None:
+    con.execute("create schema if not exists raw")
+    con.execute("create schema if not exists ops")
+    con.execute(
+        """create table if not exists ops.loads (
+            load_id integer, table_name varchar, status varchar, rows bigint, source_dir varchar,
+            source_file varchar, source_hash varchar, loaded_at timestamp)"""
+    )
+    cols = ", ".join(f'"{c}" varchar' for c in contract.columns)
+    con.execute(
+        f"""create table if not exists raw."{contract.name}" ({cols}, _load_id integer, _source_file varchar,
+            _source_hash varchar, _loaded_at timestamp)"""
+    )
+
+
+def _seen(con: duckdb.DuckDBPyConnection, table: str, digest: str) -> tuple[int, int] | None:
+    return con.execute(
+        "select load_id, rows from ops.loads where table_name = ? and source_hash = ? and status = 'loaded'"
+        " order by load_id desc limit 1",
+        [table, digest],
+    ).fetchone()
+
+
+def _label(location: str) -> str:
+    """How messages name a delivery: a file by its name, a database table by its location."""
+    return Path(location).name if "#" not in location else location
+
+
+def _stage_mapped(
+    con: duckdb.DuckDBPyConnection,
+    contract: TableContract,
+    source: Source,
+    mapping: dict[str, str],
+    label: str,
+) -> None:
+    """Stage the delivery as ``_incoming``: contract columns as text, in delivery order, numbered from 1."""
+    source.stage(con, contract.name, _STAGED)
+    found = [r[0] for r in con.execute(f"describe {_STAGED}").fetchall()]
+    source_of = {col: mapping.get(col, col) for col in contract.columns}
+    missing = [
+        col + (f" (mapped from '{src}')" if src != col else "")
+        for col, src in source_of.items()
+        if col in contract.required and src not in found
+    ]
+    if missing:
+        raise ContractError(
+            f"{label}: missing required column(s) {', '.join(missing)}; found: {', '.join(found)}"
+        )
+    absent = [f"{col} -> '{src}'" for col, src in mapping.items() if src not in found and col not in missing]
+    if absent:
+        raise ContractError(f"{label}: sources.mapping names column(s) not in the table: {', '.join(absent)}")
+    select = ", ".join(
+        f'cast("{src}" as varchar) as "{col}"' if src in found else f'cast(null as varchar) as "{col}"'
+        for col, src in source_of.items()
+    )
+    try:
+        con.execute(
+            f"create or replace temp table _incoming as select row_number() over () as _row, {select} from {_STAGED}"
+        )
+    except duckdb.Error as exc:
+        raise ContractError(f"{label}: cannot be read ({first_line(exc)})") from exc
+
+
+def _content_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
+    """Order-independent hash of the staged rows, for sources without a file to hash (database tables)."""
+    count, total = con.execute(
+        "select count(*), coalesce(sum(hash(t)::hugeint), 0) from (select * exclude (_row) from _incoming) as t"
+    ).fetchone()
+    columns = [r[0] for r in con.execute("describe _incoming").fetchall()]
+    return hashlib.sha256(f"{columns}|{count}|{total}".encode()).hexdigest()
+
+
+def load_table(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    source: Source | Path,
+    mapping: dict[str, str] | None = None,
+) -> LoadResult:
+    """Load one table from ``source`` (a connector, or a folder) into ``raw.<table>``.
+
+    ``mapping`` is contract column -> source column. Database connectors must be used inside their
+    ``session(con)``; a folder needs none.
+    """
+    if isinstance(source, Path):
+        source = FolderSource(source)
+    contract = CONTRACT[table]
+    mapping = mapping or {}
+    unknown = sorted(set(mapping) - set(contract.columns))
+    if unknown:
+        raise ContractError(f"sources.mapping.{table}: {', '.join(unknown)} not in the contract for {table}")
+    _ensure_schema(con, contract)
+    location = source.locate(table)
+    next_id = con.execute("select coalesce(max(load_id), 0) + 1 from ops.loads").fetchone()[0]
+    if location is None:
+        con.execute(
+            "insert into ops.loads values (?, ?, 'missing', 0, ?, null, null, now())",
+            [next_id, table, source.describe()],
+        )
+        return LoadResult(table, "missing", 0, None, None, None)
+
+    def unchanged(seen: tuple[int, int], digest: str) -> LoadResult:
+        con.execute(
+            "insert into ops.loads values (?, ?, 'unchanged', ?, ?, ?, ?, now())",
+            [next_id, table, seen[1], source.describe(), location, digest],
+        )
+        return LoadResult(table, "unchanged", int(seen[1]), int(seen[0]), location, digest)
+
+    digest = source.quick_fingerprint(table)
+    if digest is not None and (seen := _seen(con, table, digest)) is not None:
+        return unchanged(seen, digest)
+    label = _label(location)
+    _stage_mapped(con, contract, source, mapping, label)
+    if digest is None:
+        digest = _content_fingerprint(con)
+        if (seen := _seen(con, table, digest)) is not None:
+            return unchanged(seen, digest)
+    rows = con.execute("select count(*) from _incoming").fetchone()[0]
+    if rows == 0 and table in REQUIRED_TABLES:
+        raise ContractError(f"{label}: required table '{table}' has no rows")
+
+    columns = ", ".join(f'"{c}"' for c in contract.columns)
+    con.execute("begin transaction")
+    try:
+        con.execute(
+            f"""insert into raw."{table}" select {columns}, ? as _load_id, ? as _source_file,
+                ? as _source_hash, now() as _loaded_at from _incoming order by _row""",
+            [next_id, location, digest],
+        )
+        problems, quarantined = quarantine(con, table, load_id=next_id, source_file=location)
+        con.execute(
+            "insert into ops.loads values (?, ?, 'loaded', ?, ?, ?, ?, now())",
+            [next_id, table, rows, source.describe(), location, digest],
+        )
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    finally:
+        con.execute("drop table if exists _incoming")
+    return LoadResult(
+        table, "loaded", int(rows), int(next_id), location, digest, int(quarantined), tuple(problems)
+    )

@@ -1,0 +1,57 @@
+"""Gate verdicts in the warehouse (`ops.gate_results`), so `radar status` and the review can show them later."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from pipelines.lib.quality.gates import GateResult
+
+
+def present_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Tables whose most recent extract found a file."""
+    rows = con.execute(
+        """select table_name from ops.loads
+           qualify row_number() over (partition by table_name order by load_id desc) = 1
+           and status <> 'missing' order by table_name"""
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def record(
+    con: duckdb.DuckDBPyConnection, results: list[GateResult], *, run_id: str, docs: Path | None = None
+) -> None:
+    con.execute("create schema if not exists ops")
+    con.execute(
+        """create table if not exists ops.gate_results (
+            run_id varchar, gate varchar, passed boolean, value double, threshold double, unit varchar,
+            failing varchar, details varchar, evaluated_at timestamp, data_docs varchar)"""
+    )
+    con.execute("alter table ops.gate_results add column if not exists data_docs varchar")
+    for r in results:
+        con.execute(
+            """insert into ops.gate_results
+               (run_id, gate, passed, value, threshold, unit, failing, details, evaluated_at, data_docs)
+               values (?, ?, ?, ?, ?, ?, ?, ?, now(), ?)""",
+            [
+                run_id,
+                r.name,
+                r.passed,
+                r.value,
+                r.threshold,
+                r.unit,
+                ", ".join(r.failing),
+                json.dumps(r.details, default=str),
+                str(docs) if docs else None,
+            ],
+        )
+
+
+def latest(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    return con.execute(
+        """select gate, passed, value, threshold, unit, failing, evaluated_at, data_docs from ops.gate_results
+           qualify row_number() over (partition by gate order by evaluated_at desc) = 1 order by gate"""
+    ).df()

@@ -1,0 +1,148 @@
+"""The figures the data gates judge, computed in DuckDB so that row-level work stays vectorised SQL.
+
+Quality is measured on the newest raw load of each table, because that is what staging reads; every rule counts
+records, and a record that breaks several rules counts once in ``invalid``.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+
+from pipelines.lib.ingest.contract import CONTRACT, TableContract
+from pipelines.lib.ingest.quarantine import GATE_RULES, as_date_sql
+from pipelines.lib.ingest.quarantine import RULES as VALIDATION_RULES
+
+# rule name -> what it means, for metadata and docs: the quarantine's rules that the gate counts
+RULES = {rule: VALIDATION_RULES[rule] for rule in GATE_RULES}
+
+
+def _rule_sql(contract: TableContract) -> dict[str, str]:
+    """SQL boolean expressions per rule for one table (over alias ``r``); absent rules are omitted."""
+    rules: dict[str, str] = {}
+    non_date_required = [c for c in contract.required if c not in contract.dates]
+    if non_date_required:
+        rules["missing_required"] = " or ".join(
+            f"nullif(trim(r.\"{c}\"), '') is null" for c in non_date_required
+        )
+    if contract.dates:
+        rules["bad_date"] = " or ".join(f"{as_date_sql(c)} is null" for c in contract.dates)
+        rules["future_date"] = " or ".join(
+            f"coalesce({as_date_sql(c)} > current_date, false)" for c in contract.dates
+        )
+    if contract.amounts:
+        rules["negative_amount"] = " or ".join(
+            f'coalesce(try_cast(r."{c}" as double) < 0, false)' for c in contract.amounts
+        )
+    if contract.has_customer:
+        rules["orphan"] = "r.customer_id is not null and a.customer_id is null"
+    if contract.key:
+        keys = ", ".join(f'r."{k}"' for k in contract.key)
+        # The earliest record of a key is the original, as in dbt's `valid_rows`; later ones are duplicates.
+        first = as_date_sql(contract.event_date) if contract.event_date else f'r."{contract.key[0]}"'
+        rules["duplicate"] = f"row_number() over (partition by {keys} order by {first} nulls last) > 1"
+    return rules
+
+
+def _latest(table: str) -> str:
+    return f'(select * from raw."{table}" where _load_id = (select max(_load_id) from raw."{table}"))'
+
+
+def table_quality(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, object]:
+    """Records, per-rule faulty counts, the valid share and the history span of one table's newest load."""
+    contract = CONTRACT[table]
+    rules = _rule_sql(contract)
+    join = ""
+    if contract.has_customer:
+        join = f"left join (select distinct customer_id from {_latest('accounts')}) as a using (customer_id)"
+    flags = ",\n".join(f"({expr}) as {name}" for name, expr in rules.items())
+    date_expr = as_date_sql(contract.event_date) if contract.event_date else "null"
+    sql = f"""
+        with flagged as (
+            select {flags}, {date_expr} as event_date
+            from {_latest(table)} as r {join}
+        )
+        select
+            count(*) as records,
+            {", ".join(f"count(*) filter (where {n}) as {n}" for n in rules)},
+            count(*) filter (where {" or ".join(rules) or "false"}) as invalid,
+            min(event_date) filter (where event_date <= current_date) as first_date,
+            max(event_date) filter (where event_date <= current_date) as last_date
+        from flagged
+    """
+    row = con.execute(sql).df().iloc[0].to_dict()
+    records = int(row["records"])
+    first, last = row["first_date"], row["last_date"]
+    months = 0
+    if pd.notna(first) and pd.notna(last):
+        first, last = pd.Timestamp(first), pd.Timestamp(last)
+        # Calendar months covered, inclusive: a source from 2025-01-03 to 2026-06-28 has 18 months of history.
+        months = (last.year - first.year) * 12 + (last.month - first.month) + 1
+    return {
+        "table": table,
+        "records": records,
+        **{f"rule_{n}": int(row[n]) for n in rules},
+        "invalid": int(row["invalid"]),
+        "valid_share": (1 - int(row["invalid"]) / records) if records else 0.0,
+        "first_date": None if pd.isna(first) else pd.Timestamp(first).date().isoformat(),
+        "last_date": None if pd.isna(last) else pd.Timestamp(last).date().isoformat(),
+        "months_of_history": int(months),
+    }
+
+
+def top_rules(figures: pd.Series) -> pd.DataFrame:
+    """The rules a table's records break, most frequent first, with counts, shares and what each rule means."""
+    records = int(figures["records"]) or 1
+    rows = [
+        {
+            "rule": name,
+            "records": int(figures[f"rule_{name}"]),
+            "share": f"{int(figures[f'rule_{name}']) / records:.1%}",
+            "meaning": RULES[name],
+        }
+        for name in RULES
+        if f"rule_{name}" in figures
+        and pd.notna(figures[f"rule_{name}"])
+        and int(figures[f"rule_{name}"]) > 0
+    ]
+    return pd.DataFrame(rows, columns=["rule", "records", "share", "meaning"]).sort_values(
+        "records", ascending=False, kind="stable"
+    )
+
+
+def failing_examples(con: duckdb.DuckDBPyConnection, table: str, *, limit: int = 5) -> pd.DataFrame:
+    """A few faulty records with the rules they break, so a person can find them in the source system."""
+    contract = CONTRACT[table]
+    rules = _rule_sql(contract)
+    if not rules:
+        return pd.DataFrame()
+    join = ""
+    if contract.has_customer:
+        join = f"left join (select distinct customer_id from {_latest('accounts')}) as a using (customer_id)"
+    cols = ", ".join(f'r."{c}"' for c in contract.required)
+    reasons = " || ".join(f"case when {n} then '{n} ' else '' end" for n in rules)
+    return con.execute(
+        f"""
+        with flagged as (select {cols}, {", ".join(f"({e}) as {n}" for n, e in rules.items())}
+                         from {_latest(table)} as r {join})
+        select * exclude ({", ".join(rules)}), trim({reasons}) as broken_rules
+        from flagged where {" or ".join(rules)} limit {int(limit)}
+        """
+    ).df()
+
+
+def population_figures(con: duckdb.DuckDBPyConnection, *, lookback_years: int) -> dict[str, object]:
+    """Active customers at the newest snapshot and churns in the lookback, from the dbt marts."""
+    row = con.execute(
+        f"""
+        with w as (select as_of_date from intermediate.int_data_window)
+        select
+            (select as_of_date from w) as as_of_date,
+            (select count(*) from marts.customer_features where snapshot_date = (select as_of_date from w))
+                as active_customers,
+            (select count(*) from intermediate.int_customer_lifecycles
+             where churned_at > (select as_of_date from w) - interval {int(lookback_years)} year)
+                as churns_in_lookback
+        """
+    ).fetchone()
+    return {"as_of_date": str(row[0]), "active_customers": int(row[1]), "churns_in_lookback": int(row[2])}

@@ -1,0 +1,116 @@
+"""The state of an installation, derived from the warehouse and the MLflow registry (no separate state file)."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from pipelines.lib.core.config import RadarConfig
+from pipelines.lib.core.paths import RadarPaths
+from pipelines.lib.core.warehouse import connect, table_exists
+from pipelines.lib.quality import gate_store
+from pipelines.lib.score.tiers import TIER_ORDER
+
+
+class NoSuccessfulRunError(RuntimeError):
+    """There is nothing to report yet; the message says what is missing."""
+
+
+def collect(paths: RadarPaths, config: RadarConfig) -> dict[str, Any]:
+    if not paths.warehouse.exists():
+        raise NoSuccessfulRunError(
+            f"no successful run yet: no warehouse at {paths.warehouse} (run `radar run`)"
+        )
+    with connect(paths.warehouse, read_only=True) as con:
+        if not table_exists(con, "ops", "loads"):
+            raise NoSuccessfulRunError("no successful run yet: no source was ever extracted")
+        loads = con.execute(
+            """select table_name, status, rows, source_dir from ops.loads
+               qualify row_number() over (partition by table_name order by load_id desc) = 1
+               order by table_name"""
+        ).df()
+        gates = gate_store.latest(con) if table_exists(con, "ops", "gate_results") else None
+        scoring = None
+        if table_exists(con, "scores", "customer_scores"):
+            scoring = con.execute(
+                """select as_of, count(*) as customers, any_value(model_version) as model_version,
+                          any_value(score_source) as score_source,
+                          {tiers}
+                   from scores.customer_scores
+                   where as_of = (select max(as_of) from scores.customer_scores)
+                   group by as_of""".format(
+                    tiers=", ".join(
+                        f"count(*) filter (where risk_tier = '{t}') as tier_{t}" for t in TIER_ORDER
+                    )
+                )
+            ).df()
+    if scoring is None or scoring.empty:
+        raise NoSuccessfulRunError("no successful run yet: no customer has been scored (run `radar run`)")
+    row = scoring.iloc[0]
+    drift_reports = sorted(paths.reports.glob("drift_*.html"), key=lambda p: p.stat().st_mtime)
+    return {
+        "home": str(paths.home),
+        "sources": {
+            "folder": str(loads["source_dir"].iloc[-1]) if len(loads) else None,
+            "tables": {r.table_name: {"status": r.status, "rows": int(r.rows)} for r in loads.itertuples()},
+        },
+        "gates": [
+            {
+                "name": g.gate,
+                "passed": bool(g.passed),
+                "value": float(g.value),
+                "threshold": float(g.threshold),
+                "unit": g.unit,
+                "failing": g.failing or None,
+            }
+            for g in (gates.itertuples() if gates is not None else [])
+        ],
+        "champion": champion(paths, config),
+        "scoring": {
+            "as_of": str(row["as_of"].date() if hasattr(row["as_of"], "date") else row["as_of"]),
+            "customers": int(row["customers"]),
+            "model_version": row["model_version"],
+            # model, or health_score_fallback when the learnability gate failed and no model was trained
+            "score_source": row["score_source"],
+            "tiers": {t: int(row[f"tier_{t}"]) for t in TIER_ORDER},
+        },
+        "data_docs": str(paths.data_docs) if paths.data_docs.exists() else None,
+        "drift_report": str(drift_reports[-1]) if drift_reports else None,
+        "scores_export": str(paths.scores_csv) if paths.scores_csv.exists() else None,
+        "decision_log": str(paths.decision_log) if paths.decision_log.exists() else None,
+        "last_decision": _last_decision(paths),
+    }
+
+
+def champion(paths: RadarPaths, config: RadarConfig) -> dict[str, Any] | None:
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    from pipelines.lib.core.tracking import configure_mlflow
+
+    if not paths.mlflow_db.exists():
+        return None
+    configure_mlflow(paths, config.training.experiment)
+    client = MlflowClient()
+    name = config.training.model_name
+    try:
+        version = client.get_model_version_by_alias(name, "champion")
+    except MlflowException:
+        return None
+    metrics = client.get_run(version.run_id).data.metrics if version.run_id else {}
+    return {
+        "model_name": name,
+        "version": str(version.version),
+        "run_id": version.run_id,
+        # A figure without data (a fold too early for its history, precision of a tier nobody reached) is NaN in
+        # MLflow; it is left out here, so the JSON stays strict JSON.
+        "metrics": {k: v for k, v in sorted(metrics.items()) if math.isfinite(v)},
+    }
+
+
+def _last_decision(paths: RadarPaths) -> dict[str, Any] | None:
+    if not paths.decision_log.exists():
+        return None
+    lines = paths.decision_log.read_text().strip().splitlines()
+    return json.loads(lines[-1]) if lines else None

@@ -1,0 +1,73 @@
+"""The registered churn model: a LightGBM booster for ranking and reason codes, plus the calibration map that
+turns its scores into probabilities.
+
+Scoring needs both at once (calibrated probabilities and `pred_contrib` reasons), so the two travel together as
+one MLflow pyfunc model whose files are plain text: the booster's model string and the calibrator's numbers.
+`load_churn_model` is the one way to get it back.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+
+from pipelines.lib.train.calibration import Calibrator
+
+BOOSTER_FILE, CALIBRATOR_FILE = "booster.txt", "calibrator.json"
+
+
+@dataclass
+class ChurnModel:
+    booster: lgb.Booster
+    calibrator: Calibrator
+
+    @property
+    def feature_names(self) -> list[str]:
+        return list(self.booster.feature_name())
+
+    def raw_probability(self, frame: pd.DataFrame) -> np.ndarray:
+        """The booster's own score, before calibration (class-weighted, so not a probability to act on)."""
+        return self.booster.predict(frame[self.feature_names])
+
+    def churn_probability(self, frame: pd.DataFrame) -> np.ndarray:
+        return self.calibrator.apply(self.raw_probability(frame))
+
+    def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
+        """scikit-learn shape: column 0 stays, column 1 churns."""
+        p = self.churn_probability(frame)
+        return np.column_stack([1 - p, p])
+
+    def contributions(self, frame: pd.DataFrame) -> np.ndarray:
+        """LightGBM `pred_contrib`: one column per feature (log-odds of the booster) plus the bias last.
+
+        Calibration is monotone, so the features that push the booster's score up are the ones that push the
+        calibrated probability up; the reason codes rank on these."""
+        return self.booster.predict(frame[self.feature_names], pred_contrib=True)
+
+    def save(self, folder: Path) -> dict[str, str]:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.booster.save_model(str(folder / BOOSTER_FILE))
+        (folder / CALIBRATOR_FILE).write_text(json.dumps(self.calibrator.to_dict()))
+        return {"booster": str(folder / BOOSTER_FILE), "calibrator": str(folder / CALIBRATOR_FILE)}
+
+    @classmethod
+    def from_files(cls, booster: str, calibrator: str) -> ChurnModel:
+        return cls(
+            booster=lgb.Booster(model_file=booster),
+            calibrator=Calibrator.from_dict(json.loads(Path(calibrator).read_text())),
+        )
+
+
+def load_churn_model(model_uri: str) -> ChurnModel:
+    """The churn model behind an MLflow URI (`models:/name@champion`, `models:/name/3`, `runs:/...`).
+
+    Gives `.predict_proba(X)` (calibrated, n x 2), `.churn_probability(X)`, `.contributions(X)` (pred_contrib)
+    and `.feature_names`."""
+    import mlflow
+
+    return mlflow.pyfunc.load_model(model_uri).unwrap_python_model().model

@@ -1,0 +1,284 @@
+"""One quarterly churn retrain, start to finish: train, calibrate, judge against baselines, log, register.
+
+Every quarter's MLflow run carries the same metric names and tags, so the MLflow UI compares quarters side
+by side. Baselines are nested runs under the quarter's run. The function is Dagster-free so that a backfill of
+several quarters can be reproduced (and tested) by calling it once per cutoff.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from importlib.metadata import version as installed_version
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from pipelines.lib.core.config import RadarConfig
+from pipelines.lib.score.health_score import health_points
+from pipelines.lib.train import baselines, evaluation, plots, profit, training
+from pipelines.lib.train.oracle import oracle_roc_auc
+
+MODEL_KIND = "churn"
+SUMMARY_FILE = "summary.json"
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """What the run is and where it came from: logged as tags, never used for training."""
+
+    quarter: str
+    cutoff: pd.Timestamp
+    tags: dict[str, str]
+    source_folder: Path | None = None
+
+
+def _value(frame: pd.DataFrame) -> np.ndarray:
+    """A customer's value for the profit calculation: revenue of the 12 months before the snapshot (known at
+    the snapshot). Without order data every customer counts as 1."""
+    if "revenue_365d" in frame:
+        return frame["revenue_365d"].fillna(0).to_numpy(dtype=float)
+    return np.ones(len(frame))
+
+
+def observable_snapshots(frame: pd.DataFrame, cfg: RadarConfig, cutoff: pd.Timestamp) -> pd.DataFrame:
+    """The labelled snapshots a retrain whose data end at ``cutoff`` may learn and judge on: only labels that had
+    closed (and been confirmed, for contractual churn) by then."""
+    horizon = cfg.churn.horizon_days
+    lag = cfg.churn.grace_days if cfg.churn.definition == "contractual" else 0
+    data = training.covered_snapshots(frame, warmup_months=cfg.training.warmup_months)
+    data = training.observable_at(data, cutoff=cutoff, horizon_days=horizon, lag_days=lag)
+    return data[data["snapshot_date"] <= cutoff]
+
+
+def train_quarter(
+    frame: pd.DataFrame, features: list[str], cfg: RadarConfig, run: RunContext
+) -> dict[str, Any]:
+    """Train on what was observable at ``run.cutoff``; return the summary the downstream assets need."""
+    t = cfg.training
+    horizon = cfg.churn.horizon_days
+    data = observable_snapshots(frame, cfg, run.cutoff)
+    split = training.time_split(data, validation_months=t.validation_months, horizon_days=horizon)
+    fitted = training.fit_churn_model(split.train, features, t, horizon_days=horizon)
+    model, valid = fitted.model, split.valid
+    y = valid["label"].to_numpy()
+    p, raw = model.churn_probability(valid), model.raw_probability(valid)
+
+    metrics = {**evaluation.evaluate(y, p), **evaluation.tier_metrics(y, p, cfg.tiers)}
+    uncalibrated = evaluation.evaluate(y, raw)
+    metrics["roc_auc_uncalibrated"] = uncalibrated["roc_auc"]
+    metrics["brier_uncalibrated"] = uncalibrated["brier"]
+    metrics.update(model.calibrator.scores)
+
+    # Profit: the threshold is chosen on the calibration fold, and judged on validation.
+    economics = {"cost": cfg.value.retention_cost, "success_rate": cfg.value.retention_success_rate}
+    calib = fitted.calibration
+    calib_curve = profit.profit_curve(
+        calib["label"], fitted.calibration_probability, _value(calib), **economics
+    )
+    threshold, _ = profit.best_threshold(calib_curve)
+    curve = profit.profit_curve(y, p, _value(valid), **economics)
+    at = curve[curve["threshold"] == threshold].iloc[0]
+    best_t, best_profit = profit.best_threshold(curve)
+    warned, churned = p >= threshold, y.astype(bool)
+    metrics.update(
+        {
+            "profit_threshold": threshold,
+            "expected_profit": float(at["realised_profit"]),
+            "expected_profit_model": float(at["expected_profit"]),
+            "profit_contacted_share": float(at["contacted"] / len(valid)),
+            "max_profit_validation": best_profit,
+            "max_profit_threshold_validation": best_t,
+            # The warnings a profit-driven campaign would send: how many were real, how many stayers got one.
+            "profit_precision": float((warned & churned).sum() / max(1, warned.sum())),
+            "profit_recall": float((warned & churned).sum() / max(1, churned.sum())),
+            "profit_fpr": float((warned & ~churned).sum() / max(1, (~churned).sum())),
+        }
+    )
+
+    folds = [
+        training.FoldResult(str(split.describe()["valid_start"]), str(split.describe()["valid_end"]), metrics)
+    ]
+    folds += training.rolling_origin(data, features, t, horizon_days=horizon, first_fold=1)
+    aucs = np.array([f.metrics["roc_auc"] for f in folds])
+    metrics.update(
+        {
+            "cv_folds": float(len(folds)),
+            "cv_roc_auc_mean": float(aucs.mean()),
+            "cv_roc_auc_std": float(aucs.std()),
+        }
+    )
+    # Every fold name is logged every quarter (NaN when history is too short) so all runs share their keys.
+    metrics.update(
+        {
+            f"fold{k}_roc_auc": folds[k].metrics["roc_auc"] if k < len(folds) else float("nan")
+            for k in range(t.folds)
+        }
+    )
+
+    health_p = baselines.health_score_probability(calib, valid)
+    # Ranking metrics on the points themselves: the baseline as the product would use it.
+    by_points = evaluation.evaluate(y, health_points(valid) / 100)
+    health = {
+        **evaluation.evaluate(y, health_p),
+        **evaluation.tier_metrics(y, health_p, cfg.tiers),
+        "roc_auc": by_points["roc_auc"],
+        "pr_auc": by_points["pr_auc"],
+        "lift_at_10pct": by_points["lift_at_10pct"],
+    }
+    logistic_p = baselines.logistic_probability(split.train, valid, features, seed=t.seed)
+    logistic = {**evaluation.evaluate(y, logistic_p), **evaluation.tier_metrics(y, logistic_p, cfg.tiers)}
+    customers = valid["customer_id"].to_numpy()
+    for name, figures, baseline_p in (
+        ("health_score", health, health_points(valid).astype(float)),
+        ("logistic", logistic, logistic_p),
+    ):
+        metrics[f"baseline_{name}_roc_auc"] = figures["roc_auc"]
+        metrics[f"roc_auc_gain_vs_{name}"] = metrics["roc_auc"] - figures["roc_auc"]
+        metrics[f"pr_auc_gain_vs_{name}"] = metrics["pr_auc"] - figures["pr_auc"]
+        low, high = evaluation.auc_gain_interval(y, p, baseline_p, customers, seed=t.seed)
+        metrics[f"roc_auc_gain_vs_{name}_ci_low"], metrics[f"roc_auc_gain_vs_{name}_ci_high"] = low, high
+
+    # Evaluation against the simulator's truth (demo data only); computed after everything above is decided.
+    if run.source_folder is not None:
+        metrics.update(oracle_roc_auc(run.source_folder, valid, horizon_days=horizon))
+
+    window = {
+        **split.describe(),
+        "fit_end": fitted.fit["snapshot_date"].max().date().isoformat(),
+        "calibration_start": calib["snapshot_date"].min().date().isoformat(),
+        "calibration_end": calib["snapshot_date"].max().date().isoformat(),
+        "fit_rows": len(fitted.fit),
+        "calibration_rows": len(calib),
+    }
+    importance = pd.Series(
+        model.booster.feature_importance(importance_type="gain"), index=model.feature_names
+    )
+    logged = _log(
+        cfg,
+        run,
+        fitted,
+        features,
+        split,
+        metrics,
+        window,
+        health,
+        logistic,
+        scores={"lightgbm": p, "logistic": logistic_p, "health_score": health_p},
+        raw=raw,
+        importance=importance,
+        curve=curve,
+    )
+    summary = {
+        "model_name": cfg.training.model_name,
+        "quarter": run.quarter,
+        "cutoff": run.cutoff.date().isoformat(),
+        "metrics": metrics,
+        "window": window,
+        "features": features,
+        **logged,
+    }
+    import mlflow
+
+    # Downstream assets find the quarter's candidate through this file, whichever process trained it.
+    mlflow.MlflowClient().log_dict(logged["run_id"], summary, SUMMARY_FILE)
+    return summary
+
+
+def latest_candidate(experiment_id: str, *, quarter: str | None = None) -> dict[str, Any] | None:
+    """The newest churn retrain's summary: of ``quarter`` if given, else of the newest quarter trained."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    query = f"tags.model_kind = '{MODEL_KIND}'" + (f" and tags.quarter = '{quarter}'" if quarter else "")
+    runs = mlflow.MlflowClient().search_runs(
+        [experiment_id],
+        filter_string=query,
+        order_by=["tags.quarter DESC", "attributes.start_time DESC"],
+        max_results=20,
+    )
+    for found in runs:
+        try:
+            return mlflow.artifacts.load_dict(f"{found.info.artifact_uri}/{SUMMARY_FILE}")
+        except (MlflowException, OSError):  # a run that failed before its summary was written is no candidate
+            continue
+    return None
+
+
+def _log(
+    cfg, run, fitted, features, split, metrics, window, health, logistic, *, scores, raw, importance, curve
+) -> dict[str, str]:
+    import mlflow
+    from mlflow.models import infer_signature
+
+    from pipelines.lib.train.churn_pyfunc import ChurnPyfunc
+
+    model = fitted.model
+    y = split.valid["label"].to_numpy()
+    tags = {
+        "model_kind": MODEL_KIND,
+        "quarter": run.quarter,
+        "training_cutoff": run.cutoff.date().isoformat(),
+        "horizon_days": str(cfg.churn.horizon_days),
+        "churn_definition": cfg.churn.definition,
+        "calibration_method": model.calibrator.method,
+        **{k: str(v) for k, v in window.items()},
+        **run.tags,
+    }
+    with mlflow.start_run(run_name=f"churn-{run.quarter}") as parent, tempfile.TemporaryDirectory() as tmp:
+        mlflow.set_tags(tags)
+        mlflow.log_params(
+            {
+                **cfg.training.model_dump(exclude={"model_name", "experiment"}),
+                "best_iteration": fitted.best_iteration,
+                "refit_iterations": fitted.refit_iterations,
+                "n_features": len(features),
+                "retention_cost": cfg.value.retention_cost,
+                "retention_success_rate": cfg.value.retention_success_rate,
+            }
+        )
+        mlflow.log_metrics(metrics)
+        for name, figures in (("health_score", health), ("logistic", logistic)):
+            with mlflow.start_run(run_name=f"baseline_{name}-{run.quarter}", nested=True):
+                mlflow.set_tags({**tags, "model_kind": f"baseline_{name}"})
+                mlflow.log_metrics(figures)
+        for path in plots.churn_plots(
+            Path(tmp) / "plots", y, scores, raw=raw, importance=importance, profit=curve
+        ):
+            mlflow.log_artifact(str(path), artifact_path="plots")
+        curve_path = Path(tmp) / "profit_curve.csv"
+        curve.to_csv(curve_path, index=False)
+        mlflow.log_artifact(str(curve_path), artifact_path="evaluation")
+
+        sample = split.train[features].head(200)
+        info = mlflow.pyfunc.log_model(
+            name="model",
+            python_model=ChurnPyfunc(),
+            artifacts=model.save(Path(tmp) / "model"),
+            signature=infer_signature(sample, model.churn_probability(sample)),
+            input_example=sample.head(5),
+            registered_model_name=cfg.training.model_name,
+            pip_requirements=[
+                f"{p}=={installed_version(p)}" for p in ("lightgbm", "numpy", "pandas", "mlflow")
+            ],
+        )
+        if info.signature is None:
+            raise RuntimeError("MLflow logged the model without a signature; refusing to register it")
+    version = str(info.registered_model_version)
+    mlflow.MlflowClient().update_model_version(
+        cfg.training.model_name,
+        version,
+        description=(
+            f"Churn model for quarter {run.quarter} (data up to {run.cutoff.date()}): LightGBM, "
+            f"{model.calibrator.method}-calibrated, {cfg.churn.horizon_days}-day horizon, "
+            f"{cfg.churn.definition} churn. Early stopping and calibration on "
+            f"{window['calibration_start']} to {window['calibration_end']} ({window['calibration_rows']} rows) for a "
+            f"booster learnt on {window['train_start']} to {window['fit_end']}; the booster was then learnt again "
+            f"on {window['train_start']} to {window['calibration_end']} "
+            f"({window['fit_rows'] + window['calibration_rows']} rows); validated on {window['valid_start']} to {window['valid_end']} "
+            f"({window['valid_rows']} rows, {window['valid_churns']} churns): ROC-AUC {metrics['roc_auc']:.3f}."
+        ),
+    )
+    return {"version": version, "run_id": parent.info.run_id}

@@ -1,0 +1,126 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from models_registry.policy import PromotionPolicy, decide
+from pipelines.lib.core.config import RadarConfig, TierSettings
+from pipelines.lib.score.tiers import playbook_columns, risk_tier, scoring_tiers
+
+
+def test_risk_tiers_follow_the_domain_cut_offs_with_lower_bounds_inclusive() -> None:
+    p = np.array([0.0, 0.2999, 0.30, 0.4999, 0.50, 0.6999, 0.70, 1.0])
+    assert list(risk_tier(p, TierSettings())) == [
+        "none",
+        "none",
+        "low",
+        "low",
+        "medium",
+        "medium",
+        "high",
+        "high",
+    ]
+
+
+def test_tier_cut_offs_must_be_ordered() -> None:
+    with pytest.raises(ValueError, match="0 < low < medium < high < 1"):
+        TierSettings(low=0.5, medium=0.4, high=0.7)
+
+
+def test_the_playbook_gives_high_risk_a_48_hour_senior_conversation() -> None:
+    cols = playbook_columns(np.array(["high", "none"], dtype=object), RadarConfig().playbook)
+    assert cols.loc[0, "owner"] == "senior_manager" and cols.loc[0, "sla_hours"] == 48
+    assert cols.loc[1, "action"] == "No action"
+
+
+POLICY = PromotionPolicy.load()
+GOOD = {"roc_auc": 0.80, "brier": 0.05}
+
+
+def test_a_first_candidate_above_the_floor_becomes_champion() -> None:
+    d = decide(POLICY, candidate=GOOD, champion=None, drift_share=0.1, gates_passed=True)
+    assert d.promote and any("no champion yet" in r for r in d.reasons)
+
+
+def test_a_challenger_must_beat_the_champion_by_the_margin() -> None:
+    d = decide(
+        POLICY, candidate=GOOD, champion={"roc_auc": 0.799, "brier": 0.05}, drift_share=0.1, gates_passed=True
+    )
+    assert not d.promote
+    d = decide(
+        POLICY, candidate=GOOD, champion={"roc_auc": 0.70, "brier": 0.05}, drift_share=0.1, gates_passed=True
+    )
+    assert d.promote
+
+
+def test_drift_a_failed_gate_or_worse_calibration_each_block_promotion() -> None:
+    weak = {"roc_auc": 0.70, "brier": 0.05}
+    assert not decide(POLICY, candidate=GOOD, champion=weak, drift_share=0.9, gates_passed=True).promote
+    assert not decide(POLICY, candidate=GOOD, champion=weak, drift_share=0.1, gates_passed=False).promote
+    worse_cal = decide(
+        POLICY, candidate={"roc_auc": 0.8, "brier": 0.09}, champion=weak, drift_share=0.1, gates_passed=True
+    )
+    assert not worse_cal.promote and any("brier worse" in r for r in worse_cal.reasons)
+
+
+def test_drift_that_was_not_there_when_the_champion_was_chosen_holds_a_challenger_back() -> None:
+    weak = {"roc_auc": 0.70, "brier": 0.05}
+    fresh = ["logins_30d", "page_views_30d", "revenue_90d", "response_hours_avg_90d"]
+    d = decide(
+        POLICY,
+        candidate=GOOD,
+        champion=weak,
+        drift_share=0.2,
+        gates_passed=True,
+        new_drift=fresh,
+        features_compared=60,
+    )
+    assert not d.promote
+    assert any("did not when the champion was chosen" in r and "share 0.07" in r for r in d.reasons)
+    # The same drift with no champion yet does not hold back the first model: there would be nothing to score with.
+    assert decide(
+        POLICY,
+        candidate=GOOD,
+        champion=None,
+        drift_share=0.2,
+        gates_passed=True,
+        new_drift=fresh,
+        features_compared=60,
+    ).promote
+
+
+def test_the_low_tier_can_start_where_contacting_pays_by_the_champions_profit_threshold() -> None:
+    fixed = TierSettings()
+    driven = TierSettings(low_from_profit=True)
+    assert scoring_tiers(fixed, 0.08) == fixed  # only when asked
+    assert scoring_tiers(driven, 0.08).low == 0.08
+    assert (scoring_tiers(driven, 0.08).medium, scoring_tiers(driven, 0.08).high) == (0.50, 0.70)
+    assert scoring_tiers(driven, None).low == 0.30  # a champion that logged no threshold
+    assert scoring_tiers(driven, 0.55).low == 0.30  # a threshold above medium would reorder the tiers
+    assert list(risk_tier(np.array([0.05, 0.10]), scoring_tiers(driven, 0.08))) == ["none", "low"]
+
+
+def test_a_candidate_trained_on_older_data_than_the_champion_is_never_promoted_by_the_policy() -> None:
+    weak = {"roc_auc": 0.70, "brier": 0.05}
+    backfilled = decide(
+        POLICY,
+        candidate=GOOD,
+        champion=weak,
+        drift_share=0.1,
+        gates_passed=True,
+        candidate_cutoff="2026-03-31",
+        champion_cutoff="2026-10-31",
+    )
+    assert not backfilled.promote
+    assert any("older than the champion's 2026-10-31" in r for r in backfilled.reasons)
+    assert backfilled.figures["candidate_training_cutoff"] == "2026-03-31"
+    newer = decide(
+        POLICY,
+        candidate=GOOD,
+        champion=weak,
+        drift_share=0.1,
+        gates_passed=True,
+        candidate_cutoff="2026-10-31",
+        champion_cutoff="2026-03-31",
+    )
+    assert newer.promote and newer.figures["champion_training_cutoff"] == "2026-03-31"
