@@ -48,6 +48,7 @@ def decide(
     features_compared: int = 0,
     candidate_cutoff: str | None = None,
     champion_cutoff: str | None = None,
+    baseline: float | None = None,
 ) -> Decision:
     """Candidate vs champion on the same holdout. ``champion`` is None when there is no champion yet.
 
@@ -58,7 +59,13 @@ def decide(
     ``candidate_cutoff`` / ``champion_cutoff`` are the last days of data each model was trained on (ISO dates).
     A candidate from an older quarter (a backfill) is judged on its own, older holdout, which a newer champion
     has learnt from; that comparison would flatter the champion, and promoting the older model would throw
-    away data. So it is never promoted by the policy."""
+    away data. So it is never promoted by the policy.
+
+    With no champion yet, the candidate competes with the rule-based health score, the scores the customers
+    would get otherwise: ``baseline`` is the health score's ``metric`` on the same validation rows. It becomes
+    the first champion when it beats that (and reaches the policy's floor); drift against its own training
+    months is then reported, not blocking, since there is no model to keep instead, and seasonal data or
+    tenure and recency features always move between a training month and today."""
     reasons: list[str] = []
     ok = True
     m, cal = policy.metric, policy.calibration_metric
@@ -71,7 +78,12 @@ def decide(
     if policy.require_gates_passed and not gates_passed:
         ok = False
         reasons.append("a data gate failed")
-    if drift_share > policy.max_drift_share:
+    if drift_share > policy.max_drift_share and champion is None:
+        reasons.append(
+            f"feature drift share {drift_share:.2f} exceeds the limit {policy.max_drift_share:.2f}: reported, "
+            "not blocking for the first model"
+        )
+    elif drift_share > policy.max_drift_share:
         ok = False
         reasons.append(
             f"feature drift share {drift_share:.2f} exceeds the limit {policy.max_drift_share:.2f}"
@@ -116,6 +128,16 @@ def decide(
             reasons.append(
                 f"no champion yet, but {m} {candidate[m]:.4f} is below the floor {policy.first_champion_min_metric}"
             )
+        if baseline is not None:
+            figures[f"baseline_health_score_{m}"] = baseline
+            if sign * (candidate[m] - baseline) > 0:
+                reasons.append(f"{m} {candidate[m]:.4f} beats the health score's {baseline:.4f}")
+            else:
+                ok = False
+                reasons.append(
+                    f"{m} {candidate[m]:.4f} does not beat the health score's {baseline:.4f}; the health "
+                    "score stays the customers' score"
+                )
     else:
         figures[f"champion_{m}"] = champion[m]
         figures[f"champion_{cal}"] = champion[cal]

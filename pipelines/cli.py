@@ -137,7 +137,7 @@ def parse_defects(spec: str | None) -> dict[str, float]:
 
 
 def _pipeline_options(command: Callable[..., None]) -> Callable[..., None]:
-    """--sources, --config and --verbose: the same three options for every command that runs the pipeline."""
+    """--sources, --config, --as-of and --verbose: the same options for every command that runs the pipeline."""
     options = [
         click.option(
             "--sources",
@@ -150,6 +150,14 @@ def _pipeline_options(command: Callable[..., None]) -> Callable[..., None]:
             type=click.Path(path_type=Path, exists=True, dir_okay=False),
             default=None,
             help="A configuration file. Default: $RADAR_CONFIG or the shipped radar.yaml.",
+        ),
+        click.option(
+            "--as-of",
+            "as_of",
+            type=click.DateTime(formats=["%Y-%m-%d"]),
+            default=None,
+            help="Score as of this day (YYYY-MM-DD): every step sees only events dated on or before it. "
+            "Default: scoring.as_of in the configuration, else the newest event.",
         ),
         click.option(
             "--verbose", "-v", is_flag=True, help="Show every step's log, not only warnings and errors."
@@ -177,22 +185,24 @@ def _output_to(log: Path | None) -> Iterator[None]:
         yield
 
 
-def _checked_paths(sources: Path | None, config: Path | None) -> RadarPaths:
+def _checked_paths(sources: Path | None, config: Path | None, as_of: dt.date | None = None) -> RadarPaths:
     """The data home, once the configuration loads and the sources folder exists (exit 2 with one line if not)."""
-    try:
-        load_config(config)
-    except ConfigError as exc:
-        _fail(str(exc), 2)
     if sources is not None and not sources.is_dir():
         _fail(f"sources folder {sources} does not exist", 2)
+    try:
+        load_config(config, sources=sources, as_of=as_of)
+    except ConfigError as exc:
+        _fail(str(exc), 2)
     return _paths()
 
 
-def _run(sources: Path | None, config: Path | None, *, verbose: bool = False) -> None:
+def _run(
+    sources: Path | None, config: Path | None, *, as_of: dt.date | None = None, verbose: bool = False
+) -> None:
     from pipelines.runner import prepare_environment, run_job
 
-    paths = _checked_paths(sources, config)
-    prepare_environment(paths, config=config, sources=sources)
+    paths = _checked_paths(sources, config, as_of)
+    prepare_environment(paths, config=config, sources=sources, as_of=as_of)
     started = time.perf_counter()
     if not verbose:
         click.echo(f"running the pipeline; its output goes to {paths.run_log} (radar run -v shows it here)")
@@ -209,6 +219,10 @@ def _run(sources: Path | None, config: Path | None, *, verbose: bool = False) ->
         for line in outcome.errors or [f"run {outcome.run_id} failed; see the Dagster UI"]:
             click.echo(f"radar: {line}{where}", err=True)
         sys.exit(1)
+    for line in outcome.warnings:
+        click.echo(f"radar: warning: {line}", err=True)
+    for line in outcome.notices:
+        click.echo(f"radar: note: {line}", err=True)
     for line in outcome.fallback:
         click.echo(
             f"radar: warning: no model trained, {line}; scores are the rule-based health score "
@@ -220,9 +234,9 @@ def _run(sources: Path | None, config: Path | None, *, verbose: bool = False) ->
 
 @main.command()
 @_pipeline_options
-def run(sources: Path | None, config: Path | None, verbose: bool) -> None:
+def run(sources: Path | None, config: Path | None, as_of: dt.datetime | None, verbose: bool) -> None:
     """Materialise every asset: extract, build marts, gate, train, check drift, promote, score."""
-    _run(sources, config, verbose=verbose)
+    _run(sources, config, as_of=as_of.date() if as_of else None, verbose=verbose)
     _print_summary()
 
 
@@ -268,9 +282,10 @@ def _print_summary() -> None:
             + "; ".join(d["reasons"])
         )
     if scoring["score_source"] == "health_score_fallback":
-        click.echo(
-            "scores: rule-based health score (fallback: the learnability gate failed, no model trained)"
+        why = (
+            "no champion model yet" if state["held_back"] else "the learnability gate failed, no model trained"
         )
+        click.echo(f"scores: rule-based health score (fallback: {why})")
     click.echo(
         f"scored {scoring['customers']} customers as of {scoring['as_of']}: "
         + ", ".join(f"{t} {n}" for t, n in scoring["tiers"].items())
@@ -323,7 +338,12 @@ def status(as_json: bool) -> None:
 )
 @_pipeline_options
 def backfill(
-    quarters: int, through: dt.datetime | None, sources: Path | None, config: Path | None, verbose: bool
+    quarters: int,
+    through: dt.datetime | None,
+    sources: Path | None,
+    config: Path | None,
+    as_of: dt.datetime | None,
+    verbose: bool,
 ) -> None:
     """Retrain the last QUARTERS quarters in order through Dagster; the last run rebuilds the quarterly review.
 
@@ -334,12 +354,13 @@ def backfill(
     too few churns to learn from stops the backfill. Exits 1 if a quarter failed, 3 if a data gate blocked."""
     from pipelines.runner import RunOutcome, backfill_quarters, prepare_environment, run_backfill
 
-    paths = _checked_paths(sources, config)
+    day = as_of.date() if as_of else None
+    paths = _checked_paths(sources, config, day)
     try:
         keys = backfill_quarters(quarters, through=through.date().isoformat() if through else None)
     except ValueError as exc:
         _fail(f"--through: {exc}", 2)
-    prepare_environment(paths, config=config, sources=sources)
+    prepare_environment(paths, config=config, sources=sources, as_of=day)
     click.echo(f"backfilling {len(keys)} quarter(s), oldest first: {', '.join(keys)}")
     clock = [time.perf_counter()]
     # The per-quarter verdicts go to the terminal while the run's own output goes to the run log.

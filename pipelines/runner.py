@@ -32,6 +32,8 @@ telemetry:
 
 
 LEARNABILITY_CHECK = "learnability_gate"
+# The metadata key of a line an asset wants on the terminal (see RunOutcome.notices).
+NOTICE = "notice"
 
 
 @dataclass
@@ -42,20 +44,32 @@ class RunOutcome:
     errors: list[str] = field(default_factory=list)
     # the learnability gate failed but the other gates passed: no model, the health score is the score
     fallback: list[str] = field(default_factory=list)
+    # gates that failed as warnings (a short history where that is allowed): the run went on, and says so
+    warnings: list[str] = field(default_factory=list)
+    # what a step wants the user to know although nothing failed (an asset's `notice` metadata): training
+    # windows fitted to a short history, a value model that could not be trained, ...
+    notices: list[str] = field(default_factory=list)
     # the promotion decision's record, when the run made one
     decision: dict[str, Any] | None = None
     failed_steps: list[str] = field(default_factory=list)
 
 
 def prepare_environment(
-    paths: RadarPaths, *, config: Path | None = None, sources: Path | None = None
+    paths: RadarPaths,
+    *,
+    config: Path | None = None,
+    sources: Path | None = None,
+    as_of: dt.date | None = None,
 ) -> None:
-    """Fix the environment once for this process: absolute data home, config, sources, Dagster home."""
+    """Fix the environment once for this process: absolute data home, config, sources, as-of date, Dagster home
+    (`load_config` reads the overrides back)."""
     os.environ["RADAR_HOME"] = str(paths.home)
     if config is not None:
         os.environ["RADAR_CONFIG"] = str(config.expanduser().resolve())
     if sources is not None:
         os.environ["RADAR_SOURCES"] = str(sources.expanduser().resolve())
+    if as_of is not None:
+        os.environ["RADAR_AS_OF"] = as_of.isoformat()
     os.environ["DAGSTER_HOME"] = str(paths.dagster_home)
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
@@ -94,9 +108,11 @@ def run_job(
             raise_on_error=False,
             run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
         )
-    failed = [
+    evaluations = [
         e for e in result.get_asset_check_evaluations() if not e.passed and e.check_name.endswith("_gate")
     ]
+    warned = [e for e in evaluations if e.severity == dg.AssetCheckSeverity.WARN]
+    failed = [e for e in evaluations if e.severity != dg.AssetCheckSeverity.WARN]
     lines = {e.check_name: e.description or f"gate '{e.check_name}' failed" for e in failed}
     blocking = [line for name, line in lines.items() if name != LEARNABILITY_CHECK]
     # A failed blocking check fails its own step; that is the gate speaking, not an error of the run.
@@ -120,6 +136,12 @@ def run_job(
         failed_gates=blocking,
         errors=errors,
         fallback=fallback,
+        warnings=[e.description or f"gate '{e.check_name}' failed" for e in warned],
+        notices=[
+            f"{event.asset_key.to_user_string()}: {event.materialization.metadata[NOTICE].value}"
+            for event in result.get_asset_materialization_events()
+            if NOTICE in event.materialization.metadata
+        ],
         decision=result.output_for_node("champion_decision") if decided else None,
         failed_steps=[event.step_key for event in failures],
     )

@@ -30,6 +30,22 @@ def pytest_configure(config: pytest.Config) -> None:
     ensure_manifest()
 
 
+# What `radar` hands to the pipeline through the environment (see `prepare_environment` and `load_config`).
+RADAR_ENVIRONMENT = ("RADAR_HOME", "RADAR_CONFIG", "RADAR_SOURCES", "RADAR_AS_OF", "DAGSTER_HOME")
+
+
+@pytest.fixture(autouse=True)
+def _radar_environment_restored() -> Iterator[None]:
+    """A CLI test sets the pipeline's environment in-process, as `radar` does; the next test starts without it."""
+    saved = {k: os.environ.get(k) for k in RADAR_ENVIRONMENT}
+    yield
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
 @dataclass
 class PipelineRun:
     paths: RadarPaths

@@ -33,6 +33,8 @@ monthly_scoring_job = dg.define_asset_job(
     job=quarterly_retrain_job,
     cron_schedule="0 6 1 1,4,7,10 *",  # 06:00 on the first day of each quarter
     execution_timezone="UTC",
+    # Running from the start: a user who starts `radar ui` and waits gets the quarter's retrain.
+    default_status=dg.DefaultScheduleStatus.RUNNING,
     description="First day of each quarter: retrain on the quarter that just ended (its partition), compare "
     "with the champion, promote or not, score.",
 )
@@ -47,6 +49,7 @@ monthly_scoring_schedule = dg.ScheduleDefinition(
     # The quarterly retrain scores too, so scoring alone runs on the other eight months.
     cron_schedule="0 6 1 2,3,5,6,8,9,11,12 *",
     execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
     description="First day of every month that is not a quarter start: score all active customers.",
 )
 

@@ -1,6 +1,5 @@
 """The one resource every Retention Radar asset shares: where the data home is and what the configuration says."""
 
-import os
 import sys
 from functools import cached_property
 from pathlib import Path
@@ -14,8 +13,8 @@ from pipelines.lib.ingest.sources import Source, build_source
 
 
 class RadarResource(dg.ConfigurableResource):
-    """Settings with safe local defaults; each can be overridden by env var (RADAR_HOME, RADAR_CONFIG,
-    RADAR_SOURCES) or run config."""
+    """Settings with safe local defaults; each can be overridden by env var (RADAR_HOME, RADAR_CONFIG, and the
+    command line's RADAR_SOURCES / RADAR_AS_OF, which `load_config` applies) or run config."""
 
     home: str | None = None
     config_file: str | None = None
@@ -30,18 +29,18 @@ class RadarResource(dg.ConfigurableResource):
         return load_config(Path(self.config_file) if self.config_file else config_file_from_env())
 
     def source_folder(self) -> Path:
-        """The folder to extract from: an explicit override, the configured folder, or the demo folder."""
-        override = self.sources_dir or os.environ.get("RADAR_SOURCES")
-        if override:
-            return Path(override).expanduser().resolve()
+        """The folder to extract from: an explicit override, the configured folder (which `--sources` sets, see
+        `load_config`), or the demo folder."""
+        if self.sources_dir:
+            return Path(self.sources_dir).expanduser().resolve()
         if self.config.sources.kind == "folder":
             return Path(self.config.sources.path).expanduser().resolve()
         return self.paths.demo_sources
 
     def source(self) -> Source:
-        """The connector to extract from: a folder override (``--sources``) wins over ``sources.kind``."""
+        """The connector to extract from: a folder override wins over ``sources.kind``."""
         settings = self.config.sources
-        if self.uses_demo or self.sources_dir or os.environ.get("RADAR_SOURCES") or settings.kind == "folder":
+        if self.uses_demo or self.sources_dir or settings.kind == "folder":
             return build_source(kind="folder", path=self.source_folder(), tables=settings.tables)
         path = Path(settings.path).expanduser().resolve() if settings.path else None
         return build_source(
@@ -50,9 +49,7 @@ class RadarResource(dg.ConfigurableResource):
 
     @property
     def uses_demo(self) -> bool:
-        return (
-            not (self.sources_dir or os.environ.get("RADAR_SOURCES")) and self.config.sources.kind == "demo"
-        )
+        return not self.sources_dir and self.config.sources.kind == "demo"
 
 
 def dbt_resource() -> DbtCliResource:

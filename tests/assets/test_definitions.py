@@ -75,6 +75,8 @@ def test_the_schedules_are_quarterly_retrain_and_monthly_scoring() -> None:
     assert schedules["quarterly_retrain_schedule"].cron_schedule == "0 6 1 1,4,7,10 *"
     assert schedules["quarterly_retrain_schedule"].job_name == "quarterly_retrain"
     assert schedules["monthly_scoring_schedule"].job_name == "monthly_scoring"
+    # Both run as soon as the daemon does (`radar ui`), without a click in the UI.
+    assert {s.default_status for s in schedules.values()} == {dg.DefaultScheduleStatus.RUNNING}
 
 
 def test_every_asset_has_a_description() -> None:

@@ -33,7 +33,7 @@ pytestmark = pytest.mark.slow
 
 QUARTERS = ["2026-04-01", "2026-07-01"]
 # What the CLI fixes for its process; restored afterwards so no later test inherits this data home.
-CLI_ENV = ("RADAR_HOME", "RADAR_CONFIG", "RADAR_SOURCES", "DAGSTER_HOME")
+CLI_ENV = ("RADAR_HOME", "RADAR_CONFIG", "RADAR_SOURCES", "RADAR_AS_OF", "DAGSTER_HOME")
 
 
 @dataclass

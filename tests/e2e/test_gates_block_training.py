@@ -35,7 +35,7 @@ def test_twelve_months_of_history_fail_the_history_gate_and_nothing_is_trained(
 def test_radar_run_exits_non_zero_naming_the_gate_the_figure_and_the_threshold(
     tmp_path: Path, twelve_months: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for var in ("RADAR_HOME", "RADAR_SOURCES", "RADAR_CONFIG", "DAGSTER_HOME"):
+    for var in ("RADAR_HOME", "RADAR_SOURCES", "RADAR_AS_OF", "RADAR_CONFIG", "DAGSTER_HOME"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("RADAR_HOME", str(tmp_path / "home"))
     result = CliRunner().invoke(main, ["run", "--sources", str(twelve_months)])

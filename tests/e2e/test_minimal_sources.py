@@ -22,7 +22,7 @@ def minimal_run(tmp_path_factory: pytest.TempPathFactory, demo_sources: Path) ->
     for table in ("accounts", "orders"):
         pd.read_parquet(demo_sources / f"{table}.parquet").to_csv(folder / f"{table}.csv", index=False)
     config = base / "radar.yaml"
-    config.write_text(yaml.safe_dump({"churn": {"definition": "inactivity", "inactivity_days": 120}}))
+    config.write_text(yaml.safe_dump({"churn": {"definition": "inactivity", "active_window_days": 120}}))
     return run_pipeline(base / "home", folder, config)
 
 

@@ -10,5 +10,5 @@ select {{ select_first_per(['customer_id']) }}
     acquisition_cost,
     load_id
 from {{ ref('stg_crm__accounts') }}
-where customer_id is not null and created_at is not null and created_at <= current_date
+where customer_id is not null and created_at is not null and created_at <= {{ known_by() }}
 {{ keep_first_per(['customer_id'], 'created_at') }}

@@ -1,9 +1,12 @@
 -- One row per customer: when they became a customer and, if they left, when and how (voluntary/involuntary).
 -- contractual: the last contract ended (cancelled or expired) and no contract is still running; the type is the
 --              contract's churn_type.
--- inactivity:  no order or product usage for `inactivity_days`; churn is dated when that silence is complete, so
---              a snapshot never knows a churn before it could have been observed. It counts as involuntary when
---              an invoice due before that date was still unpaid then (the customer stopped paying).
+-- inactivity:  no order or product usage for `active_window_days`; the customer's latest lapse, dated when that
+--              silence is complete, so it is never known before it could have been observed. It counts as
+--              involuntary when an invoice due before that date was still unpaid then (the customer stopped paying).
+--              A customer who lapsed and came back is a customer again (churned_at null). This one-row view serves
+--              the KPIs; who is scored and what the label says come from the snapshots, month by month
+--              (int_customer_snapshots, churn_labels), where a lapse-and-return counts as it happened.
 -- Both are computed; the configured definition picks one, so the SQL has no branches to get out of step.
 with window_ as (select * from {{ ref('int_data_window') }}),
 
@@ -48,7 +51,7 @@ last_activity as (
 silent as (
     select
         a.customer_id,
-        coalesce(x.last_activity_date, a.created_at) + {{ var('inactivity_days') }} as silent_until
+        coalesce(x.last_activity_date, a.created_at) + {{ var('active_window_days') }} as silent_until
     from accounts as a
     left join last_activity as x on a.customer_id = x.customer_id
 ),

@@ -5,7 +5,7 @@
 
 with paid as (
     select * from {{ ref('int_invoices_validated') }}
-    where paid_at is not null and paid_at <= current_date
+    where paid_at is not null and paid_at <= {{ known_by() }}
 ),
 
 running as (

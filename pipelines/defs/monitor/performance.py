@@ -58,7 +58,7 @@ def realised_performance(context: dg.AssetExecutionContext, radar: RadarResource
     Until a scoring date has matured the metadata says so, with the day the oldest one will.
     """
     cfg = radar.config
-    lag = cfg.churn.grace_days if cfg.churn.definition == "contractual" else 0
+    lag = cfg.churn.confirmation_lag_days
     with connect(radar.paths.warehouse, read_only=True) as con:
         if not table_exists(con, "scores", "customer_scores"):
             raise dg.Failure(

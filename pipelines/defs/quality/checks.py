@@ -32,12 +32,15 @@ def _result(
     validator: gates.Validator,
     results: list[gates.GateResult],
     extra: dict[str, object] | None = None,
+    *,
+    blocks: bool = True,
 ) -> dg.AssetCheckResult:
+    """``blocks=False``: a failure is a warning (severity WARN), which Dagster does not let stop the run."""
     docs = validator.build_docs()
     with connect(radar.paths.warehouse) as con:
         gate_store.record(con, results, run_id=context.op_execution_context.run_id, docs=docs)
     for r in results:
-        (context.log.info if r.passed else context.log.error)(r.one_line())
+        (context.log.info if r.passed else context.log.error if blocks else context.log.warning)(r.one_line())
     metadata: dict[str, object] = {}
     for r in results:
         metadata[f"{r.name}_value"] = dg.MetadataValue.float(float(r.value))
@@ -49,7 +52,7 @@ def _result(
     metadata.update(extra or {})
     return dg.AssetCheckResult(
         passed=all(r.passed for r in results),
-        severity=dg.AssetCheckSeverity.ERROR,
+        severity=dg.AssetCheckSeverity.ERROR if blocks else dg.AssetCheckSeverity.WARN,
         metadata=metadata,
         description="; ".join(r.one_line() for r in results),
     )
@@ -58,7 +61,9 @@ def _result(
 @dg.asset_check(asset=FEATURES, blocking=True, name="history_gate")
 def history_gate(context: dg.AssetCheckExecutionContext, radar: RadarResource) -> dg.AssetCheckResult:
     """At least `gates.min_history_months` (18) calendar months between the first and the last usable record of
-    every event source delivered (suite `expectations/sources/<table>.json`, expectations with gate `history`)."""
+    every event source delivered (suite `expectations/sources/<table>.json`, expectations with gate `history`).
+    A shorter history blocks the run, or, with `gates.short_history: warn` (the default for inactivity churn),
+    is a warning: the model then learns from the months there are, on windows fitted to them."""
     with connect(radar.paths.warehouse, read_only=True) as con:
         tables = [t for t in gate_store.present_tables(con) if t != "accounts"]
         figures = pd.DataFrame(
@@ -73,9 +78,14 @@ def history_gate(context: dg.AssetCheckExecutionContext, radar: RadarResource) -
         )
     validator = _validator(radar)
     result = gates.history_gate(validator, figures, min_months=radar.config.gates.min_history_months)
-    return _result(
-        context, radar, validator, [result], {"per_source": dg.MetadataValue.md(_markdown(figures))}
-    )
+    blocks = radar.config.history_blocks or figures.empty
+    extra: dict[str, object] = {"per_source": dg.MetadataValue.md(_markdown(figures))}
+    if not result.passed and not blocks:
+        extra["consequence"] = (
+            "warning only (gates.short_history: warn): the model learns from the shorter history; "
+            "its figures are less certain than with the 18 months the domain guide asks for"
+        )
+    return _result(context, radar, validator, [result], extra, blocks=blocks)
 
 
 @dg.asset_check(asset=FEATURES, blocking=True, name="quality_gate")
@@ -115,7 +125,9 @@ def learnability_gate(context: dg.AssetCheckExecutionContext, radar: RadarResour
     model is trained; scores fall back to the rule-based health score (`score_source = health_score_fallback`)."""
     settings = radar.config.gates
     with connect(radar.paths.warehouse, read_only=True) as con:
-        figures = quality.population_figures(con, lookback_years=settings.churn_lookback_years)
+        figures = quality.population_figures(
+            con, lookback_years=settings.churn_lookback_years, definition=radar.config.churn.definition
+        )
     validator = _validator(radar)
     results = gates.learnability_gate(
         figures,

@@ -43,7 +43,9 @@ def champion_decision(context: dg.AssetExecutionContext, radar: RadarResource) -
     configure_mlflow(radar.paths, radar.config.training.experiment)
     window = churn_model["window"]
     with connect(radar.paths.warehouse, read_only=True) as con:
-        holdout = feats.labelled_snapshots(con, warmup_months=radar.config.training.warmup_months)
+        # The window of the candidate's own validation months decides the rows (its warm-up may be shorter
+        # than the configured one when the history is short).
+        holdout = feats.labelled_snapshots(con, warmup_months=0)
         gate_rows = gate_store.latest(con)
     holdout = holdout[holdout["snapshot_date"].between(window["valid_start"], window["valid_end"])]
     y = holdout["label"].to_numpy()
@@ -59,7 +61,9 @@ def champion_decision(context: dg.AssetExecutionContext, radar: RadarResource) -
         champion_run = client.get_run(client.get_model_version(name, champion_version).run_id)
         champion_drifted = {c for c in champion_run.data.tags.get("drifted_features", "").split(",") if c}
         champion_cutoff = champion_run.data.tags.get("training_cutoff")
-    gates_passed = bool(len(gate_rows)) and bool(gate_rows["passed"].all())
+    # A history gate that only warned (gates.short_history: warn) does not hold a model back.
+    blocking = gate_rows[(gate_rows["gate"] != "history") | radar.config.history_blocks]
+    gates_passed = bool(len(gate_rows)) and bool(blocking["passed"].all())
     decision = decide(
         policy,
         candidate=candidate,
@@ -70,6 +74,7 @@ def champion_decision(context: dg.AssetExecutionContext, radar: RadarResource) -
         features_compared=int(candidate_run.data.metrics.get("drift_columns_compared", 0)),
         candidate_cutoff=churn_model["cutoff"],
         champion_cutoff=champion_cutoff,
+        baseline=candidate_run.data.metrics.get("baseline_health_score_roc_auc"),
     )
     record = apply_decision(name, version, decision, log_path=radar.paths.decision_log)
     with mlflow.start_run(run_id=churn_model["run_id"]):

@@ -54,7 +54,9 @@ def _learnability(radar: RadarResource) -> list[gates.GateResult]:
     """The learnability verdicts, by the same figures and suite as the gate, so both always agree."""
     settings = radar.config.gates
     with connect(radar.paths.warehouse, read_only=True) as con:
-        figures = quality.population_figures(con, lookback_years=settings.churn_lookback_years)
+        figures = quality.population_figures(
+            con, lookback_years=settings.churn_lookback_years, definition=radar.config.churn.definition
+        )
     return gates.learnability_gate(
         figures, min_active=settings.min_active_customers, min_churns=settings.min_churns
     )
@@ -94,6 +96,34 @@ def _publish(radar: RadarResource, scores: pd.DataFrame) -> pd.DataFrame:
     return scores
 
 
+def _publish_fallback(radar: RadarResource, health: pd.DataFrame) -> pd.DataFrame:
+    """The rule-based health score as the customers' score (red -> high, yellow -> medium, green -> none), for
+    when there is no model to score with: too little churn to learn from, or no champion yet."""
+    tiers = health["health_colour"].map(COLOUR_TIER).to_numpy()
+    scores = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "customer_id": health["customer_id"],
+                    "as_of": health["as_of"],
+                    "churn_probability": np.nan,
+                    "risk_tier": tiers,
+                    "reasons": health["signals"],
+                }
+            ),
+            playbook_columns(tiers, radar.config.playbook),
+        ],
+        axis=1,
+    ).assign(
+        model_name=None,
+        model_version=None,
+        score_source=score_store.FALLBACK,
+        health_colour=health["health_colour"],
+        health_points=health["health_points"],
+    )
+    return _publish(radar, scores)
+
+
 def _tier_metadata(scores: pd.DataFrame) -> dict[str, dg.MetadataValue]:
     counts = scores["risk_tier"].value_counts().reindex(TIER_ORDER, fill_value=0)
     return {f"tier_{t}": dg.MetadataValue.int(int(n)) for t, n in counts.items()}
@@ -111,7 +141,6 @@ def health_scores(context: dg.AssetExecutionContext, radar: RadarResource) -> dg
     When the learnability gate fails it is also **the** score: written to `scores.customer_scores` and the export
     with `score_source = health_score_fallback`, and said so in the log and in this asset's metadata.
     """
-    cfg = radar.config
     current = _current(radar)
     health = _health(current)
     with connect(radar.paths.warehouse) as con:
@@ -126,29 +155,7 @@ def health_scores(context: dg.AssetExecutionContext, radar: RadarResource) -> dg
         "score_source": score_store.MODEL if learnable else score_store.FALLBACK,
     }
     if not learnable:
-        tiers = health["health_colour"].map(COLOUR_TIER).to_numpy()
-        scores = pd.concat(
-            [
-                pd.DataFrame(
-                    {
-                        "customer_id": health["customer_id"],
-                        "as_of": health["as_of"],
-                        "churn_probability": np.nan,
-                        "risk_tier": tiers,
-                        "reasons": health["signals"],
-                    }
-                ),
-                playbook_columns(tiers, cfg.playbook),
-            ],
-            axis=1,
-        ).assign(
-            model_name=None,
-            model_version=None,
-            score_source=score_store.FALLBACK,
-            health_colour=health["health_colour"],
-            health_points=health["health_points"],
-        )
-        scores = _publish(radar, scores)
+        scores = _publish_fallback(radar, health)
         why = "; ".join(v.one_line() for v in verdicts if not v.passed)
         context.log.warning(
             f"learnability gate failed ({why}): no model is trained; the scores of {len(scores)} customers "
@@ -189,8 +196,17 @@ def customer_scores(context: dg.AssetExecutionContext, radar: RadarResource) -> 
     name = cfg.training.model_name
     version = current_alias_version(name, CHAMPION)
     if version is None:
-        raise dg.Failure(
-            description=f"no '{CHAMPION}' version of model '{name}' yet; train and promote one first"
+        # The first candidate was held back (see champion_decision): the customers still get a score today.
+        why = f"no '{CHAMPION}' version of model '{name}' yet (the first candidate was held back)"
+        scores = _publish_fallback(radar, _health(_current(radar)))
+        context.log.warning(f"{why}; the scores are the rule-based health score")
+        return dg.MaterializeResult(
+            metadata={
+                "score_source": score_store.FALLBACK,
+                "fallback_reason": why,
+                "customers": len(scores),
+                **_tier_metadata(scores),
+            }
         )
     model = load_churn_model(f"models:/{name}@{CHAMPION}")
     features = list(model.feature_names)

@@ -60,15 +60,19 @@ def churn_model(context: dg.AssetExecutionContext, radar: RadarResource) -> dg.O
             ),
         )
     except training.NotEnoughDataError as exc:
-        raise dg.Failure(
-            description=f"cannot train quarter {quarter} (data up to {cutoff.date()}): {exc}"
-        ) from exc
+        raise dg.Failure(description=f"cannot train on the data up to {cutoff.date()}: {exc}") from exc
+    notice = "; ".join(n for n in (summary["windows_note"], summary["baseline_verdict"]) if n)
+    if notice:
+        context.log.warning(notice)
     metrics, window = summary["metrics"], summary["window"]
     context.log.info(
         f"quarter {quarter}: roc_auc {metrics['roc_auc']:.3f}"
         + (f" (oracle {metrics['oracle_roc_auc']:.3f})" if "oracle_roc_auc" in metrics else "")
-        + f", health score {metrics['baseline_health_score_roc_auc']:.3f}, "
-        f"logistic {metrics['baseline_logistic_roc_auc']:.3f}"
+        + ", baselines: "
+        + ", ".join(
+            f"{name} {metrics[f'baseline_{name}_roc_auc']:.3f}"
+            for name in ("health_score", "logistic", "recency", "rfm_logistic")
+        )
     )
     return dg.Output(
         summary,
@@ -76,6 +80,7 @@ def churn_model(context: dg.AssetExecutionContext, radar: RadarResource) -> dg.O
             "model_version": summary["version"],
             "mlflow_run_id": summary["run_id"],
             "training_cutoff": str(cutoff.date()),
+            **({"notice": notice} if notice else {}),
             **{k: dg.MetadataValue.float(float(v)) for k, v in metrics.items()},
             **{k: v for k, v in window.items()},
         },

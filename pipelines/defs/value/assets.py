@@ -60,7 +60,7 @@ def customer_value(context: dg.AssetExecutionContext, radar: RadarResource) -> d
     else:
         p_churn = np.full(len(current), float(frame["label"].mean()) if len(frame) else 0.0)
 
-    method, fitted, registered = "last_12m_revenue", None, None
+    method, fitted, registered, notice = "last_12m_revenue", None, None, None
     if labels is not None and len(labels):
         try:
             fitted = value_model.train_value_model(
@@ -68,7 +68,10 @@ def customer_value(context: dg.AssetExecutionContext, radar: RadarResource) -> d
             )
             method = "lightgbm_regressor"
         except NotEnoughDataError as exc:
-            context.log.warning(f"value model not trained, last year's revenue stands in: {exc}")
+            notice = f"value model not trained, last year's revenue stands in: {exc}"
+            context.log.warning(notice)
+    else:
+        notice = "value model not trained, last year's revenue stands in: no order revenue to learn from"
     predicted = (
         np.clip(fitted.model.predict(current[features]), 0, None)
         if fitted is not None
@@ -128,6 +131,7 @@ def customer_value(context: dg.AssetExecutionContext, radar: RadarResource) -> d
             **{f"tier_{t}": dg.MetadataValue.int(int(counts.get(t, 0))) for t in cfg.value.tiers},
             **{k: dg.MetadataValue.float(float(v)) for k, v in (fitted.metrics if fitted else {}).items()},
             "total_clv": dg.MetadataValue.float(float(values["clv"].sum())),
+            **({"notice": notice} if notice else {}),
         }
     )
 

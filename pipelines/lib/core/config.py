@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from pipelines.lib.core.paths import DEFAULT_CONFIG_FILE
 from pipelines.lib.ingest.contract import CONTRACT
@@ -84,17 +84,38 @@ class SourcesSettings(_Strict):
 
 class ChurnSettings(_Strict):
     definition: Literal["contractual", "inactivity"] = "contractual"
-    inactivity_days: int = Field(180, ge=1)
+    # inactivity (non-contractual): a customer is active at a snapshot while an order or product use falls in this
+    # many days up to it; every active customer is scored, and the label is "no order or use in the horizon".
+    # `inactivity_days`, the earlier name, is still read.
+    active_window_days: int = Field(
+        365, ge=1, validation_alias=AliasChoices("active_window_days", "inactivity_days")
+    )
     grace_days: int = Field(30, ge=0)
     horizon_days: int = Field(90, ge=7)
+
+    @property
+    def confirmation_lag_days(self) -> int:
+        """Days after a label's horizon before its churn is certain: a contractual renewal may still arrive in the
+        grace period; an order-based label is final when its horizon ends."""
+        return self.grace_days if self.definition == "contractual" else 0
 
 
 class GateSettings(_Strict):
     min_history_months: int = Field(18, ge=1)
+    # Below min_history_months: `block` stops the run (the domain's rule), `warn` trains on the shorter history
+    # with a visible warning. Default: block for contractual churn; warn for inactivity churn, whose label needs only
+    # the horizon after each snapshot, and whose companies often keep about a year of order history.
+    short_history: Literal["block", "warn"] | None = None
     min_quality: float = Field(0.80, ge=0, le=1)
     min_active_customers: int = Field(100, ge=1)
     min_churns: int = Field(20, ge=1)
     churn_lookback_years: int = Field(3, ge=1)
+
+
+class ScoringSettings(_Strict):
+    # Score as of this day: every model sees only events dated on or before it (`radar run --as-of`). None: the
+    # newest event in the sources.
+    as_of: dt.date | None = None
 
 
 class FeatureSettings(_Strict):
@@ -225,6 +246,7 @@ class RadarConfig(_Strict):
     sources: SourcesSettings = SourcesSettings()
     churn: ChurnSettings = ChurnSettings()
     gates: GateSettings = GateSettings()
+    scoring: ScoringSettings = ScoringSettings()
     features: FeatureSettings = FeatureSettings()
     tiers: TierSettings = TierSettings()
     training: TrainingSettings = TrainingSettings()
@@ -240,11 +262,19 @@ class RadarConfig(_Strict):
             raise ValueError(f"playbook has no entry for tier(s): {', '.join(sorted(missing))}")
         return self
 
+    @property
+    def history_blocks(self) -> bool:
+        """Whether a history shorter than `gates.min_history_months` stops the run (see GateSettings)."""
+        if self.gates.short_history is not None:
+            return self.gates.short_history == "block"
+        return self.churn.definition == "contractual"
+
     def dbt_vars(self) -> dict[str, object]:
         """The settings dbt needs, passed as ``--vars`` so the SQL never hard-codes a business rule."""
         return {
             "churn_definition": self.churn.definition,
-            "inactivity_days": self.churn.inactivity_days,
+            "active_window_days": self.churn.active_window_days,
+            "as_of_date": self.scoring.as_of.isoformat() if self.scoring.as_of else None,
             "grace_days": self.churn.grace_days,
             "horizon_days": self.churn.horizon_days,
             "contract_term_months": self.features.contract_term_months,
@@ -259,14 +289,39 @@ def config_file_from_env() -> Path:
     return Path(os.environ.get("RADAR_CONFIG", DEFAULT_CONFIG_FILE)).expanduser().resolve()
 
 
-def load_config(path: Path | None = None) -> RadarConfig:
+def _overrides_from_env() -> tuple[Path | None, dt.date | None]:
+    """The command line's `--sources` and `--as-of`, which `radar` hands to the pipeline's process (and to the
+    Dagster code location) as RADAR_SOURCES and RADAR_AS_OF; they win over the file's `sources` and
+    `scoring.as_of`."""
+    sources = os.environ.get("RADAR_SOURCES")
+    as_of = os.environ.get("RADAR_AS_OF")
+    return (
+        Path(sources).expanduser().resolve() if sources else None,
+        dt.date.fromisoformat(as_of) if as_of else None,
+    )
+
+
+def load_config(
+    path: Path | None = None, *, sources: Path | None = None, as_of: dt.date | None = None
+) -> RadarConfig:
+    """The configuration file with the command line's overrides applied: a sources folder becomes
+    `sources.kind: folder` with that path (so a file that says `kind: folder` needs no path of its own), an as-of
+    date becomes `scoring.as_of`. Without explicit overrides, those of the environment apply."""
     path = path or config_file_from_env()
+    env_sources, env_as_of = _overrides_from_env()
+    sources, as_of = sources or env_sources, as_of or env_as_of
     try:
         raw = yaml.safe_load(path.read_text()) or {}
     except FileNotFoundError as exc:
         raise ConfigError(f"{path}: configuration file not found") from exc
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML ({exc})") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: (top level): expected a mapping of settings")
+    if sources is not None:
+        raw["sources"] = {**(raw.get("sources") or {}), "kind": "folder", "path": str(sources)}
+    if as_of is not None:
+        raw["scoring"] = {**(raw.get("scoring") or {}), "as_of": as_of}
     try:
         return RadarConfig.model_validate(raw)
     except ValidationError as exc:

@@ -24,6 +24,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from pipelines.lib.core import rates
 from pipelines.lib.core.atomic import write_atomic
 from pipelines.lib.monitor.drift import deterministic_sample
 from pipelines.lib.score.tiers import TIER_ORDER
@@ -114,14 +115,13 @@ def tier_table(matured: pd.DataFrame, *, warn_tiers: Collection[str] = WARN_TIER
         .groupby("risk_tier", observed=False, as_index=False)
         .sum()
     )
-    table["precision"] = table["churned"] / table["customers"].replace(0, np.nan)
+    table["precision"] = rates.precision(table["churned"], table["customers"] - table["churned"])
     stayed = int((label == 0).sum())
     at_or_above_customers = table["customers"][::-1].cumsum()[::-1]
     at_or_above_churned = table["churned"][::-1].cumsum()[::-1]
-    table["precision_at_or_above"] = at_or_above_churned / at_or_above_customers.replace(0, np.nan)
-    table["false_positive_rate_at_or_above"] = (at_or_above_customers - at_or_above_churned) / (
-        stayed if stayed else np.nan
-    )
+    warned_stayed = at_or_above_customers - at_or_above_churned
+    table["precision_at_or_above"] = rates.precision(at_or_above_churned, warned_stayed)
+    table["false_positive_rate_at_or_above"] = rates.false_positive_rate(warned_stayed, stayed - warned_stayed)
     # "none" is no warning: its precision is the churn the team was not told about, and "at or above none" is
     # everyone, not a warning; leave the cumulative figures for the warning tiers only.
     warning = table["risk_tier"].isin(list(warn_tiers))

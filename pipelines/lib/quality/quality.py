@@ -131,8 +131,21 @@ def failing_examples(con: duckdb.DuckDBPyConnection, table: str, *, limit: int =
     ).df()
 
 
-def population_figures(con: duckdb.DuckDBPyConnection, *, lookback_years: int) -> dict[str, object]:
-    """Active customers at the newest snapshot and churns in the lookback, from the dbt marts."""
+def population_figures(
+    con: duckdb.DuckDBPyConnection, *, lookback_years: int, definition: str = "contractual"
+) -> dict[str, object]:
+    """Active customers at the newest snapshot and churns in the lookback, from the dbt marts.
+
+    A contractual churn ends a customer once (the lifecycle's churn date); an inactivity churn is a labelled
+    snapshot after which the customer bought nothing for the whole horizon, and a customer who lapsed and came
+    back may have several, so it counts the customers with at least one in the lookback."""
+    lookback = f"(select as_of_date from w) - interval {int(lookback_years)} year"
+    churns = (
+        f"""select count(distinct customer_id) from marts.churn_labels
+            where churned_within_horizon and snapshot_date > {lookback}"""
+        if definition == "inactivity"
+        else f"select count(*) from intermediate.int_customer_lifecycles where churned_at > {lookback}"
+    )
     row = con.execute(
         f"""
         with w as (select as_of_date from intermediate.int_data_window)
@@ -140,9 +153,7 @@ def population_figures(con: duckdb.DuckDBPyConnection, *, lookback_years: int) -
             (select as_of_date from w) as as_of_date,
             (select count(*) from marts.customer_features where snapshot_date = (select as_of_date from w))
                 as active_customers,
-            (select count(*) from intermediate.int_customer_lifecycles
-             where churned_at > (select as_of_date from w) - interval {int(lookback_years)} year)
-                as churns_in_lookback
+            ({churns}) as churns_in_lookback
         """
     ).fetchone()
     return {"as_of_date": str(row[0]), "active_customers": int(row[1]), "churns_in_lookback": int(row[2])}

@@ -3,7 +3,7 @@
 - Churn and retention rate by month, from the customer lifecycles (domain guide formulas).
 - How the warnings turned out: customers scored at month m are followed up once the horizon after m has been
   fully observed; precision, false-positive rate and recall of the warnings issued at m.
-- Revenue at risk: Σ churn probability × trailing 12-month revenue, per tier.
+- Revenue at risk: Σ churn probability × predicted 12-month revenue (the scores' `revenue_at_risk`), per tier.
 - Intervention success rate, from an optional outcomes file (see ``INTERVENTION_COLUMNS``).
 
 Every function here is pure and vectorised (DuckDB SQL or pandas), so unit tests call them on hand-made frames.
@@ -17,6 +17,8 @@ from collections.abc import Collection
 import duckdb
 import numpy as np
 import pandas as pd
+
+from pipelines.lib.core import rates
 
 # The optional outcomes contract: one row per contact a team made after a warning. `outcome` is what became of
 # the customer: retained (still a customer when the case was closed), churned, or pending (not decided yet).
@@ -134,29 +136,28 @@ def warning_kpis(followed: pd.DataFrame, *, warn_tiers: Collection[str]) -> pd.D
         }
     )
     out = counts.groupby("as_of", as_index=False).sum()
-    out["precision"] = out["true_pos"] / out["warned"].replace(0, np.nan)
-    out["false_positive_rate"] = out["false_pos"] / (out["false_pos"] + out["true_neg"]).replace(0, np.nan)
-    out["recall"] = out["true_pos"] / out["churned"].replace(0, np.nan)
+    out["precision"] = rates.precision(out["true_pos"], out["false_pos"])
+    out["false_positive_rate"] = rates.false_positive_rate(out["false_pos"], out["true_neg"])
+    out["recall"] = rates.recall(out["true_pos"], out["false_neg"])
     return out
 
 
 def revenue_at_risk(scored: pd.DataFrame, *, tier_order: Collection[str]) -> pd.DataFrame:
-    """Per as_of and risk tier: customers, their trailing 12-month revenue, and Σ probability × that revenue.
+    """Per as_of and risk tier: customers and their revenue at risk, Σ `revenue_at_risk` of the scores.
 
-    ``scored`` has as_of, risk_tier, churn_probability and revenue_365d (the revenue at the scored snapshot);
-    a customer without revenue in the last 12 months puts nothing at risk (missing revenue counts as 0).
-    """
+    `revenue_at_risk` has one definition, made where the scores are (`score.priority`): churn probability ×
+    predicted 12-month revenue. A score without a probability (the health-score fallback) or without a value puts
+    nothing at risk here (counts as 0)."""
     frame = pd.DataFrame(
         {
             "as_of": pd.to_datetime(scored["as_of"]).to_numpy(),
             "risk_tier": pd.Categorical(scored["risk_tier"], categories=list(tier_order)),
             "customers": 1,
-            "revenue_365d": scored["revenue_365d"].fillna(0.0).to_numpy(dtype=float),
+            "revenue_at_risk": scored["revenue_at_risk"].fillna(0.0).to_numpy(dtype=float),
         }
     )
-    frame["revenue_at_risk"] = frame["revenue_365d"] * scored["churn_probability"].to_numpy(dtype=float)
     return frame.groupby(["as_of", "risk_tier"], observed=False, as_index=False)[
-        ["customers", "revenue_365d", "revenue_at_risk"]
+        ["customers", "revenue_at_risk"]
     ].sum()
 
 

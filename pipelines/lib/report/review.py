@@ -186,7 +186,7 @@ def _warehouse_state(paths: RadarPaths, config: RadarConfig, champion: _Champion
     out = _Warehouse()
     with connect(paths.warehouse, read_only=True) as con:
         if table_exists(con, "scores", "customer_scores") and table_exists(con, "marts", "churn_labels"):
-            lag = config.churn.grace_days if config.churn.definition == "contractual" else 0
+            lag = config.churn.confirmation_lag_days
             out.follow_up = performance.follow_up_scores(
                 con, horizon_days=config.churn.horizon_days, lag_days=lag
             )
@@ -204,7 +204,7 @@ def _warehouse_state(paths: RadarPaths, config: RadarConfig, champion: _Champion
             # ASOF: the revenue at the snapshot the score was made from, even when a partial month's snapshot
             # date has since moved on to the month's end.
             out.scores = con.execute(
-                f"""select s.customer_id, s.as_of, s.churn_probability, s.risk_tier,
+                f"""select s.customer_id, s.as_of, s.churn_probability, s.risk_tier, s.revenue_at_risk,
                            {"f.revenue_365d" if has_features else "null::double as revenue_365d"}
                     from scores.customer_scores as s
                     {
@@ -357,7 +357,7 @@ def _kpi_section(
 
     live = None
     if wh.scores is not None and len(wh.scores) and wh.lifecycles is not None and wh.as_of is not None:
-        lag = config.churn.grace_days if config.churn.definition == "contractual" else 0
+        lag = config.churn.confirmation_lag_days
         observable = wh.as_of - dt.timedelta(days=lag)
         followed = kpis.follow_up(
             wh.scores, wh.lifecycles, horizon_days=config.churn.horizon_days, observable_until=observable
@@ -795,22 +795,27 @@ def _revenue_section(wh: _Warehouse, headline: dict[str, float]) -> _Section:
     )
     latest = risk[risk["as_of"] == risk["as_of"].max()]
     headline["revenue_at_risk"] = float(latest["revenue_at_risk"].sum())
+    warned_risk = float(latest.loc[latest["risk_tier"].isin(list(WARN_TIERS)), "revenue_at_risk"].sum())
+    headline["revenue_at_risk_warned"] = warned_risk
     fig, ax = _figure(height=3.4)
     bottom = np.zeros(len(pivot))
     labels = [d.strftime("%Y-%m-%d") for d in pivot.index]
     for tier in TIER_ORDER:
         ax.bar(labels, pivot[tier].fillna(0), bottom=bottom, color=TIER_COLOURS[tier], label=tier)
         bottom += pivot[tier].fillna(0).to_numpy()
-    ax.set_title("Revenue at risk per scoring date (Σ churn probability × trailing 12-month revenue)")
+    ax.set_title("Revenue at risk per scoring date (Σ churn probability × predicted 12-month revenue)")
     fig.legend(loc="outside right upper", fontsize=8)
     ax.grid(alpha=0.3, axis="y")
     shown = latest.assign(as_of=latest["as_of"].dt.date)
     return _Section(
         title,
         _img(fig, "revenue at risk per tier")
-        + f"<p>At the newest scoring date {_money(headline['revenue_at_risk'])} of trailing 12-month revenue is at "
-        f"risk, {_money(float(latest.loc[latest['risk_tier'] == 'high', 'revenue_at_risk'].sum()))} of it in the high "
-        "tier.</p>" + _table(shown, floats="{:,.0f}"),
+        + f"<p>At the newest scoring date {_money(headline['revenue_at_risk'])} of predicted 12-month revenue is at "
+        f"risk (Σ churn probability × predicted revenue, as in the scores export): "
+        f"{_money(warned_risk)} of it with customers who get a warning (tier low or above), "
+        f"{_money(float(latest.loc[latest['risk_tier'] == 'high', 'revenue_at_risk'].sum()))} in the high tier; "
+        "the rest sits with customers below the lowest tier, whom nobody contacts.</p>"
+        + _table(shown, floats="{:,.0f}"),
     )
 
 

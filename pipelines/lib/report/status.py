@@ -79,7 +79,8 @@ def collect(paths: RadarPaths, config: RadarConfig) -> dict[str, Any]:
         "drift_report": str(drift_reports[-1]) if drift_reports else None,
         "scores_export": str(paths.scores_csv) if paths.scores_csv.exists() else None,
         "decision_log": str(paths.decision_log) if paths.decision_log.exists() else None,
-        "last_decision": _last_decision(paths),
+        "last_decision": (decision := _last_decision(paths)),
+        "held_back": held_back_line(decision),
     }
 
 
@@ -107,6 +108,13 @@ def champion(paths: RadarPaths, config: RadarConfig) -> dict[str, Any] | None:
         # MLflow; it is left out here, so the JSON stays strict JSON.
         "metrics": {k: v for k, v in sorted(metrics.items()) if math.isfinite(v)},
     }
+
+
+def held_back_line(decision: dict[str, Any] | None) -> str | None:
+    """One line on why the newest candidate did not become champion (None when it did, or none was decided)."""
+    if not decision or decision.get("promoted"):
+        return None
+    return f"v{decision['version']} held back as {decision['alias']}: " + "; ".join(decision["reasons"])
 
 
 def _last_decision(paths: RadarPaths) -> dict[str, Any] | None:

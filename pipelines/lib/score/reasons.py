@@ -99,6 +99,21 @@ _TEMPLATES: dict[str, Callable[[float], str]] = {
     "contract_age_days": lambda v: f"current contract running for {v:.0f} days",
     "days_to_renewal": lambda v: f"contract renews in {v:.0f} days",
     "contracts_so_far": lambda v: f"{v:.0f} contract(s) so far",
+    "order_days_to_date": lambda v: f"ordered on {v:.0f} day(s) so far",
+    "days_since_first_order": lambda v: f"first order {v:.0f} days ago",
+    "days_first_to_last_order": lambda v: f"{v:.0f} days between the first and the last order",
+    "avg_order_value_365d": lambda v: f"orders worth {v:,.0f} on average over the year",
+    "avg_order_value_to_date": lambda v: f"orders worth {v:,.0f} on average",
+    "order_gap_mean_to_date": lambda v: f"usually orders every {v:.0f} days",
+    "order_gap_cv_365d": lambda v: (
+        f"{'irregular' if v > 0.75 else 'fairly regular' if v > 0.35 else 'regular'} ordering over the year "
+        f"(gap spread {v:.1f}× the mean gap)"
+    ),
+    "recency_vs_usual_gap": lambda v: f"silent for {v:.1f}× the usual gap between orders",
+    "orders_same_season_last_year": lambda v: f"{v:.0f} orders in the coming months' season a year ago",
+    "revenue_same_season_last_year": lambda v: f"revenue of {v:,.0f} in the coming months' season a year ago",
+    "p_alive": lambda v: f"{v:.0%} likely still an active buyer (BG/NBD)",
+    "expected_orders_horizon": lambda v: f"{v:.1f} orders expected in the coming horizon (BG/NBD)",
 }
 
 

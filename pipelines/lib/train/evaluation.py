@@ -11,6 +11,7 @@ import numpy as np
 from sklearn.metrics import average_precision_score, brier_score_loss, log_loss, roc_auc_score
 
 from pipelines.lib.core.config import TierSettings
+from pipelines.lib.core.rates import warning_rates
 
 CORE_METRICS = ("roc_auc", "pr_auc", "brier", "log_loss", "lift_at_10pct", "base_rate")
 
@@ -86,15 +87,10 @@ def tier_metrics(y_true: np.ndarray, p: np.ndarray, tiers: TierSettings) -> dict
     rate and the share of customers warned."""
     y_true = np.asarray(y_true, dtype=bool)
     p = np.asarray(p, dtype=float)
-    positives, negatives = y_true.sum(), (~y_true).sum()
     out: dict[str, float] = {}
     for name, threshold in (("low", tiers.low), ("medium", tiers.medium), ("high", tiers.high)):
         warned = p >= threshold
-        hits = (warned & y_true).sum()
-        # No warning at this tier: precision is undefined, not zero (MLflow shows NaN, status leaves it out).
-        out[f"{name}_precision"] = float(hits / warned.sum()) if warned.any() else float("nan")
-        out[f"{name}_recall"] = float(hits / positives) if positives else 0.0
-        out[f"{name}_fpr"] = float((warned & ~y_true).sum() / negatives) if negatives else 0.0
+        out.update({f"{name}_{rate}": value for rate, value in warning_rates(warned, y_true).items()})
         out[f"{name}_warned_share"] = float(warned.mean())
     return out
 

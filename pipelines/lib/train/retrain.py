@@ -17,9 +17,11 @@ import numpy as np
 import pandas as pd
 
 from pipelines.lib.core.config import RadarConfig
+from pipelines.lib.core.rates import warning_rates
 from pipelines.lib.score.health_score import health_points
 from pipelines.lib.train import baselines, evaluation, plots, profit, training
 from pipelines.lib.train.oracle import oracle_roc_auc
+from pipelines.lib.train.windows import fit_windows
 
 MODEL_KIND = "churn"
 SUMMARY_FILE = "summary.json"
@@ -45,21 +47,18 @@ def _value(frame: pd.DataFrame) -> np.ndarray:
 
 def observable_snapshots(frame: pd.DataFrame, cfg: RadarConfig, cutoff: pd.Timestamp) -> pd.DataFrame:
     """The labelled snapshots a retrain whose data end at ``cutoff`` may learn and judge on: only labels that had
-    closed (and been confirmed, for contractual churn) by then."""
-    horizon = cfg.churn.horizon_days
-    lag = cfg.churn.grace_days if cfg.churn.definition == "contractual" else 0
-    data = training.covered_snapshots(frame, warmup_months=cfg.training.warmup_months)
-    data = training.observable_at(data, cutoff=cutoff, horizon_days=horizon, lag_days=lag)
-    return data[data["snapshot_date"] <= cutoff]
+    closed (and been confirmed, for contractual churn) by then, on windows that fit that history."""
+    return fit_windows(frame, cfg, cutoff).data
 
 
 def train_quarter(
     frame: pd.DataFrame, features: list[str], cfg: RadarConfig, run: RunContext
 ) -> dict[str, Any]:
     """Train on what was observable at ``run.cutoff``; return the summary the downstream assets need."""
-    t = cfg.training
     horizon = cfg.churn.horizon_days
-    data = observable_snapshots(frame, cfg, run.cutoff)
+    windows = fit_windows(frame, cfg, run.cutoff)
+    t, data = windows.settings, windows.data
+    cfg = cfg.model_copy(update={"training": t})
     split = training.time_split(data, validation_months=t.validation_months, horizon_days=horizon)
     fitted = training.fit_churn_model(split.train, features, t, horizon_days=horizon)
     model, valid = fitted.model, split.valid
@@ -91,12 +90,10 @@ def train_quarter(
             "profit_contacted_share": float(at["contacted"] / len(valid)),
             "max_profit_validation": best_profit,
             "max_profit_threshold_validation": best_t,
-            # The warnings a profit-driven campaign would send: how many were real, how many stayers got one.
-            "profit_precision": float((warned & churned).sum() / max(1, warned.sum())),
-            "profit_recall": float((warned & churned).sum() / max(1, churned.sum())),
-            "profit_fpr": float((warned & ~churned).sum() / max(1, (~churned).sum())),
         }
     )
+    # The warnings a profit-driven campaign would send: how many were real, how many stayers got one.
+    metrics.update({f"profit_{rate}": value for rate, value in warning_rates(warned, churned).items()})
 
     folds = [
         training.FoldResult(str(split.describe()["valid_start"]), str(split.describe()["valid_end"]), metrics)
@@ -130,16 +127,50 @@ def train_quarter(
     }
     logistic_p = baselines.logistic_probability(split.train, valid, features, seed=t.seed)
     logistic = {**evaluation.evaluate(y, logistic_p), **evaluation.tier_metrics(y, logistic_p, cfg.tiers)}
+    # Baselines: name -> (their metrics, the score that ranks with them). Every run logs every name, NaN when a
+    # baseline needs data the company does not deliver, so all quarters and companies share their metric keys.
+    compared: dict[str, tuple[dict[str, float], np.ndarray | None]] = {
+        "health_score": (health, health_points(valid).astype(float)),
+        "logistic": (logistic, logistic_p),
+    }
+    recency_p = baselines.recency_probability(calib, valid)
+    rfm_p = baselines.rfm_logistic_probability(split.train, valid, seed=t.seed)
+    for name, baseline_p in (("recency", recency_p), ("rfm_logistic", rfm_p)):
+        figures = (
+            {**evaluation.evaluate(y, baseline_p), **evaluation.tier_metrics(y, baseline_p, cfg.tiers)}
+            if baseline_p is not None
+            else {}
+        )
+        if name == "recency" and baseline_p is not None:
+            # Ranking on the days themselves, as a person would sort the list (the map only serves Brier).
+            days = baselines.recency_days(valid)
+            days = np.nan_to_num(days, nan=np.nanmax(days) + 1)
+            by_days = evaluation.evaluate(y, days / (days.max() + 1))
+            figures.update({k: by_days[k] for k in ("roc_auc", "pr_auc", "lift_at_10pct")})
+        compared[name] = (figures, baseline_p)
     customers = valid["customer_id"].to_numpy()
-    for name, figures, baseline_p in (
-        ("health_score", health, health_points(valid).astype(float)),
-        ("logistic", logistic, logistic_p),
-    ):
-        metrics[f"baseline_{name}_roc_auc"] = figures["roc_auc"]
-        metrics[f"roc_auc_gain_vs_{name}"] = metrics["roc_auc"] - figures["roc_auc"]
-        metrics[f"pr_auc_gain_vs_{name}"] = metrics["pr_auc"] - figures["pr_auc"]
-        low, high = evaluation.auc_gain_interval(y, p, baseline_p, customers, seed=t.seed)
+    for name, (figures, baseline_p) in compared.items():
+        nan = float("nan")
+        metrics[f"baseline_{name}_roc_auc"] = figures.get("roc_auc", nan)
+        metrics[f"baseline_{name}_brier"] = figures.get("brier", nan)
+        metrics[f"roc_auc_gain_vs_{name}"] = metrics["roc_auc"] - figures.get("roc_auc", nan)
+        metrics[f"pr_auc_gain_vs_{name}"] = metrics["pr_auc"] - figures.get("pr_auc", nan)
+        low, high = (
+            evaluation.auc_gain_interval(y, p, baseline_p, customers, seed=t.seed)
+            if baseline_p is not None
+            else (nan, nan)
+        )
         metrics[f"roc_auc_gain_vs_{name}_ci_low"], metrics[f"roc_auc_gain_vs_{name}_ci_high"] = low, high
+    best = max(
+        (n for n in compared if np.isfinite(metrics[f"baseline_{n}_roc_auc"])),
+        key=lambda n: metrics[f"baseline_{n}_roc_auc"],
+    )
+    verdict = (
+        None
+        if metrics[f"roc_auc_gain_vs_{best}"] > 0
+        else f"LightGBM (roc_auc {metrics['roc_auc']:.3f}) does not beat the {best.replace('_', ' ')} baseline "
+        f"({metrics[f'baseline_{best}_roc_auc']:.3f}) on the validation months"
+    )
 
     # Evaluation against the simulator's truth (demo data only); computed after everything above is decided.
     if run.source_folder is not None:
@@ -152,6 +183,7 @@ def train_quarter(
         "calibration_end": calib["snapshot_date"].max().date().isoformat(),
         "fit_rows": len(fitted.fit),
         "calibration_rows": len(calib),
+        "training_windows": windows.note or "as configured",
     }
     importance = pd.Series(
         model.booster.feature_importance(importance_type="gain"), index=model.feature_names
@@ -164,9 +196,9 @@ def train_quarter(
         split,
         metrics,
         window,
-        health,
-        logistic,
-        scores={"lightgbm": p, "logistic": logistic_p, "health_score": health_p},
+        {name: figures for name, (figures, _) in compared.items() if figures},
+        scores={"lightgbm": p, "logistic": logistic_p, "health_score": health_p}
+        | {name: q for name, q in (("recency", recency_p), ("rfm_logistic", rfm_p)) if q is not None},
         raw=raw,
         importance=importance,
         curve=curve,
@@ -178,6 +210,8 @@ def train_quarter(
         "metrics": metrics,
         "window": window,
         "features": features,
+        "windows_note": windows.note,
+        "baseline_verdict": verdict,
         **logged,
     }
     import mlflow
@@ -208,7 +242,7 @@ def latest_candidate(experiment_id: str, *, quarter: str | None = None) -> dict[
 
 
 def _log(
-    cfg, run, fitted, features, split, metrics, window, health, logistic, *, scores, raw, importance, curve
+    cfg, run, fitted, features, split, metrics, window, baseline_figures, *, scores, raw, importance, curve
 ) -> dict[str, str]:
     import mlflow
     from mlflow.models import infer_signature
@@ -240,7 +274,7 @@ def _log(
             }
         )
         mlflow.log_metrics(metrics)
-        for name, figures in (("health_score", health), ("logistic", logistic)):
+        for name, figures in baseline_figures.items():
             with mlflow.start_run(run_name=f"baseline_{name}-{run.quarter}", nested=True):
                 mlflow.set_tags({**tags, "model_kind": f"baseline_{name}"})
                 mlflow.log_metrics(figures)

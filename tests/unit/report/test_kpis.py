@@ -127,17 +127,14 @@ def test_a_month_without_warnings_has_no_precision_rather_than_zero() -> None:
     assert out["false_positive_rate"] == 0.0 and out["recall"] == 0.0
 
 
-def test_revenue_at_risk_is_probability_times_trailing_revenue_per_tier() -> None:
-    scored = WARNINGS.iloc[:4].assign(revenue_365d=[1000.0, np.nan, 500.0, 2000.0])
+def test_revenue_at_risk_sums_the_scores_own_figure_per_tier() -> None:
+    scored = WARNINGS.iloc[:4].assign(revenue_at_risk=[800.0, np.nan, 50.0, 800.0])
     out = kpis.revenue_at_risk(scored, tier_order=TIER_ORDER).set_index("risk_tier")
     assert list(out.index) == list(TIER_ORDER)
     assert out.loc["high", "customers"] == 2
-    assert out.loc["high", "revenue_365d"] == pytest.approx(1000.0)
-    assert out.loc["high", "revenue_at_risk"] == pytest.approx(
-        0.8 * 1000.0
-    )  # B has no revenue: nothing at risk
-    assert out.loc["low", "revenue_at_risk"] == pytest.approx(0.4 * 2000.0)
-    assert out.loc["none", "revenue_at_risk"] == pytest.approx(0.1 * 500.0)
+    assert out.loc["high", "revenue_at_risk"] == pytest.approx(800.0)  # B has no value: nothing at risk
+    assert out.loc["low", "revenue_at_risk"] == pytest.approx(800.0)
+    assert out.loc["none", "revenue_at_risk"] == pytest.approx(50.0)
     assert out.loc["medium", ["customers", "revenue_at_risk"]].tolist() == [0, 0.0]
 
 

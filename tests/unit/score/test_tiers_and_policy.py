@@ -42,6 +42,25 @@ def test_a_first_candidate_above_the_floor_becomes_champion() -> None:
     assert d.promote and any("no champion yet" in r for r in d.reasons)
 
 
+def test_the_first_model_is_promoted_despite_drift_against_its_own_training_months() -> None:
+    d = decide(POLICY, candidate=GOOD, champion=None, drift_share=0.9, gates_passed=True, baseline=0.6)
+    assert d.promote
+    assert any("not blocking for the first model" in r for r in d.reasons)
+    assert any("beats the health score" in r for r in d.reasons)
+
+
+def test_a_first_model_that_does_not_beat_the_health_score_is_held_back() -> None:
+    d = decide(POLICY, candidate=GOOD, champion=None, drift_share=0.1, gates_passed=True, baseline=0.9)
+    assert not d.promote
+    assert any("does not beat the health score" in r for r in d.reasons)
+
+
+def test_drift_still_holds_a_challenger_back_once_there_is_a_champion() -> None:
+    weak = {**GOOD, "roc_auc": GOOD["roc_auc"] - 0.05}
+    d = decide(POLICY, candidate=GOOD, champion=weak, drift_share=0.9, gates_passed=True, baseline=0.6)
+    assert not d.promote
+
+
 def test_a_challenger_must_beat_the_champion_by_the_margin() -> None:
     d = decide(
         POLICY, candidate=GOOD, champion={"roc_auc": 0.799, "brier": 0.05}, drift_share=0.1, gates_passed=True

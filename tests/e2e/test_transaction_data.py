@@ -1,0 +1,120 @@
+"""Real-data shape: a retailer with only accounts and orders, 14 months of history, non-contractual churn.
+
+The first run with a configuration that sets only what a new user knows (the churn definition and the horizon)
+must end with scores for every customer active in the trailing year; `scoring.as_of` must make the run blind to
+everything after that day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+import yaml
+
+from tests.conftest import END, PipelineRun, generate, run_pipeline
+
+pytestmark = pytest.mark.slow
+
+AS_OF = dt.date(2026, 8, 31)
+USER_CONFIG = {"churn": {"definition": "inactivity", "horizon_days": 90}}
+
+
+def _orders_only(source: Path, target: Path, *, until: dt.date | None = None) -> Path:
+    target.mkdir(parents=True)
+    orders = pd.read_parquet(source / "orders.parquet")
+    accounts = pd.read_parquet(source / "accounts.parquet")
+    if until is not None:
+        orders = orders[pd.to_datetime(orders["order_date"]).dt.date <= until]
+        accounts = accounts[pd.to_datetime(accounts["created_at"]).dt.date <= until]
+    accounts.to_csv(target / "accounts.csv", index=False)
+    orders.to_csv(target / "orders.csv", index=False)
+    return target
+
+
+def _config(folder: Path, **extra: object) -> Path:
+    path = folder / "radar.yaml"
+    path.write_text(yaml.safe_dump({**USER_CONFIG, **extra}))
+    return path
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return generate(tmp_path_factory.mktemp("retail") / "all", customers=300, months=14)
+
+
+@pytest.fixture(scope="module")
+def first_run(tmp_path_factory: pytest.TempPathFactory, generated: Path) -> PipelineRun:
+    base = tmp_path_factory.mktemp("first")
+    sources = _orders_only(generated, base / "sources")
+    return run_pipeline(base / "home", sources, _config(base))
+
+
+def _failures(run: PipelineRun) -> list[str]:
+    return [e.message for e in run.result.all_events if e.is_step_failure]
+
+
+def test_the_first_run_scores_every_customer_active_in_the_trailing_year(first_run: PipelineRun) -> None:
+    assert first_run.result.success, _failures(first_run)
+    orders = pd.read_csv(first_run.sources / "orders.csv", parse_dates=["order_date"])
+    recent = orders["order_date"] > pd.Timestamp(END) - pd.Timedelta(days=365)
+    active = set(orders.loc[recent, "customer_id"].astype(str))
+    scores = pd.read_csv(first_run.paths.scores_csv, dtype={"customer_id": str})
+    assert set(scores["customer_id"]) == active
+    assert scores["score_source"].eq("model").all()
+    assert scores["churn_probability"].between(0, 1).all()
+    assert scores["risk_tier"].isin(["none", "low", "medium", "high"]).all()
+    assert scores["reasons"].str.len().gt(0).all()
+
+
+def test_a_short_history_warns_and_the_windows_fit_it(first_run: PipelineRun) -> None:
+    checks = {e.check_name: e for e in first_run.result.get_asset_check_evaluations()}
+    history = checks["history_gate"]
+    assert not history.passed and history.severity.value == "WARN"
+    notices = {
+        e.asset_key.to_user_string(): e.materialization.metadata.get("notice")
+        for e in first_run.result.get_asset_materialization_events()
+    }
+    assert "trained with warm-up" in notices["churn_model"].value
+
+
+def test_the_first_model_becomes_champion_against_the_health_score(first_run: PipelineRun) -> None:
+    decisions = [json.loads(line) for line in first_run.paths.decision_log.read_text().splitlines()]
+    assert len(decisions) == 1 and decisions[0]["promoted"], decisions
+    assert any("beats the health score" in r for r in decisions[0]["reasons"])
+    # Drift against its own training months never holds back the first model: it is reported.
+    assert not any("exceeds the limit" in r and "not blocking" not in r for r in decisions[0]["reasons"])
+
+
+def _marts(run: PipelineRun) -> dict[str, pd.DataFrame]:
+    with duckdb.connect(str(run.paths.warehouse), read_only=True) as con:
+        return {
+            "features": con.execute("select * from marts.customer_features order by all").df(),
+            "labels": con.execute("select * from marts.churn_labels order by all").df(),
+            "scores": con.execute(
+                "select customer_id, as_of, churn_probability, risk_tier, reasons from scores.customer_scores "
+                "order by customer_id"
+            ).df(),
+        }
+
+
+def test_scoring_as_of_a_date_ignores_every_later_event(
+    tmp_path_factory: pytest.TempPathFactory, generated: Path
+) -> None:
+    base = tmp_path_factory.mktemp("as_of")
+    until = _orders_only(generated, base / "until", until=AS_OF)
+    later = _orders_only(generated, base / "later")
+    config = _config(base, scoring={"as_of": AS_OF.isoformat()})
+    before = run_pipeline(base / "home_until", until, config)
+    after = run_pipeline(base / "home_later", later, config)
+    assert before.result.success, _failures(before)
+    assert after.result.success, _failures(after)
+    assert len(pd.read_csv(later / "orders.csv")) > len(pd.read_csv(until / "orders.csv"))
+    a, b = _marts(before), _marts(after)
+    assert a["features"]["snapshot_date"].max() == pd.Timestamp(AS_OF)
+    for name in a:
+        pd.testing.assert_frame_equal(a[name], b[name], check_exact=False, rtol=1e-9)
