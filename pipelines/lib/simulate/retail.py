@@ -52,7 +52,7 @@ ONE_TIME, REGULAR, WHOLESALE = 0, 1, 2
 
 # Purchases per year while alive and not dormant: gamma across customers (shape, mean).
 RATE_SHAPE = (1.0, 1.2, 2.0)
-RATE_MEAN_PER_YEAR = (0.0, 6.0, 18.0)
+RATE_MEAN_PER_YEAR = (0.0, 6.0, 12.0)
 # Dropout after a purchase: beta across customers (a, b); one-time buyers drop out after their first.
 DROPOUT_BETA = ((1.0, 1e-9), (1.0, 7.0), (1.0, 40.0))
 SILENT_DROPOUT_PER_MONTH = 0.012
@@ -62,7 +62,7 @@ BURST_SHAPE = 0.5  # wholesalers: the month's rate multiplier is Gamma(0.5) with
 # Month-of-year multiplier of purchase and acquisition rates (January first), normalised to mean 1.
 SEASON = np.array([0.85, 0.75, 0.85, 0.9, 0.95, 0.9, 0.85, 0.85, 0.95, 1.05, 1.45, 1.8])
 SEASON = SEASON / SEASON.mean()
-BASKET_MEDIAN = (35.0, 45.0, 600.0)  # a customer's mean basket: log-normal around these
+BASKET_MEDIAN = (35.0, 45.0, 200.0)  # a customer's mean basket: log-normal around these
 BASKET_BETWEEN_SIGMA = 0.6
 BASKET_WITHIN_SIGMA = 0.45
 DECEMBER_BASKET_LIFT = 1.15
