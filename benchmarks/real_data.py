@@ -81,14 +81,11 @@ def main(argv: list[str] | None = None) -> int:
             for t in pick_cutoffs(data.start, data.end, args.horizon_days):
                 started = time.perf_counter()
                 found = evaluate_baselines(data, t, args.horizon_days)
-                if not args.baselines_only:
-                    found.append(evaluate_champion(data, t, args.horizon_days, config=args.config))
-                seconds = time.perf_counter() - started
-                for row in found:
-                    row |= {"bench": "real_data", "run_id": run_id, "seconds_per_cutoff": round(seconds, 1)}
-                    row["load_avg_1m"] = round(os.getloadavg()[0], 2)
-                _append(args.out, found)
-                rows.extend(found)
+                rows += _append(args.out, found, run_id=run_id, seconds=time.perf_counter() - started)
+                if not args.baselines_only:  # after the baselines are saved: a failed run raises
+                    started = time.perf_counter()
+                    champion = [evaluate_champion(data, t, args.horizon_days, config=args.config)]
+                    rows += _append(args.out, champion, run_id=run_id, seconds=time.perf_counter() - started)
     print(summary_table(rows))
     return 0
 
@@ -232,10 +229,14 @@ def _radar_command() -> list[str]:
     return [sys.executable, "-c", "import sys; from pipelines.cli import main; sys.exit(main())"]
 
 
-def _append(path: Path, rows: list[dict]) -> None:
+def _append(path: Path, rows: list[dict], *, run_id: str, seconds: float) -> list[dict]:
+    """Stamp the rows with the run, the time taken and the machine's load, and append them as JSON lines."""
+    stamp = {"bench": "real_data", "run_id": run_id, "seconds": round(seconds, 1)}
+    stamp["load_avg_1m"] = round(os.getloadavg()[0], 2)
+    rows = [row | stamp for row in rows]
     with path.open("a") as fh:
-        for row in rows:
-            fh.write(json.dumps(row) + "\n")
+        fh.writelines(json.dumps(row) + "\n" for row in rows)
+    return rows
 
 
 def summary_table(rows: list[dict]) -> str:
