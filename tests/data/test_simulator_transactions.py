@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
 from pipelines.lib.ingest.contract import CONTRACT
+from pipelines.lib.ingest.raw_zone import load_table
+from pipelines.lib.quality.quality import table_quality
 from pipelines.lib.simulate import generate_sources
 from pipelines.lib.simulate.retail import generate_transactions
 
@@ -108,3 +111,14 @@ def test_csv_output_replaces_a_contractual_demo_in_the_same_folder(tmp_path: Pat
     assert len(orders) == rows["orders"]
     assert orders.order_date.str.fullmatch(r"\d{4}-\d\d-\d\d").all()
     assert orders.amount.str.fullmatch(r"\d+(\.\d{1,2})?").all()  # cents, as a shop exports them
+
+
+def test_both_tables_load_into_the_raw_zone_without_a_faulty_record(folder: Path) -> None:
+    con = duckdb.connect()
+    assert load_table(con, "accounts", folder).status == "loaded"
+    assert load_table(con, "orders", folder).status == "loaded"
+    for table in ("accounts", "orders"):
+        quality = table_quality(con, table)
+        assert quality["records"] > 0 and quality["invalid"] == 0, quality
+    assert table_quality(con, "orders")["months_of_history"] == 24
+    assert load_table(con, "contracts", folder).status == "missing"
