@@ -99,14 +99,18 @@ def test_same_seed_gives_identical_files_and_another_seed_does_not(tmp_path: Pat
     assert files["orders.parquet"] != _files(other)["orders.parquet"]
 
 
-def test_csv_output_replaces_a_contractual_demo_in_the_same_folder(tmp_path: Path) -> None:
-    generate_sources(tmp_path, customers=60, months=12, seed=1)
+def test_csv_output_replaces_a_contractual_demo_and_its_late_delivery_in_the_same_folder(
+    tmp_path: Path,
+) -> None:
+    generate_sources(tmp_path, customers=60, months=12, seed=1, defects={"late": 0.05})
+    assert list((tmp_path / "_late").glob("*.*"))
     rows = generate_transactions(tmp_path, customers=200, months=12, seed=1, file_format="csv")
     assert sorted(p.name for p in tmp_path.iterdir() if p.is_file()) == ["accounts.csv", "orders.csv"]
     assert sorted(p.name for p in (tmp_path / "_truth").iterdir()) == [
         "customers.parquet",
         "transactions.json",
     ]
+    assert not list((tmp_path / "_late").glob("*.*"))  # nor a demo's next delivery
     orders = pd.read_csv(tmp_path / "orders.csv", dtype=str)
     assert len(orders) == rows["orders"]
     assert orders.order_date.str.fullmatch(r"\d{4}-\d\d-\d\d").all()

@@ -35,6 +35,7 @@ import pyarrow as pa
 from numpy.typing import NDArray
 
 from pipelines.lib.core.atomic import write_atomic
+from pipelines.lib.simulate.defects import LATE_DIR
 from pipelines.lib.simulate.population import COUNTRIES, COUNTRY_WEIGHTS, Calendar
 from pipelines.lib.simulate.sinks import SCHEMAS, FileFormat, TableSink, pick, string_ids
 
@@ -69,6 +70,19 @@ DECEMBER_BASKET_LIFT = 1.15
 CATEGORIES = ("apparel", "home", "electronics", "garden", "toys", "grocery")
 CATEGORY_WEIGHTS = (0.3, 0.2, 0.15, 0.1, 0.1, 0.15)
 STREAMS = ("accounts", "dynamics", "orders")
+
+
+TRUTH_SCHEMA = pa.schema(
+    [
+        ("customer_id", pa.string()),
+        ("kind", pa.string()),
+        ("purchases_per_year", pa.float64()),
+        ("dropout_probability", pa.float64()),
+        ("mean_basket", pa.float64()),
+        # The day the customer dropped out (its last purchase, or the day of a silent dropout); null if alive.
+        ("dropout_at", pa.date32()),
+    ]
+)
 
 
 @dataclass(frozen=True)
@@ -154,19 +168,6 @@ def generate_transactions(
     return rows
 
 
-TRUTH_SCHEMA = pa.schema(
-    [
-        ("customer_id", pa.string()),
-        ("kind", pa.string()),
-        ("purchases_per_year", pa.float64()),
-        ("dropout_probability", pa.float64()),
-        ("mean_basket", pa.float64()),
-        # The day the customer dropped out (its last purchase, or the day of a silent dropout); null if alive.
-        ("dropout_at", pa.date32()),
-    ]
-)
-
-
 def _remove_stale(out_dir: Path, file_format: str) -> None:
     """A source folder is read as a whole: tables and truth of another demo would mix with this one."""
     for table in SCHEMAS:
@@ -181,6 +182,8 @@ def _remove_stale(out_dir: Path, file_format: str) -> None:
         "drift.json",
     ):
         (out_dir / "_truth" / stale).unlink(missing_ok=True)
+    for late in (out_dir / LATE_DIR).glob("*.*"):  # the next delivery of a demo with late records
+        late.unlink()
 
 
 def _customers(rng: np.random.Generator, n: int, cal: Calendar) -> Customers:
