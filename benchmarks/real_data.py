@@ -71,6 +71,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--config", type=Path, default=ROOT / "radar.yaml", help="Config for the champion run."
     )
+    parser.add_argument(
+        "--champion-mode",
+        choices=["as-of", "truncate"],
+        default="as-of",
+        help="as-of: radar run --as-of t on the whole folder; truncate: radar run on a copy of accounts and "
+        "orders cut at t (needs no --as-of).",
+    )
+    parser.add_argument("--cutoffs", nargs="+", type=pd.Timestamp, help="Instead of the chosen month-ends.")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
 
@@ -78,13 +86,21 @@ def main(argv: list[str] | None = None) -> int:
     run_id = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     with tempfile.TemporaryDirectory(prefix="radar-real-data-") as scratch:
         for data in _datasets(args.datasets, args.sources, Path(scratch)):
-            for t in pick_cutoffs(data.start, data.end, args.horizon_days):
+            for t in args.cutoffs or pick_cutoffs(data.start, data.end, args.horizon_days):
                 started = time.perf_counter()
                 found = evaluate_baselines(data, t, args.horizon_days)
                 rows += _append(args.out, found, run_id=run_id, seconds=time.perf_counter() - started)
                 if not args.baselines_only:  # after the baselines are saved: a failed run raises
                     started = time.perf_counter()
-                    champion = [evaluate_champion(data, t, args.horizon_days, config=args.config)]
+                    champion = [
+                        evaluate_champion(
+                            data,
+                            t,
+                            args.horizon_days,
+                            config=args.config,
+                            truncate=args.champion_mode == "truncate",
+                        )
+                    ]
                     rows += _append(args.out, champion, run_id=run_id, seconds=time.perf_counter() - started)
     print(summary_table(rows))
     return 0
@@ -177,10 +193,12 @@ def evaluate_baselines(data: Dataset, t: pd.Timestamp, horizon_days: int) -> lis
     return rows
 
 
-def evaluate_champion(data: Dataset, t: pd.Timestamp, horizon_days: int, *, config: Path) -> dict:
+def evaluate_champion(
+    data: Dataset, t: pd.Timestamp, horizon_days: int, *, config: Path, truncate: bool = False
+) -> dict:
     """The pipeline's champion, run as of ``t`` on the same folder, judged on the same labels and metrics."""
     labels = tb.active_labels(data.orders, t, horizon_days)
-    scores = champion_scores(data.folder, config=config, as_of=t.date())
+    scores = champion_scores(data.folder, config=config, as_of=t.date(), truncate=truncate)
     probability = scores.set_index("customer_id")["churn_probability"]
     result = tb.churn_metrics(tb.Scores("champion", probability, probabilistic=True), labels)
     return {
@@ -190,20 +208,26 @@ def evaluate_champion(data: Dataset, t: pd.Timestamp, horizon_days: int, *, conf
         "active": int(labels.size),
         "churn_rate": round(float(labels.mean()), 4),
         "task": "churn",
-        "model": "champion",
+        "model": "champion" if not truncate else "champion_truncated",
         "pipeline_scored": int(probability.notna().sum()),
         "scored_not_active": int((~probability.index.isin(labels.index)).sum()),
     } | result
 
 
-def champion_scores(sources: Path, *, config: Path, as_of: dt.date) -> pd.DataFrame:
+def champion_scores(sources: Path, *, config: Path, as_of: dt.date, truncate: bool = False) -> pd.DataFrame:
     """``radar run --sources --config --as-of`` in a subprocess with its own temporary ``RADAR_HOME``, then the
     newest ``scores.customer_scores`` (customer_id, churn_probability) of its warehouse. A failed run raises with
-    the tail of the run's log, so that a broken pipeline never reads as a weak model."""
+    the tail of the run's log, so that a broken pipeline never reads as a weak model.
+
+    ``truncate`` runs without ``--as-of`` on a copy of ``accounts`` and ``orders`` that ends at ``as_of``
+    (transaction-only sources): the same information as an as-of run, for a pipeline without the flag."""
     home = Path(tempfile.mkdtemp(prefix="radar-home-"))
     try:
+        if truncate:
+            sources = truncated_copy(sources, as_of, home / "sources")
         command = [*_radar_command(), "run", "--sources", str(sources), "--config", str(config)]
-        command += ["--as-of", as_of.isoformat()]
+        if not truncate:
+            command += ["--as-of", as_of.isoformat()]
         env = os.environ | {"RADAR_HOME": str(home), "PYTHONPATH": str(ROOT)}
         done = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, check=False)
         if done.returncode != 0:
@@ -220,6 +244,21 @@ def champion_scores(sources: Path, *, config: Path, as_of: dt.date) -> pd.DataFr
             ).df()
     finally:
         shutil.rmtree(home, ignore_errors=True)
+
+
+def truncated_copy(sources: Path, as_of: dt.date, out: Path) -> Path:
+    """``accounts`` created and ``orders`` placed on or before ``as_of``, in the format they came in; the other
+    tables are not copied (this is for transaction-only sources)."""
+    out.mkdir(parents=True)
+    date_column = {"accounts": "created_at", "orders": "order_date"}
+    with duckdb.connect() as con:
+        for table, column in date_column.items():
+            path = next(p for p in (sources / f"{table}.parquet", sources / f"{table}.csv") if p.is_file())
+            reader = "read_parquet(?)" if path.suffix == ".parquet" else "read_csv(?, all_varchar = true)"
+            options = "(format parquet)" if path.suffix == ".parquet" else "(header)"
+            kept = f"select * from {reader} where try_cast({column} as date) <= ?::date"
+            con.execute(f"copy ({kept}) to '{out / path.name}' {options}", [str(path), as_of.isoformat()])
+    return out
 
 
 def _radar_command() -> list[str]:
