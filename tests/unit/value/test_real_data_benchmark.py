@@ -100,3 +100,34 @@ def test_a_failing_champion_run_raises_instead_of_scoring_nothing(
     )
     with pytest.raises(RuntimeError, match="no such option"):
         real_data.champion_scores(tmp_path, config=tmp_path / "radar.yaml", as_of=dt.date(2026, 3, 31))
+
+
+def test_the_truncated_champion_run_sees_only_accounts_and_orders_up_to_the_cutoff(
+    data: real_data.Dataset, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The stand-in copies what it was given, so the test can look at the folder `radar run` saw.
+    fake = tmp_path / "fake_radar.py"
+    seen = tmp_path / "seen"
+    fake.write_text(
+        textwrap.dedent(
+            f"""
+            import os, shutil, sys, duckdb
+            shutil.copytree(sys.argv[sys.argv.index("--sources") + 1], {str(seen)!r})
+            open({str(tmp_path / "argv.txt")!r}, "w").write(" ".join(sys.argv[1:]))
+            with duckdb.connect(os.path.join(os.environ["RADAR_HOME"], "warehouse.duckdb")) as con:
+                con.execute("create schema scores")
+                con.execute("create table scores.customer_scores as select 'C1' as customer_id, date '2026-03-31' as as_of, 0.5 as churn_probability")
+            """
+        )
+    )
+    monkeypatch.setattr(real_data, "_radar_command", lambda: [sys.executable, str(fake)])
+    cutoff = dt.date(2026, 3, 31)
+    real_data.champion_scores(data.folder, config=tmp_path / "radar.yaml", as_of=cutoff, truncate=True)
+    assert "--as-of" not in (tmp_path / "argv.txt").read_text()
+    assert sorted(p.name for p in seen.iterdir()) == ["accounts.parquet", "orders.parquet"]
+    orders = pd.read_parquet(seen / "orders.parquet")
+    kept = data.orders[data.orders.order_date <= pd.Timestamp(cutoff)]
+    assert len(orders) == len(kept) and pd.to_datetime(orders.order_date).max() <= pd.Timestamp(cutoff)
+    accounts = pd.read_parquet(seen / "accounts.parquet")
+    assert pd.to_datetime(accounts.created_at).max() <= pd.Timestamp(cutoff)
+    assert set(kept.customer_id) <= set(accounts.customer_id)
