@@ -217,25 +217,26 @@ def evaluate_champion(
 def champion_scores(sources: Path, *, config: Path, as_of: dt.date, truncate: bool = False) -> pd.DataFrame:
     """``radar run --sources --config --as-of`` in a subprocess with its own temporary ``RADAR_HOME``, then the
     newest ``scores.customer_scores`` (customer_id, churn_probability) of its warehouse. A failed run raises with
-    the tail of the run's log, so that a broken pipeline never reads as a weak model.
+    the tail of the run's log and keeps that data home, so that a broken pipeline never reads as a weak model.
 
     ``truncate`` runs without ``--as-of`` on a copy of ``accounts`` and ``orders`` that ends at ``as_of``
     (transaction-only sources): the same information as an as-of run, for a pipeline without the flag."""
     home = Path(tempfile.mkdtemp(prefix="radar-home-"))
+    if truncate:
+        sources = truncated_copy(sources, as_of, home / "sources")
+    command = [*_radar_command(), "run", "--sources", str(sources), "--config", str(config)]
+    if not truncate:
+        command += ["--as-of", as_of.isoformat()]
+    env = os.environ | {"RADAR_HOME": str(home), "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, check=False)
+    if done.returncode != 0:  # the data home stays for a look at the run (decisions, MLflow, logs)
+        log = home / "logs" / "last_run.log"
+        tail = log.read_text()[-3000:] if log.is_file() else ""
+        raise RuntimeError(
+            f"radar run as of {as_of} exited {done.returncode} (data home kept: {home}): "
+            f"{done.stderr.strip()[-2000:]}\n{tail}"
+        )
     try:
-        if truncate:
-            sources = truncated_copy(sources, as_of, home / "sources")
-        command = [*_radar_command(), "run", "--sources", str(sources), "--config", str(config)]
-        if not truncate:
-            command += ["--as-of", as_of.isoformat()]
-        env = os.environ | {"RADAR_HOME": str(home), "PYTHONPATH": str(ROOT)}
-        done = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            log = home / "logs" / "last_run.log"
-            tail = log.read_text()[-3000:] if log.is_file() else ""
-            raise RuntimeError(
-                f"radar run as of {as_of} exited {done.returncode}: {done.stderr.strip()[-2000:]}\n{tail}"
-            )
         with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
             return con.execute(
                 """select customer_id::varchar as customer_id, churn_probability

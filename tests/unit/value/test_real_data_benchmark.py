@@ -4,6 +4,7 @@ horizon observed, and the champion block reads what a `radar run` wrote into its
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 import sys
 import textwrap
 from pathlib import Path
@@ -98,8 +99,11 @@ def test_a_failing_champion_run_raises_instead_of_scoring_nothing(
         "_radar_command",
         lambda: [sys.executable, "-c", "import sys; sys.exit('no such option: --as-of')"],
     )
-    with pytest.raises(RuntimeError, match="no such option"):
+    with pytest.raises(RuntimeError, match="no such option") as failure:
         real_data.champion_scores(tmp_path, config=tmp_path / "radar.yaml", as_of=dt.date(2026, 3, 31))
+    kept = Path(str(failure.value).split("data home kept: ")[1].split(")")[0])
+    assert kept.is_dir()  # left for a look at what the run did
+    shutil.rmtree(kept)
 
 
 def test_the_truncated_champion_run_sees_only_accounts_and_orders_up_to_the_cutoff(
