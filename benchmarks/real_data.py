@@ -88,18 +88,16 @@ def main(argv: list[str] | None = None) -> int:
         for data in _datasets(args.datasets, args.sources, Path(scratch)):
             for t in args.cutoffs or pick_cutoffs(data.start, data.end, args.horizon_days):
                 started = time.perf_counter()
-                found = evaluate_baselines(data, t, args.horizon_days)
+                found, baselines = evaluate_baselines(data, t, args.horizon_days)
                 rows += _append(args.out, found, run_id=run_id, seconds=time.perf_counter() - started)
                 if not args.baselines_only:  # after the baselines are saved: a failed run raises
                     started = time.perf_counter()
+                    truncate = args.champion_mode == "truncate"
+                    scores = champion_scores(
+                        data.folder, config=args.config, as_of=t.date(), truncate=truncate
+                    )
                     champion = [
-                        evaluate_champion(
-                            data,
-                            t,
-                            args.horizon_days,
-                            config=args.config,
-                            truncate=args.champion_mode == "truncate",
-                        )
+                        score_champion(scores, data, t, args.horizon_days, baselines, truncated=truncate)
                     ]
                     rows += _append(args.out, champion, run_id=run_id, seconds=time.perf_counter() - started)
     print(summary_table(rows))
@@ -152,8 +150,11 @@ def pick_cutoffs(start: pd.Timestamp, end: pd.Timestamp, horizon_days: int) -> l
     return sorted(chosen)
 
 
-def evaluate_baselines(data: Dataset, t: pd.Timestamp, horizon_days: int) -> list[dict]:
-    """One row per baseline at cut-off ``t``, and one for each value forecast."""
+def evaluate_baselines(
+    data: Dataset, t: pd.Timestamp, horizon_days: int
+) -> tuple[list[dict], list[tb.Scores]]:
+    """One row per baseline at cut-off ``t`` and one for each value forecast; and the baselines' scores, to be
+    compared with the champion's on the customers it scored."""
     labels = tb.active_labels(data.orders, t, horizon_days)
     features = tb.rfm_features(data.orders, t, horizon_days, data.start).loc[labels.index]
     trained, train_cutoffs = tb.trained_baselines(data.orders, t, horizon_days, data.start, features)
@@ -166,11 +167,8 @@ def evaluate_baselines(data: Dataset, t: pd.Timestamp, horizon_days: int) -> lis
         "churn_rate": round(float(labels.mean()), 4),
     }
     rows = []
-    for scores in (
-        tb.recency_baseline(features),
-        *trained,
-        tb.bgnbd_baseline(fit, labels.index, horizon_days),
-    ):
+    baselines = [tb.recency_baseline(features), *trained, tb.bgnbd_baseline(fit, labels.index, horizon_days)]
+    for scores in baselines:
         row = common | {"task": "churn", "model": scores.model} | tb.churn_metrics(scores, labels)
         if scores.model in ("rfm_logistic", "lightgbm_rfm"):
             row["train_cutoffs"] = [c.date().isoformat() for c in train_cutoffs]
@@ -190,17 +188,29 @@ def evaluate_baselines(data: Dataset, t: pd.Timestamp, horizon_days: int) -> lis
         if name == "bgnbd_gamma_gamma":
             row["params"] = {k: round(v, 4) for k, v in vars(fit.spend).items()}
         rows.append(row)
-    return rows
+    return rows, baselines
 
 
-def evaluate_champion(
-    data: Dataset, t: pd.Timestamp, horizon_days: int, *, config: Path, truncate: bool = False
+def score_champion(
+    scores: pd.DataFrame,
+    data: Dataset,
+    t: pd.Timestamp,
+    horizon_days: int,
+    baselines: list[tb.Scores],
+    *,
+    truncated: bool = False,
 ) -> dict:
-    """The pipeline's champion, run as of ``t`` on the same folder, judged on the same labels and metrics."""
+    """The champion's ``scores`` (customer_id, churn_probability) on the same labels and metrics as the
+    baselines; and, since it may score only some of the active customers, each baseline's ROC-AUC and Brier on
+    exactly the customers it scored (``on_champion_scored``), and the churn rate of those it left out."""
     labels = tb.active_labels(data.orders, t, horizon_days)
-    scores = champion_scores(data.folder, config=config, as_of=t.date(), truncate=truncate)
     probability = scores.set_index("customer_id")["churn_probability"]
     result = tb.churn_metrics(tb.Scores("champion", probability, probabilistic=True), labels)
+    scored = labels.index.isin(probability.dropna().index)
+    same = {}
+    for baseline in baselines:
+        figures = tb.churn_metrics(baseline, labels[scored])
+        same[baseline.model] = {k: round(v, 4) for k, v in figures.items() if k in ("roc_auc", "brier")}
     return {
         "dataset": data.name,
         "cutoff": t.date().isoformat(),
@@ -208,9 +218,12 @@ def evaluate_champion(
         "active": int(labels.size),
         "churn_rate": round(float(labels.mean()), 4),
         "task": "churn",
-        "model": "champion" if not truncate else "champion_truncated",
+        "model": "champion_truncated" if truncated else "champion",
         "pipeline_scored": int(probability.notna().sum()),
         "scored_not_active": int((~probability.index.isin(labels.index)).sum()),
+        "churn_rate_scored": round(float(labels[scored].mean()), 4) if scored.any() else None,
+        "churn_rate_not_scored": round(float(labels[~scored].mean()), 4) if (~scored).any() else None,
+        "on_champion_scored": same,
     } | result
 
 
@@ -237,14 +250,19 @@ def champion_scores(sources: Path, *, config: Path, as_of: dt.date, truncate: bo
             f"{done.stderr.strip()[-2000:]}\n{tail}"
         )
     try:
-        with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
-            return con.execute(
-                """select customer_id::varchar as customer_id, churn_probability
-                   from scores.customer_scores
-                   where as_of = (select max(as_of) from scores.customer_scores)"""
-            ).df()
+        return read_champion_scores(home / "warehouse.duckdb")
     finally:
         shutil.rmtree(home, ignore_errors=True)
+
+
+def read_champion_scores(warehouse: Path) -> pd.DataFrame:
+    """The newest scoring date's (customer_id, churn_probability) from a data home's warehouse."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.execute(
+            """select customer_id::varchar as customer_id, churn_probability
+               from scores.customer_scores
+               where as_of = (select max(as_of) from scores.customer_scores)"""
+        ).df()
 
 
 def truncated_copy(sources: Path, as_of: dt.date, out: Path) -> Path:

@@ -58,7 +58,7 @@ def test_trained_baselines_learn_only_from_cutoffs_whose_horizon_has_passed(data
         assert t + pd.Timedelta(days=HORIZON) <= data.end
         cutoffs = tb.training_cutoffs(t, HORIZON, data.start)
         assert cutoffs and all(c + pd.Timedelta(days=HORIZON) <= t for c in cutoffs)
-    rows = real_data.evaluate_baselines(data, pd.Timestamp("2026-05-31"), HORIZON)
+    rows, _ = real_data.evaluate_baselines(data, pd.Timestamp("2026-05-31"), HORIZON)
     churn = {r["model"]: r for r in rows if r["task"] == "churn"}
     assert set(churn) == {"recency", "rfm_logistic", "lightgbm_rfm", "bgnbd"}
     assert all(r["coverage"] == 1.0 and 0.5 < r["roc_auc"] <= 1.0 for r in churn.values())
@@ -135,3 +135,20 @@ def test_the_truncated_champion_run_sees_only_accounts_and_orders_up_to_the_cuto
     accounts = pd.read_parquet(seen / "accounts.parquet")
     assert pd.to_datetime(accounts.created_at).max() <= pd.Timestamp(cutoff)
     assert set(kept.customer_id) <= set(accounts.customer_id)
+
+
+def test_a_champion_that_scores_some_active_customers_is_compared_with_the_baselines_on_those(
+    data: real_data.Dataset,
+) -> None:
+    t = pd.Timestamp("2026-05-31")
+    _, baselines = real_data.evaluate_baselines(data, t, HORIZON)
+    labels = tb.active_labels(data.orders, t, HORIZON)
+    recent = tb.rfm_features(data.orders, t, HORIZON, data.start).loc[labels.index, "days_since_last_order"]
+    chosen = recent.index[recent < 180]  # as a pipeline whose active customers ordered within 180 days
+    scores = pd.DataFrame({"customer_id": chosen, "churn_probability": recent.loc[chosen] / 180})
+    row = real_data.score_champion(scores, data, t, HORIZON, baselines)
+    assert row["coverage"] == pytest.approx(len(chosen) / len(labels)) and row["scored"] == len(chosen)
+    assert row["churn_rate_not_scored"] > row["churn_rate_scored"]
+    assert set(row["on_champion_scored"]) == {"recency", "rfm_logistic", "lightgbm_rfm", "bgnbd"}
+    # The stand-in ranks exactly like recency, so on the same customers their ROC-AUCs agree.
+    assert row["roc_auc"] == pytest.approx(row["on_champion_scored"]["recency"]["roc_auc"], abs=1e-4)
