@@ -210,7 +210,9 @@ def score_champion(
     same = {}
     for baseline in baselines:
         figures = tb.churn_metrics(baseline, labels[scored])
-        same[baseline.model] = {k: round(v, 4) for k, v in figures.items() if k in ("roc_auc", "brier")}
+        same[baseline.model] = {
+            k: round(v, 4) for k, v in figures.items() if k in ("roc_auc", "pr_auc", "brier")
+        }
     return {
         "dataset": data.name,
         "cutoff": t.date().isoformat(),
