@@ -201,7 +201,7 @@ def score_champion(
     truncated: bool = False,
 ) -> dict:
     """The champion's ``scores`` (customer_id, churn_probability) on the same labels and metrics as the
-    baselines; and, since it may score only some of the active customers, each baseline's ROC-AUC and Brier on
+    baselines; and, since it may score only some of the active customers, each baseline's ROC-AUC, PR-AUC and Brier on
     exactly the customers it scored (``on_champion_scored``), and the churn rate of those it left out."""
     labels = tb.active_labels(data.orders, t, horizon_days)
     probability = scores.set_index("customer_id")["churn_probability"]
