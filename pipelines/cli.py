@@ -77,6 +77,12 @@ def main() -> None:
     show_default=True,
     help="Relative size of the drift: 0.5 = values 50% higher.",
 )
+@click.option(
+    "--transactions-only",
+    is_flag=True,
+    help="A non-contractual retail customer base instead: only accounts and orders (one-time buyers, "
+    "regulars, wholesalers, seasons, lapses, silent dropout); truth in _truth/customers.parquet.",
+)
 def generate(
     out_dir: Path,
     customers: int,
@@ -87,27 +93,36 @@ def generate(
     defects_spec: str | None,
     drift_months: int,
     drift_strength: float,
+    transactions_only: bool,
 ) -> None:
     """Write demo source systems (the v1 source contract) plus their _truth/ into OUT."""
     from pipelines.lib.simulate import generate_sources
+    from pipelines.lib.simulate.retail import generate_transactions
 
     try:
         defects = parse_defects(defects_spec)
     except ValueError as exc:
         _fail(f"--defects: {exc}", 2)
+    if transactions_only and (defects or drift_months):
+        _fail("--transactions-only cannot be combined with --defects or --drift", 2)
     started = time.perf_counter()
-    rows = generate_sources(
-        out_dir,
-        customers=customers,
-        months=months,
-        seed=seed,
-        end=end.date(),
-        file_format=file_format,
-        progress=sys.stderr.isatty(),
-        defects=defects,
-        drift_months=drift_months,
-        drift_strength=drift_strength,
-    )
+    if transactions_only:
+        rows = generate_transactions(
+            out_dir, customers=customers, months=months, seed=seed, end=end.date(), file_format=file_format
+        )
+    else:
+        rows = generate_sources(
+            out_dir,
+            customers=customers,
+            months=months,
+            seed=seed,
+            end=end.date(),
+            file_format=file_format,
+            progress=sys.stderr.isatty(),
+            defects=defects,
+            drift_months=drift_months,
+            drift_strength=drift_strength,
+        )
     click.echo(
         f"wrote {out_dir} in {time.perf_counter() - started:.1f}s: "
         + ", ".join(f"{t} {n:,}" for t, n in rows.items() if not t.startswith("_"))
