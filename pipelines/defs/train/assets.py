@@ -71,7 +71,7 @@ def churn_model(context: dg.AssetExecutionContext, radar: RadarResource) -> dg.O
         + ", baselines: "
         + ", ".join(
             f"{name} {metrics[f'baseline_{name}_roc_auc']:.3f}"
-            for name in ("health_score", "logistic", "recency", "rfm_logistic")
+            for name in ("health_score", "logistic", "recency", "rfm_logistic", "bgnbd")
         )
     )
     return dg.Output(

@@ -156,6 +156,10 @@ class TrainingSettings(_Strict):
     num_leaves: int = Field(4, ge=2)
     min_child_samples: int = Field(200, ge=1)
     early_stopping_rounds: int = Field(60, ge=1)
+    # What the booster starts from: `rfm` = the log-odds of a logistic regression on log recency, frequency and
+    # monetary value (it then learns only what that misses; strong on transaction data); `none` = its own prior;
+    # `auto` = rfm for inactivity churn, none for contractual churn.
+    linear_base: Literal["auto", "rfm", "none"] = "auto"
     seed: int = 42
     model_name: str = "retention_radar_churn"
     experiment: str = "retention_radar"

@@ -1,9 +1,14 @@
-"""Which mart columns the model learns from, and how to read them point-in-time from the warehouse."""
+"""Which mart columns the model learns from, and how to read them point-in-time from the warehouse.
+
+Every read adds the purchase-propensity features (`propensity`: BG/NBD fitted per snapshot date on the mart's own
+frequency, recency and age columns), so the model, the baselines, drift and scoring see the same columns."""
 
 from __future__ import annotations
 
 import duckdb
 import pandas as pd
+
+from pipelines.lib.features import propensity
 
 KEYS = ("customer_id", "snapshot_date")
 # Bookkeeping columns of the mart that describe the data, not the customer; they never enter the model.
@@ -12,7 +17,8 @@ NOT_FEATURES = {*KEYS, "observed_months"}
 
 def feature_columns(con: duckdb.DuckDBPyConnection) -> list[str]:
     cols = [r[0] for r in con.execute("describe marts.customer_features").fetchall()]
-    return [c for c in cols if c not in NOT_FEATURES]
+    derived = list(propensity.FEATURES) if set(propensity.SUMMARY) <= set(cols) else []
+    return [c for c in cols if c not in NOT_FEATURES] + derived
 
 
 def labelled_snapshots(con: duckdb.DuckDBPyConnection, *, warmup_months: int) -> pd.DataFrame:
@@ -60,4 +66,4 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
     for col in frame.columns:
         if col not in NOT_FEATURES and col not in {"label", "churn_type"}:
             frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("float64")
-    return frame
+    return propensity.with_purchase_propensity(frame)

@@ -10,6 +10,8 @@
   probabilities on the calibration fold like the health score.
 - RFM logistic regression: log recency, log frequency and log monetary value, the notebook model of transaction
   data; it learns like the logistic regression.
+- BG/NBD: P(no order within the horizon) from the purchase pattern alone (`features.propensity`), fitted per
+  snapshot date without labels.
 The transaction baselines need order data; without it they are not computed (NaN), and say so by their absence.
 """
 
@@ -46,9 +48,12 @@ def logistic_probability(
     return model.predict_proba(valid[usable])[:, 1]
 
 
+RECENCY_COLUMNS = ("days_since_last_activity", "days_since_last_order", "days_since_last_usage")
+
+
 def recency_days(frame: pd.DataFrame) -> np.ndarray | None:
     """Days since the last order or product use (the newer of the two), or None without either signal."""
-    for column in ("days_since_last_activity", "days_since_last_order", "days_since_last_usage"):
+    for column in RECENCY_COLUMNS:
         if column in frame and frame[column].notna().any():
             return frame[column].to_numpy(dtype=float)
     return None

@@ -4,6 +4,11 @@ The booster's raw scores rank well but, trained with class weights, overstate ri
 the calibration fold (isotonic or Platt's sigmoid, whichever predicts held-out customers better) turns them
 into probabilities a profit calculation can trust. The map is kept as numbers (thresholds, or slope and
 intercept), so the registered model needs no pickled scikit-learn object.
+
+The isotonic map is *centred* (Oron & Flournoy 2017): plain isotonic regression is a staircase, and every customer
+on one step gets the same probability, so a few thousand calibration rows turn a ranking into a handful of ties
+(measured on 14 months of orders: ROC-AUC 0.789 before calibration, 0.772 after). Joining the steps' midpoints
+keeps the fit's calibration and makes the map strictly increasing inside the data, so it keeps the ranking.
 """
 
 from __future__ import annotations
@@ -47,10 +52,42 @@ class Calibrator:
         return cls(method=data["method"], params=data["params"], scores=data.get("scores", {}))
 
 
+def _centred(x: np.ndarray, y: np.ndarray, lowest: float, highest: float) -> tuple[list[float], list[float]]:
+    """The isotonic staircase as a strictly increasing polyline: each step becomes its midpoint, the ends
+    continue the neighbouring slope to the data's range (within [0, 1]), and 0 and 1 map to themselves."""
+    steps = np.concatenate([[0], np.flatnonzero(np.diff(y) > 0) + 1, [len(y)]])
+    starts, ends = steps[:-1], steps[1:] - 1
+    mid = (x[starts] + x[ends]) / 2
+    level = y[steps[:-1]]
+    if len(mid) < 2:
+        return [lowest, highest], [float(level[0]), float(level[0])]
+    low_slope = (level[1] - level[0]) / (mid[1] - mid[0])
+    high_slope = (level[-1] - level[-2]) / (mid[-1] - mid[-2])
+    # At most half-way to 0 and to 1, so the anchors below stay strictly beyond.
+    start = float(np.clip(level[0] - low_slope * (mid[0] - lowest), level[0] / 2, level[0]))
+    end = float(np.clip(level[-1] + high_slope * (highest - mid[-1]), level[-1], (level[-1] + 1) / 2))
+    xs, ys = mid.tolist(), level.tolist()
+    if lowest < mid[0]:
+        xs, ys = [lowest, *xs], [start, *ys]
+    if highest > mid[-1]:
+        xs, ys = [*xs, highest], [*ys, end]
+    # A score of 0 is no risk and 1 is certain churn: anchoring both ends keeps scores outside the calibration
+    # fold's range (the refitted booster reaches further than the early-stopped one) in their order too.
+    if xs[0] > 0:
+        xs, ys = [0.0, *xs], [0.0, *ys]
+    if xs[-1] < 1:
+        xs, ys = [*xs, 1.0], [*ys, 1.0]
+    return xs, ys
+
+
 def _fit(method: Method, raw_p: np.ndarray, y: np.ndarray) -> Calibrator:
     if method == "isotonic":
-        iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(raw_p, y)
-        return Calibrator("isotonic", {"x": iso.X_thresholds_.tolist(), "y": iso.y_thresholds_.tolist()})
+        # Never certain: a top step where every calibration customer churned is ~1 - 1/(2n), not 1, so the map
+        # still rises above it and the highest scores keep their order.
+        bound = 0.5 / (len(y) + 1)
+        iso = IsotonicRegression(out_of_bounds="clip", y_min=bound, y_max=1.0 - bound).fit(raw_p, y)
+        x, fitted = _centred(iso.X_thresholds_, iso.y_thresholds_, float(raw_p.min()), float(raw_p.max()))
+        return Calibrator("isotonic", {"x": x, "y": fitted})
     lr = LogisticRegression(C=1e6, max_iter=1000).fit(_logit(raw_p).reshape(-1, 1), y)
     return Calibrator("sigmoid", {"a": [float(lr.coef_[0, 0])], "b": [float(lr.intercept_[0])]})
 

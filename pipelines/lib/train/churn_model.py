@@ -2,7 +2,8 @@
 turns its scores into probabilities.
 
 Scoring needs both at once (calibrated probabilities and `pred_contrib` reasons), so the two travel together as
-one MLflow pyfunc model whose files are plain text: the booster's model string and the calibrator's numbers.
+one MLflow pyfunc model whose files are plain text: the booster's model string and the calibrator's numbers, and,
+for non-contractual churn, the numbers of the linear base the booster starts from (`linear_base`).
 `load_churn_model` is the one way to get it back.
 """
 
@@ -17,22 +18,27 @@ import numpy as np
 import pandas as pd
 
 from pipelines.lib.train.calibration import Calibrator
+from pipelines.lib.train.linear_base import LinearBase
 
-BOOSTER_FILE, CALIBRATOR_FILE = "booster.txt", "calibrator.json"
+BOOSTER_FILE, CALIBRATOR_FILE, BASE_FILE = "booster.txt", "calibrator.json", "linear_base.json"
 
 
 @dataclass
 class ChurnModel:
     booster: lgb.Booster
     calibrator: Calibrator
+    base: LinearBase | None = None  # the log-odds the booster starts from (None: it starts from its own prior)
 
     @property
     def feature_names(self) -> list[str]:
         return list(self.booster.feature_name())
 
     def raw_probability(self, frame: pd.DataFrame) -> np.ndarray:
-        """The booster's own score, before calibration (class-weighted, so not a probability to act on)."""
-        return self.booster.predict(frame[self.feature_names])
+        """The model's own score, before calibration (class-weighted, so not a probability to act on)."""
+        if self.base is None:
+            return self.booster.predict(frame[self.feature_names])
+        log_odds = self.booster.predict(frame[self.feature_names], raw_score=True) + self.base.log_odds(frame)
+        return 1.0 / (1.0 + np.exp(-log_odds))
 
     def churn_probability(self, frame: pd.DataFrame) -> np.ndarray:
         return self.calibrator.apply(self.raw_probability(frame))
@@ -46,20 +52,33 @@ class ChurnModel:
         """LightGBM `pred_contrib`: one column per feature (log-odds of the booster) plus the bias last.
 
         Calibration is monotone, so the features that push the booster's score up are the ones that push the
-        calibrated probability up; the reason codes rank on these."""
-        return self.booster.predict(frame[self.feature_names], pred_contrib=True)
+        calibrated probability up; the reason codes rank on these. The linear base's terms are added to the
+        columns of the figures it reads, its intercept to the bias."""
+        contrib = self.booster.predict(frame[self.feature_names], pred_contrib=True)
+        if self.base is not None:
+            names = self.feature_names
+            terms = self.base.terms(frame)
+            for k, column in enumerate(self.base.columns):
+                contrib[:, names.index(column)] += terms[:, k]
+            contrib[:, -1] += self.base.intercept
+        return contrib
 
     def save(self, folder: Path) -> dict[str, str]:
         folder.mkdir(parents=True, exist_ok=True)
         self.booster.save_model(str(folder / BOOSTER_FILE))
         (folder / CALIBRATOR_FILE).write_text(json.dumps(self.calibrator.to_dict()))
-        return {"booster": str(folder / BOOSTER_FILE), "calibrator": str(folder / CALIBRATOR_FILE)}
+        files = {"booster": str(folder / BOOSTER_FILE), "calibrator": str(folder / CALIBRATOR_FILE)}
+        if self.base is not None:
+            (folder / BASE_FILE).write_text(json.dumps(self.base.to_dict()))
+            files["linear_base"] = str(folder / BASE_FILE)
+        return files
 
     @classmethod
-    def from_files(cls, booster: str, calibrator: str) -> ChurnModel:
+    def from_files(cls, booster: str, calibrator: str, linear_base: str | None = None) -> ChurnModel:
         return cls(
             booster=lgb.Booster(model_file=booster),
             calibrator=Calibrator.from_dict(json.loads(Path(calibrator).read_text())),
+            base=LinearBase.from_dict(json.loads(Path(linear_base).read_text())) if linear_base else None,
         )
 
 

@@ -16,7 +16,9 @@ class ChurnPyfunc(mlflow.pyfunc.PythonModel):
     model: ChurnModel
 
     def load_context(self, context) -> None:
-        self.model = ChurnModel.from_files(context.artifacts["booster"], context.artifacts["calibrator"])
+        self.model = ChurnModel.from_files(
+            context.artifacts["booster"], context.artifacts["calibrator"], context.artifacts.get("linear_base")
+        )
 
     def predict(self, context, model_input: pd.DataFrame, params=None) -> np.ndarray:
         return self.model.churn_probability(model_input)

@@ -18,6 +18,7 @@ import pandas as pd
 
 from pipelines.lib.core.config import RadarConfig
 from pipelines.lib.core.rates import warning_rates
+from pipelines.lib.features import propensity
 from pipelines.lib.score.health_score import health_points
 from pipelines.lib.train import baselines, evaluation, plots, profit, training
 from pipelines.lib.train.oracle import oracle_roc_auc
@@ -58,6 +59,8 @@ def train_quarter(
     horizon = cfg.churn.horizon_days
     windows = fit_windows(frame, cfg, run.cutoff)
     t, data = windows.settings, windows.data
+    if t.linear_base == "auto":
+        t = t.model_copy(update={"linear_base": "rfm" if cfg.churn.definition == "inactivity" else "none"})
     cfg = cfg.model_copy(update={"training": t})
     split = training.time_split(data, validation_months=t.validation_months, horizon_days=horizon)
     fitted = training.fit_churn_model(split.train, features, t, horizon_days=horizon)
@@ -135,7 +138,8 @@ def train_quarter(
     }
     recency_p = baselines.recency_probability(calib, valid)
     rfm_p = baselines.rfm_logistic_probability(split.train, valid, seed=t.seed)
-    for name, baseline_p in (("recency", recency_p), ("rfm_logistic", rfm_p)):
+    bgnbd_p = propensity.no_order_probability(valid, horizon_days=horizon)
+    for name, baseline_p in (("recency", recency_p), ("rfm_logistic", rfm_p), ("bgnbd", bgnbd_p)):
         figures = (
             {**evaluation.evaluate(y, baseline_p), **evaluation.tier_metrics(y, baseline_p, cfg.tiers)}
             if baseline_p is not None
@@ -198,7 +202,11 @@ def train_quarter(
         window,
         {name: figures for name, (figures, _) in compared.items() if figures},
         scores={"lightgbm": p, "logistic": logistic_p, "health_score": health_p}
-        | {name: q for name, q in (("recency", recency_p), ("rfm_logistic", rfm_p)) if q is not None},
+        | {
+            name: q
+            for name, q in (("recency", recency_p), ("rfm_logistic", rfm_p), ("bgnbd", bgnbd_p))
+            if q is not None
+        },
         raw=raw,
         importance=importance,
         curve=curve,

@@ -19,6 +19,7 @@ from pipelines.lib.core.config import TrainingSettings
 from pipelines.lib.train.calibration import fit_calibrator
 from pipelines.lib.train.churn_model import ChurnModel
 from pipelines.lib.train.evaluation import evaluate
+from pipelines.lib.train.linear_base import LinearBase, fit_linear_base
 
 __all__ = [
     "NotEnoughDataError",
@@ -152,32 +153,48 @@ def fit_churn_model(
     inner = time_split(
         train, validation_months=settings.calibration_months, horizon_days=horizon_days, what="calibration"
     )
+    base_early = fit_linear_base(inner.train, seed=settings.seed) if settings.linear_base == "rfm" else None
     early = _classifier(settings, settings.n_estimators).fit(
         inner.train[features],
         inner.train["label"],
+        init_score=_start(base_early, inner.train),
         eval_set=[(inner.valid[features], inner.valid["label"])],
+        eval_init_score=None if base_early is None else [base_early.log_odds(inner.valid)],
         callbacks=[lgb.early_stopping(settings.early_stopping_rounds, verbose=False)],
     )
     best_iteration = int(early.booster_.best_iteration or early.booster_.current_iteration())
+    early_model = ChurnModel(booster=early.booster_, calibrator=None, base=base_early)  # type: ignore[arg-type]
     calibrator = fit_calibrator(
-        early.booster_.predict(inner.valid[features], num_iteration=best_iteration),
+        _raw(early_model, inner.valid, best_iteration),
         inner.valid["label"].to_numpy(),
         inner.valid["customer_id"].to_numpy(),
     )
-    calibration_probability = ChurnModel(booster=early.booster_, calibrator=calibrator).churn_probability(
-        inner.valid
-    )
+    calibration_probability = calibrator.apply(_raw(early_model, inner.valid, best_iteration))
     rows = pd.concat([inner.train, inner.valid])
     rounds = max(1, round(best_iteration * len(rows) / len(inner.train)))
-    final = _classifier(settings, rounds).fit(rows[features], rows["label"])
+    base = fit_linear_base(rows, seed=settings.seed) if base_early is not None else None
+    final = _classifier(settings, rounds).fit(rows[features], rows["label"], init_score=_start(base, rows))
     return FittedChurnModel(
-        model=ChurnModel(booster=final.booster_, calibrator=calibrator),
+        model=ChurnModel(booster=final.booster_, calibrator=calibrator, base=base),
         fit=inner.train,
         calibration=inner.valid,
         calibration_probability=calibration_probability,
         best_iteration=best_iteration,
         refit_iterations=rounds,
     )
+
+
+def _start(base: LinearBase | None, frame: pd.DataFrame) -> np.ndarray | None:
+    return None if base is None else base.log_odds(frame)
+
+
+def _raw(model: ChurnModel, frame: pd.DataFrame, iterations: int) -> np.ndarray:
+    """The early-stopped model's score at its best iteration, base included: what the calibrator learns on."""
+    features = model.feature_names
+    if model.base is None:
+        return model.booster.predict(frame[features], num_iteration=iterations)
+    log_odds = model.booster.predict(frame[features], num_iteration=iterations, raw_score=True)
+    return 1.0 / (1.0 + np.exp(-(log_odds + model.base.log_odds(frame))))
 
 
 @dataclass

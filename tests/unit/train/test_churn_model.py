@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from pipelines.lib.core.config import TrainingSettings
 from pipelines.lib.train.churn_model import ChurnModel
@@ -43,3 +44,18 @@ def test_the_calibrated_model_ranks_by_risk_explains_itself_and_survives_a_round
     reloaded = ChurnModel.from_files(**model.save(tmp_path))
     np.testing.assert_allclose(reloaded.predict_proba(probe), model.predict_proba(probe))
     assert reloaded.feature_names == features
+
+
+def test_the_isotonic_calibration_keeps_the_ranking_it_is_given() -> None:
+    from sklearn.metrics import roc_auc_score
+
+    from pipelines.lib.train.calibration import fit_calibrator
+
+    rng = np.random.default_rng(0)
+    raw = rng.random(3000)
+    y = (rng.random(3000) < raw**2).astype(int)
+    calibrator = fit_calibrator(raw, y, np.arange(3000))
+    p = calibrator.apply(raw)
+    assert roc_auc_score(y, p) == pytest.approx(roc_auc_score(y, raw), abs=1e-4)
+    assert abs(p.mean() - y.mean()) < 0.01
+    assert np.all(np.diff(calibrator.apply(np.linspace(raw.min(), raw.max(), 50))) > 0)
