@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from pipelines.lib.core.paths import DEFAULT_CONFIG_FILE
 from pipelines.lib.ingest.contract import CONTRACT
+from pipelines.lib.ingest.sources import file_name_problem
 
 
 class _Strict(BaseModel):
@@ -75,6 +76,10 @@ class SourcesSettings(_Strict):
         for name in (*self.tables, *self.mapping):
             if name not in CONTRACT:
                 raise ValueError(f"'{name}' is not a contract table ({', '.join(CONTRACT)})")
+        if self.kind in ("demo", "folder"):
+            for table, stem in self.tables.items():
+                if problem := file_name_problem(stem):
+                    raise ValueError(f"tables.{table}: '{stem}' {problem}")
         for table, columns in self.mapping.items():
             unknown = sorted(set(columns) - set(CONTRACT[table].columns))
             if unknown:
