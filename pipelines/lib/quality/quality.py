@@ -28,6 +28,11 @@ def _rule_sql(contract: TableContract) -> dict[str, str]:
     return gate_conditions(contract, accounts=accounts)
 
 
+def table_rules(contract: TableContract) -> list[str]:
+    """The gate rules that apply to one table, in the order of RULES (what its suite's meta lists)."""
+    return list(_rule_sql(contract))
+
+
 def table_quality(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, object]:
     """Records, per-rule faulty counts, the valid share and the history span of one table's newest load.
 

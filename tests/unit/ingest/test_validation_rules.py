@@ -177,3 +177,12 @@ def test_the_dbt_macro_holds_the_rules_of_the_contract() -> None:
     rules = dbt_contract.contract_rules()["tables"]
     assert rules["contracts"]["categories"]["contract_status"] == ["active", "cancelled", "expired"]
     assert rules["usage"]["dates"] == ["activity_date"]
+
+
+def test_each_source_suite_lists_the_rules_its_gate_counts() -> None:
+    from pipelines.lib.ingest.contract import CONTRACT
+    from pipelines.lib.quality.gates import load_suite_definition
+    from pipelines.lib.quality.quality import table_rules
+
+    for table, contract in CONTRACT.items():
+        assert load_suite_definition(f"sources/{table}")["meta"]["rules"] == table_rules(contract), table
