@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from pipelines.lib.core.paths import DEFAULT_CONFIG_FILE
+from pipelines.lib.core.urls import webhook_url_problem
 from pipelines.lib.ingest.contract import CONTRACT
 from pipelines.lib.ingest.sources import file_name_problem
 
@@ -163,7 +164,15 @@ class MonitoringSettings(_Strict):
 class AlertSettings(_Strict):
     min_tier: Literal["low", "medium", "high"] = "high"
     file: Path | None = None  # default: $RADAR_HOME/exports/alerts.jsonl
+    # http(s) only; a token in it is never shown (pipelines/lib/core/urls.py::redact_url)
     webhook_url: str | None = None
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _http_only(cls, url: str | None) -> str | None:
+        if url is not None and (problem := webhook_url_problem(url)):
+            raise ValueError(problem)
+        return url
 
 
 class ValueTier(_Strict):
