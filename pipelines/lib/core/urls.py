@@ -6,7 +6,8 @@ shows a URL (terminal, run log, Dagster's event log, error messages) shows ``red
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+import base64
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 HIDDEN = "***"
 WEBHOOK_SCHEMES = ("http", "https")
@@ -39,3 +40,15 @@ def webhook_url_problem(url: str) -> str | None:
     if parts.scheme.lower() not in WEBHOOK_SCHEMES or not parts.hostname:
         return f"must be an http:// or https:// URL with a host, not {redact_url(url)!r}"
     return None
+
+
+def split_credentials(url: str) -> tuple[str, dict[str, str]]:
+    """``url`` without its user info, and the HTTP Basic ``Authorization`` header it stood for (urllib would
+    otherwise take ``user:token@host`` for the host name)."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url, {}
+    netloc = parts.netloc.rsplit("@", 1)[1]
+    pair = f"{unquote(parts.username or '')}:{unquote(parts.password or '')}"
+    header = {"Authorization": "Basic " + base64.b64encode(pair.encode()).decode()}
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment)), header

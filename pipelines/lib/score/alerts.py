@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from pipelines.lib.core.urls import redact_url, webhook_url_problem
+from pipelines.lib.core.urls import redact_url, split_credentials, webhook_url_problem
 from pipelines.lib.score.tiers import TIER_ORDER
 
 Sender = Callable[[pd.DataFrame], None]
@@ -170,10 +170,11 @@ def send_to_webhook(
     records = json.loads(alerts.to_json(orient="records", date_format="iso"))
     body = json.dumps({"alerts": records}).encode()
     key = hashlib.sha256("\n".join(f"{r['customer_id']}|{r['as_of']}" for r in records).encode()).hexdigest()
-    headers = {"Content-Type": "application/json", "Idempotency-Key": key}
+    target, credentials = split_credentials(url)
+    headers = {"Content-Type": "application/json", "Idempotency-Key": key, **credentials}
     problem = ""
     for attempt in range(1, attempts + 1):
-        request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+        request = urllib.request.Request(target, data=body, headers=headers, method="POST")
         try:
             with urllib.request.urlopen(request, timeout=timeout_s) as response:
                 status = response.status
@@ -189,7 +190,7 @@ def send_to_webhook(
                 break
         if attempt < attempts:
             sleep(backoff_s * 2 ** (attempt - 1))
-    problem = problem.replace(url, shown)
+    problem = problem.replace(target, shown)
     raise AlertSinkError(
         f"webhook {shown} did not accept {len(alerts)} alert(s) after {attempt} attempt(s): {problem}"
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 from collections.abc import Iterator
@@ -53,6 +54,7 @@ def test_a_customer_is_alerted_once_per_episode_and_again_after_recovering() -> 
 class _Hook(BaseHTTPRequestHandler):
     received: ClassVar[list[dict]] = []
     keys: ClassVar[list[str]] = []
+    authorizations: ClassVar[list[str | None]] = []
     status = 200
     # statuses to answer first, one per request, before falling back to `status`
     script: ClassVar[list[int]] = []
@@ -61,6 +63,7 @@ class _Hook(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers["Content-Length"]))
         type(self).received.append(json.loads(body))
         type(self).keys.append(self.headers["Idempotency-Key"])
+        type(self).authorizations.append(self.headers.get("Authorization"))
         self.send_response(type(self).script.pop(0) if type(self).script else type(self).status)
         self.end_headers()
 
@@ -75,6 +78,7 @@ def webhook() -> Iterator[str]:
     thread.start()
     _Hook.received.clear()
     _Hook.keys.clear()
+    _Hook.authorizations.clear()
     _Hook.script.clear()
     yield f"http://127.0.0.1:{server.server_port}/hook"
     server.shutdown()
@@ -141,6 +145,8 @@ def test_a_token_in_the_webhook_url_is_never_in_a_message(webhook: str) -> None:
     message = str(err.value)
     assert "s3cr3t" not in message and "t0k3n" not in message
     assert "http://***@127.0.0.1:" in message and "/hook?token=***" in message
+    assert message.endswith("HTTP 500")  # the server was reached: the user info went into a header
+    assert _Hook.authorizations[0] == "Basic " + base64.b64encode(b"bot:s3cr3t").decode()
 
 
 @pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://example.com/hook", "not a url"])
