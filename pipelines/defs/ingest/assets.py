@@ -97,7 +97,10 @@ def extract_sources(context: dg.AssetExecutionContext, radar: RadarResource):
                             "source_file": result.source_file or "(missing)",
                             "source_hash": result.source_hash or "",
                             "source_dir": source.describe(),
-                            "delimiter": result.delimiter or "(not a CSV file)",
+                            "delimiter": result.delimiter
+                            or (
+                                "(not read again: unchanged)" if result.status == "unchanged" else "(not CSV)"
+                            ),
                             # What the terminal shows after the run (pipelines/runner.py reads it).
                             "notes": dg.MetadataValue.text(
                                 "\n".join(

@@ -224,12 +224,22 @@ def quarantine(
             from _findings order by _row, rule, column_name""",
         [load_id, table, source_file],
     )
-    summary = con.execute(
-        """select rule, column_name, count(*) as n, list(value order by _row)[1:50] as examples
-           from _findings group by rule, column_name order by n desc, rule, column_name"""
-    ).fetchall()
-    rows = con.execute("select count(distinct _row) from _findings").fetchone()[0]
     con.execute("drop table _flags")
+    con.execute("drop table _findings")
+    return problems_of(con, table, load_id)
+
+
+def problems_of(con: duckdb.DuckDBPyConnection, table: str, load_id: int) -> tuple[list[Problem], int]:
+    """The problems recorded in ops.quarantine for one load (one per rule and column, most frequent first) and
+    the number of distinct rows quarantined: what a re-run of an unchanged delivery reports again."""
+    con.execute(QUARANTINE_DDL)
+    where = "from ops.quarantine where table_name = ? and load_id = ?"
+    summary = con.execute(
+        f"""select rule, column_name, count(*) as n, list(value order by row_number)[1:50] as examples
+            {where} group by rule, column_name order by n desc, rule, column_name""",
+        [table, load_id],
+    ).fetchall()
+    rows = con.execute(f"select count(distinct row_number) {where}", [table, load_id]).fetchone()[0]
     problems = [
         Problem(table, column, rule, int(n), tuple(dict.fromkeys(examples))[:3])
         for rule, column, n, examples in summary

@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.lib.ingest.contract import CONTRACT, REQUIRED_TABLES, TableContract
-from pipelines.lib.ingest.quarantine import Problem, quarantine
+from pipelines.lib.ingest.quarantine import Problem, problems_of, quarantine
 from pipelines.lib.ingest.sources import (
     DELIMITER_NAMES,
     ContractError,
@@ -201,7 +201,10 @@ def load_table(
             "insert into ops.loads values (?, ?, 'unchanged', ?, ?, ?, ?, now())",
             [next_id, table, seen[1], source.describe(), location, digest],
         )
-        return LoadResult(table, "unchanged", int(seen[1]), int(seen[0]), location, digest)
+        problems, quarantined = problems_of(con, table, int(seen[0]))
+        return LoadResult(
+            table, "unchanged", int(seen[1]), int(seen[0]), location, digest, quarantined, tuple(problems)
+        )
 
     digest = source.quick_fingerprint(table)
     if digest is not None and (seen := _seen(con, table, digest)) is not None:
