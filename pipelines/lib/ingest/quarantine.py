@@ -21,8 +21,8 @@ from pipelines.lib.ingest.contract import CONTRACT, TableContract
 RULES = {
     "missing_required": "a key or required field is empty",
     "bad_date": "a required date is missing or does not parse",
-    "non_iso_date": "a required date is not written as ISO 8601 (YYYY-MM-DD)",
-    "implausible_date": f"a date lies before {MIN_DATE} (a placeholder such as 0001-01-01)",
+    "non_iso_date": "a required date is not written as ISO 8601, YYYY-MM-DD",
+    "implausible_date": f"a date lies before {MIN_DATE}, a placeholder such as 0001-01-01",
     "future_date": "a date lies after today",
     "end_before_start": "an end date lies before its start date",
     "negative_amount": "an amount is negative",
