@@ -26,7 +26,13 @@
 {%- endmacro %}
 
 {% macro default__as_timestamp(column) -%}
-    try_cast({{ column }} as timestamp)
+    {%- set rules = source_contract() -%}
+    case when regexp_full_match({{ column }}, '{{ rules.iso_pattern }}') then
+        case when regexp_matches({{ column }}, '{{ rules.offset_pattern }}')
+            then timezone('UTC', try_cast({{ column }} as timestamptz))
+            else try_cast({{ column }} as timestamp)
+        end
+    end
 {%- endmacro %}
 
 {% macro postgres__as_timestamp(column) -%}

@@ -8,7 +8,7 @@ are full snapshots.
 A delivery is first staged in a temporary table. What makes the whole delivery unusable (it cannot be read, a
 required column is missing, the required table is empty) raises a one-line ``ContractError`` before anything is
 written, so the raw zone stays as it was. Rows that break a rule are appended to raw like every other row and are
-listed, with their reason, in ``ops.quarantine`` (see ``validation.py``), in the same transaction.
+listed, with their reason, in ``ops.quarantine`` (see ``quarantine.py``), in the same transaction.
 """
 
 from __future__ import annotations

@@ -107,3 +107,22 @@ def test_a_mapping_to_a_hostile_column_the_file_lacks_is_refused_in_one_line(tmp
         _load(FolderSource(tmp_path), con, tmp_path)
     assert "\n" not in str(err.value) and str(err.value).startswith("orders.csv: missing required column(s)")
     assert con.execute("select count(*) from raw.accounts").fetchone()[0] == 1
+
+
+def test_a_hostile_file_name_in_sources_tables_is_read_as_a_file_name(tmp_path: Path) -> None:
+    stem = "orders'); drop table raw.accounts; --"
+    ORDERS.to_csv(tmp_path / f"{stem}.csv", index=False)
+    con = duckdb.connect()
+    _load(FolderSource(tmp_path, TABLES | {"orders": stem}), con, tmp_path)
+    _assert_loaded_and_accounts_untouched(con)
+
+
+def test_a_sources_tables_entry_a_database_lacks_is_an_error_not_a_missing_table(tmp_path: Path) -> None:
+    path = tmp_path / "crm.sqlite"
+    with sqlite3.connect(path) as db:
+        ORDERS.to_sql("orders", db, index=False)
+    db.close()
+    con = duckdb.connect()
+    with pytest.raises(ContractError) as err:
+        _load(SQLiteSource(path, {"orders": "auftraege"}), con, tmp_path)
+    assert str(err.value) == f"sqlite:{path}: sources.tables.orders names 'auftraege', which is not there"
