@@ -186,3 +186,10 @@ def test_each_source_suite_lists_the_rules_its_gate_counts() -> None:
 
     for table, contract in CONTRACT.items():
         assert load_suite_definition(f"sources/{table}")["meta"]["rules"] == table_rules(contract), table
+
+
+def test_the_source_contract_doc_lists_every_rule() -> None:
+    from pipelines.lib.core.paths import REPO_ROOT
+
+    doc = (REPO_ROOT / "docs" / "source-contract.md").read_text()
+    assert [rule for rule in RULES if f"| `{rule}` |" not in doc] == []
