@@ -42,8 +42,6 @@
     from {{ ref(model) }} as s
     where
         s.customer_id in (select a.customer_id from {{ ref('int_accounts_deduplicated') }} as a)
-        {% for condition in conditions -%}
-        and {{ condition }}
-        {% endfor %}
+        and {{ conditions | join('\n        and ') }}
     {{ keep_first_per(keys, 's.' ~ dates[0]) }}
 {%- endmacro %}
