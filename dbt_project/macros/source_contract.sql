@@ -10,32 +10,52 @@
         "offset_pattern": "[0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)$",
         "tables": {
             "accounts": {
+                "amounts": [
+                    "acquisition_cost"
+                ],
                 "categories": {},
-                "dates": [
-                    "created_at"
+                "keys": [
+                    "customer_id"
                 ],
                 "numbers": [
                     "acquisition_cost"
                 ],
+                "optional_dates": [],
                 "ordered": [],
+                "required": [],
+                "required_dates": [
+                    "created_at"
+                ],
                 "scores": []
             },
             "contacts": {
+                "amounts": [],
                 "categories": {},
-                "dates": [
-                    "started_at",
-                    "ended_at"
+                "keys": [
+                    "contact_id"
                 ],
                 "numbers": [],
+                "optional_dates": [
+                    "ended_at"
+                ],
                 "ordered": [
                     [
                         "started_at",
                         "ended_at"
                     ]
                 ],
+                "required": [
+                    "contact_id"
+                ],
+                "required_dates": [
+                    "started_at"
+                ],
                 "scores": []
             },
             "contracts": {
+                "amounts": [
+                    "monthly_value"
+                ],
                 "categories": {
                     "churn_type": [
                         "voluntary",
@@ -47,12 +67,14 @@
                         "expired"
                     ]
                 },
-                "dates": [
-                    "start_date",
-                    "end_date"
+                "keys": [
+                    "contract_id"
                 ],
                 "numbers": [
                     "monthly_value"
+                ],
+                "optional_dates": [
+                    "end_date"
                 ],
                 "ordered": [
                     [
@@ -60,9 +82,16 @@
                         "end_date"
                     ]
                 ],
+                "required": [
+                    "contract_id"
+                ],
+                "required_dates": [
+                    "start_date"
+                ],
                 "scores": []
             },
             "interactions": {
+                "amounts": [],
                 "categories": {
                     "channel": [
                         "email",
@@ -74,24 +103,36 @@
                         "outbound"
                     ]
                 },
-                "dates": [
-                    "occurred_at"
+                "keys": [
+                    "interaction_id"
                 ],
                 "numbers": [
                     "response_hours"
                 ],
+                "optional_dates": [],
                 "ordered": [],
+                "required": [
+                    "interaction_id",
+                    "channel"
+                ],
+                "required_dates": [
+                    "occurred_at"
+                ],
                 "scores": []
             },
             "invoices": {
+                "amounts": [
+                    "amount"
+                ],
                 "categories": {},
-                "dates": [
-                    "issued_at",
-                    "due_date",
-                    "paid_at"
+                "keys": [
+                    "invoice_id"
                 ],
                 "numbers": [
                     "amount"
+                ],
+                "optional_dates": [
+                    "paid_at"
                 ],
                 "ordered": [
                     [
@@ -99,26 +140,54 @@
                         "due_date"
                     ]
                 ],
+                "required": [
+                    "invoice_id",
+                    "amount"
+                ],
+                "required_dates": [
+                    "issued_at",
+                    "due_date"
+                ],
                 "scores": []
             },
             "orders": {
+                "amounts": [
+                    "amount"
+                ],
                 "categories": {},
-                "dates": [
-                    "order_date"
+                "keys": [
+                    "order_id"
                 ],
                 "numbers": [
                     "amount"
                 ],
+                "optional_dates": [],
                 "ordered": [],
+                "required": [
+                    "order_id",
+                    "amount"
+                ],
+                "required_dates": [
+                    "order_date"
+                ],
                 "scores": []
             },
             "surveys": {
+                "amounts": [],
                 "categories": {},
-                "dates": [
+                "keys": [
+                    "customer_id",
                     "answered_at"
                 ],
                 "numbers": [],
+                "optional_dates": [],
                 "ordered": [],
+                "required": [
+                    "nps"
+                ],
+                "required_dates": [
+                    "answered_at"
+                ],
                 "scores": [
                     [
                         "nps",
@@ -128,13 +197,16 @@
                 ]
             },
             "tickets": {
+                "amounts": [],
                 "categories": {},
-                "dates": [
-                    "opened_at",
-                    "closed_at"
+                "keys": [
+                    "ticket_id"
                 ],
                 "numbers": [
                     "csat"
+                ],
+                "optional_dates": [
+                    "closed_at"
                 ],
                 "ordered": [
                     [
@@ -142,11 +214,19 @@
                         "closed_at"
                     ]
                 ],
+                "required": [
+                    "ticket_id"
+                ],
+                "required_dates": [
+                    "opened_at"
+                ],
                 "scores": []
             },
             "usage": {
+                "amounts": [],
                 "categories": {},
-                "dates": [
+                "keys": [
+                    "customer_id",
                     "activity_date"
                 ],
                 "numbers": [
@@ -156,7 +236,12 @@
                     "page_views",
                     "downloads"
                 ],
+                "optional_dates": [],
                 "ordered": [],
+                "required": [],
+                "required_dates": [
+                    "activity_date"
+                ],
                 "scores": []
             }
         }

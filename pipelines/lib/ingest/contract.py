@@ -77,6 +77,8 @@ CONTRACT: dict[str, TableContract] = {
             "crm",
             ("customer_id", "answered_at", "nps"),
             ("comment",),
+            # one answer per customer and day: a second one the same day is a duplicate delivery
+            key=("customer_id", "answered_at"),
             dates=("answered_at",),
             scores=(("nps", 0, 10),),
             signals="NPS",

@@ -35,7 +35,12 @@ def contract_rules() -> dict[str, Any]:
             return staged.get(c, c)
 
         tables[name] = {
-            "dates": [col(c) for c in (*contract.dates, *contract.optional_dates)],
+            "keys": [col(c) for c in contract.key],
+            # customer_id is judged by the join on accounts, required dates by their own rules
+            "required": [col(c) for c in contract.required if c not in (*contract.dates, "customer_id")],
+            "required_dates": [col(c) for c in contract.dates],
+            "optional_dates": [col(c) for c in contract.optional_dates],
+            "amounts": [col(c) for c in contract.amounts],
             "numbers": [col(c) for c, _, _ in contract.numbers],
             "categories": {col(c): list(allowed) for c, allowed in contract.categories},
             "ordered": [[col(start), col(end)] for start, end in contract.ordered],

@@ -63,9 +63,11 @@ def _pick(
     for kind in KINDS:
         k = round(rates.get(kind, 0.0) * n) if allowed[kind] else 0
         rows = order[at : at + k]
-        if name == "usage" and kind == "missing":
-            # usage is keyed by (customer_id, date): two emptied ids on one day would also be duplicates.
-            rows = rows[np.unique(table["date"].to_numpy()[rows], return_index=True)[1]]
+        key = CONTRACT[name].key
+        if kind == "missing" and "customer_id" in key and len(key) == 2:
+            # usage and surveys are keyed by (customer_id, day): two emptied ids on one day would also be duplicates.
+            (day,) = (c for c in key if c != "customer_id")
+            rows = rows[np.unique(table[day].to_numpy()[rows], return_index=True)[1]]
         picked[kind] = np.sort(rows)
         at += k
     picked["clean"] = np.sort(order[at:])

@@ -176,7 +176,10 @@ def test_the_dbt_macro_holds_the_rules_of_the_contract() -> None:
     assert dbt_contract.MACRO_FILE.read_text() == dbt_contract.render()
     rules = dbt_contract.contract_rules()["tables"]
     assert rules["contracts"]["categories"]["contract_status"] == ["active", "cancelled", "expired"]
-    assert rules["usage"]["dates"] == ["activity_date"]
+    assert rules["usage"]["required_dates"] == ["activity_date"] and rules["usage"]["keys"] == [
+        "customer_id",
+        "activity_date",
+    ]
 
 
 def test_each_source_suite_lists_the_rules_its_gate_counts() -> None:
