@@ -225,6 +225,9 @@ def _run(
         outcome = run_job(log_level="INFO" if verbose else "WARNING")
     elapsed = time.perf_counter() - started
     where = "" if verbose else f" (full log: {paths.run_log})"
+    if not verbose:  # with -v the log above already showed them
+        for line in outcome.delivery:
+            click.echo(f"radar: delivery: {line}", err=True)
     if outcome.failed_gates:
         for line in outcome.failed_gates:
             click.echo(f"radar: training blocked: {line}", err=True)

@@ -52,6 +52,8 @@ class RunOutcome:
     # the promotion decision's record, when the run made one
     decision: dict[str, Any] | None = None
     failed_steps: list[str] = field(default_factory=list)
+    # what the extract found in the delivery (quarantined rows, empty tables, delimiters, tables not delivered)
+    delivery: list[str] = field(default_factory=list)
 
 
 def prepare_environment(
@@ -144,7 +146,32 @@ def run_job(
         ],
         decision=result.output_for_node("champion_decision") if decided else None,
         failed_steps=[event.step_key for event in failures],
+        delivery=delivery_lines(result.get_asset_materialization_events()),
     )
+
+
+def delivery_lines(events: Sequence[Any]) -> list[str]:
+    """The extract's notes from the ``raw/*`` materialisations, one line per problem, and the line naming the
+    tables not delivered: the terminal shows them, not only the log."""
+    from pipelines.lib.ingest.contract import CONTRACT, missing_tables_message
+    from pipelines.lib.ingest.raw_zone import ABSENT
+
+    lines: list[str] = []
+    absent: set[str] = set()
+    extracted = 0
+    for event in events:
+        path = event.asset_key.path
+        if path[0] != "raw":
+            continue
+        extracted += 1
+        metadata = event.materialization.metadata
+        if "notes" in metadata and metadata["notes"].value:
+            lines.extend(str(metadata["notes"].value).splitlines())
+        if "status" in metadata and metadata["status"].value in ABSENT:
+            absent.add(path[-1])
+    if absent and extracted == len(CONTRACT):  # an extract that stopped early has said why
+        lines.append(missing_tables_message([t for t in CONTRACT if t in absent]))
+    return lines
 
 
 def backfill_quarters(quarters: int, *, through: str | None = None) -> list[str]:

@@ -5,8 +5,16 @@
     {{ return(adapter.dispatch('as_date', 'retention_radar')(column)) }}
 {%- endmacro %}
 
+{#- ISO 8601 only, and a timestamp with a zone offset is dated in UTC: the rules of
+    pipelines/lib/ingest/casts.py::as_date_sql, whose patterns arrive through source_contract(). -#}
 {% macro default__as_date(column) -%}
-    try_cast(try_cast({{ column }} as timestamp) as date)
+    {%- set rules = source_contract() -%}
+    case when regexp_full_match({{ column }}, '{{ rules.iso_pattern }}') then
+        case when regexp_matches({{ column }}, '{{ rules.offset_pattern }}')
+            then cast(timezone('UTC', try_cast({{ column }} as timestamptz)) as date)
+            else try_cast(try_cast({{ column }} as timestamp) as date)
+        end
+    end
 {%- endmacro %}
 
 {% macro postgres__as_date(column) -%}
@@ -18,7 +26,13 @@
 {%- endmacro %}
 
 {% macro default__as_timestamp(column) -%}
-    try_cast({{ column }} as timestamp)
+    {%- set rules = source_contract() -%}
+    case when regexp_full_match({{ column }}, '{{ rules.iso_pattern }}') then
+        case when regexp_matches({{ column }}, '{{ rules.offset_pattern }}')
+            then timezone('UTC', try_cast({{ column }} as timestamptz))
+            else try_cast({{ column }} as timestamp)
+        end
+    end
 {%- endmacro %}
 
 {% macro postgres__as_timestamp(column) -%}

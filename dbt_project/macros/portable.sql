@@ -4,8 +4,8 @@
     dbt.last_day, dbt.date_trunc) directly in the models. -#}
 
 {#- on-run-start: the functions the PostgreSQL casts need (DuckDB has try_cast built in). A value that is not an
-    ISO date or timestamp, or not a number, gives null, as DuckDB's try_cast does; the pattern keeps PostgreSQL
-    from reading forms DuckDB rejects, such as 31.12.2025. -#}
+    ISO date or timestamp, or not a number, gives null, as as_date does on DuckDB (the same ISO pattern, and a
+    value with a zone offset is converted to UTC first). -#}
 {% macro create_portable_functions() -%}
     {{ return(adapter.dispatch('create_portable_functions', 'retention_radar')()) }}
 {%- endmacro %}
@@ -19,8 +19,11 @@
     create or replace function {{ target.schema }}.radar_try_timestamp(value text) returns timestamp
     language plpgsql immutable as $$
     begin
-        if value !~ '^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}(:?\d{2})?|Z)?)?$' then
+        if value !~ '^{{ source_contract().iso_pattern }}$' then
             return null;
+        end if;
+        if value ~ '{{ source_contract().offset_pattern }}' then
+            return cast(value as timestamptz) at time zone 'UTC';
         end if;
         return cast(value as timestamp);
     exception when others then

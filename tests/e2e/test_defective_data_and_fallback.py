@@ -3,6 +3,7 @@ back to the rule-based health score and says so everywhere the score is shown.""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -35,8 +36,16 @@ def defective_run(tmp_path_factory: pytest.TempPathFactory, demo_sources: Path) 
     )
     orders.loc[orders.index[negative], "amount"] = -orders["amount"].iloc[negative].abs() - 1
     orders.loc[orders.index[orphan], "customer_id"] = "unknown-customer"
+    # A few values a cast lets through: an infinite and an overflowing amount, a placeholder date.
+    start = int(0.25 * len(orders))
+    infinite, overflowing, placeholder = (pick[start + 5 * i : start + 5 * (i + 1)] for i in range(3))
+    orders.loc[orders.index[infinite], "amount"] = np.inf
+    orders.loc[orders.index[overflowing], "amount"] = 1e308
+    orders["order_date"] = orders["order_date"].astype(object)
+    orders.loc[orders.index[placeholder], "order_date"] = dt.date(1753, 1, 1)
     orders.to_parquet(folder / "orders.parquet", index=False)
-    expected_share = 1 - (len(negative) + len(orphan)) / len(orders)
+    faulty = len(negative) + len(orphan) + len(infinite) + len(overflowing) + len(placeholder)
+    expected_share = 1 - faulty / len(orders)
     return run_pipeline(folder.parent / "home", folder), expected_share
 
 
@@ -63,6 +72,44 @@ def test_defective_orders_fail_the_quality_gate_alone_with_the_true_figure(
     assert history_pages and all("does not exist" not in p.read_text() for p in history_pages)
     materialized = {e.asset_key.to_user_string() for e in run.result.get_asset_materialization_events()}
     assert not {"churn_model", "health_scores", "customer_scores"} & materialized
+
+
+# contract table -> (staging model, the intermediate model that keeps its usable records)
+VALIDATED = {
+    table: (f"staging.stg_{system}__{table}", f"intermediate.int_{table}_validated")
+    for table, system in {
+        "contacts": "crm",
+        "surveys": "crm",
+        "contracts": "erp",
+        "orders": "erp",
+        "invoices": "erp",
+        "interactions": "comms",
+        "tickets": "support",
+        "usage": "web",
+    }.items()
+}
+
+
+def test_dbt_drops_exactly_the_records_the_gate_counts_and_no_feature_is_non_finite(
+    defective_run: tuple[PipelineRun, float],
+) -> None:
+    from pipelines.lib.quality.quality import table_quality
+
+    run, _ = defective_run
+    with duckdb.connect(str(run.paths.warehouse), read_only=True) as con:
+        for table, (staged, validated) in VALIDATED.items():
+            dropped = con.execute(
+                f"select (select count(*) from {staged}) - (select count(*) from {validated})"
+            ).fetchone()[0]
+            figures = table_quality(con, table)
+            assert dropped == figures["invalid"], (table, figures)
+        assert table_quality(con, "orders")["rule_non_finite"] == 10
+        assert table_quality(con, "orders")["rule_implausible_date"] == 5
+        features = con.execute("select * from marts.customer_features").df()
+    numeric = features.select_dtypes("number")
+    assert np.isfinite(numeric.to_numpy(dtype=float)[~numeric.isna().to_numpy()]).all()
+    dbt_checks = {e.check_name: e.passed for e in run.result.get_asset_check_evaluations()}
+    assert dbt_checks["numbers_are_finite_customer_features_"] is True
 
 
 def test_too_few_churns_score_with_the_health_score_and_say_so(

@@ -1,2 +1,2 @@
 -- One row per usable contact person.
-{{ valid_rows('stg_crm__contacts', ['contact_id'], ['started_at'], required=['contact_id']) }}
+{{ valid_rows('stg_crm__contacts', 'contacts') }}

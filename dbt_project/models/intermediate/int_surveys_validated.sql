@@ -1,6 +1,7 @@
--- One row per usable NPS answer (one per customer and day); answers outside 0–10 are not NPS answers.
+-- One row per usable NPS answer, one per customer and day; an answer that is not a whole number in 0–10 is not an
+-- NPS answer (valid_rows drops it, rule bad_score).
 with usable as (
-    {{ valid_rows('stg_crm__surveys', ['customer_id', 'answered_at'], ['answered_at'], required=['nps']) }}
+    {{ valid_rows('stg_crm__surveys', 'surveys') }}
 )
 
 select
@@ -8,4 +9,3 @@ select
     answered_at,
     nps
 from usable
-where nps between 0 and 10

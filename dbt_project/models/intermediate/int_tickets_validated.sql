@@ -1,2 +1,2 @@
 -- One row per usable support ticket.
-{{ valid_rows('stg_support__tickets', ['ticket_id'], ['opened_at'], required=['ticket_id']) }}
+{{ valid_rows('stg_support__tickets', 'tickets') }}

@@ -80,6 +80,8 @@ def extract_sources(context: dg.AssetExecutionContext, radar: RadarResource):
                     if not result.present:
                         missing.append(table)
                     context.log.info(f"{table}: {result.status} ({result.rows} rows)")
+                    for line in result.notes():
+                        context.log.warning(line)
                     for line in result.problem_lines():
                         context.log.warning(f"quarantined: {line}")
                     yield dg.MaterializeResult(
@@ -95,6 +97,17 @@ def extract_sources(context: dg.AssetExecutionContext, radar: RadarResource):
                             "source_file": result.source_file or "(missing)",
                             "source_hash": result.source_hash or "",
                             "source_dir": source.describe(),
+                            "delimiter": result.delimiter
+                            or (
+                                "(not read again: unchanged)" if result.status == "unchanged" else "(not CSV)"
+                            ),
+                            # What the terminal shows after the run (pipelines/runner.py reads it).
+                            "notes": dg.MetadataValue.text(
+                                "\n".join(
+                                    result.notes()
+                                    + [f"quarantined: {line}" for line in result.problem_lines()]
+                                )
+                            ),
                         },
                     )
         except ContractError as exc:

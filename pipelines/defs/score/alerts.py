@@ -3,6 +3,7 @@
 import dagster as dg
 
 from pipelines.defs.resources import RadarResource
+from pipelines.lib.core.urls import redact_url
 from pipelines.lib.core.warehouse import connect
 from pipelines.lib.score import alerts
 
@@ -11,7 +12,8 @@ from pipelines.lib.score import alerts
 def risk_alerts(context: dg.AssetExecutionContext, radar: RadarResource) -> dg.MaterializeResult:
     """New high-risk episodes from the newest scores, appended to the alert file (JSON lines) and POSTed to the
     webhook when one is configured. A customer who stays at risk is not alerted again; one who recovers and
-    falls back is. If a sink fails, nothing is marked as sent and the asset fails, so the next run retries."""
+    falls back is. If a sink fails, the episode is not opened and the asset fails, so the next run retries; the
+    sinks that did accept keep a record per alert and are not sent the same alert again."""
     settings = radar.config.alerts
     target = settings.file or radar.paths.alerts_file
     with connect(radar.paths.warehouse) as con:
@@ -20,13 +22,15 @@ def risk_alerts(context: dg.AssetExecutionContext, radar: RadarResource) -> dg.M
                where as_of = (select max(as_of) from scores.customer_scores)"""
         ).df()
         new = alerts.alerts_to_send(con, scores, min_tier=settings.min_tier)
+        sinks: dict[str, alerts.Sender] = {"file": lambda batch: alerts.send_to_file(batch, target)}
+        if settings.webhook_url:
+            url = settings.webhook_url
+            sinks["webhook"] = lambda batch: alerts.send_to_webhook(batch, url)
         if len(new):
-            alerts.send_to_file(new, target)
-            if settings.webhook_url:
-                try:
-                    alerts.send_to_webhook(new, settings.webhook_url)
-                except alerts.AlertSinkError as exc:
-                    raise dg.Failure(description=str(exc)) from exc
+            try:
+                alerts.deliver(con, new, sinks)
+            except alerts.AlertSinkError as exc:
+                raise dg.Failure(description=str(exc)) from exc
         alerts.update_episodes(con, scores, new, min_tier=settings.min_tier)
         open_episodes = con.execute(
             "select count(*) from ops.alert_episodes where closed_as_of is null"
@@ -38,6 +42,6 @@ def risk_alerts(context: dg.AssetExecutionContext, radar: RadarResource) -> dg.M
             "open_episodes": dg.MetadataValue.int(int(open_episodes)),
             "min_tier": settings.min_tier,
             "file": dg.MetadataValue.path(str(target)),
-            "webhook": settings.webhook_url or "(none)",
+            "webhook": redact_url(settings.webhook_url) if settings.webhook_url else "(none)",
         }
     )

@@ -12,10 +12,20 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from pipelines.lib.core.paths import DEFAULT_CONFIG_FILE
+from pipelines.lib.core.urls import webhook_url_problem
 from pipelines.lib.ingest.contract import CONTRACT
+from pipelines.lib.ingest.sources import file_name_problem
 
 
 class _Strict(BaseModel):
@@ -75,6 +85,10 @@ class SourcesSettings(_Strict):
         for name in (*self.tables, *self.mapping):
             if name not in CONTRACT:
                 raise ValueError(f"'{name}' is not a contract table ({', '.join(CONTRACT)})")
+        if self.kind in ("demo", "folder"):
+            for table, stem in self.tables.items():
+                if problem := file_name_problem(stem):
+                    raise ValueError(f"tables.{table}: '{stem}' {problem}")
         for table, columns in self.mapping.items():
             unknown = sorted(set(columns) - set(CONTRACT[table].columns))
             if unknown:
@@ -183,7 +197,15 @@ class MonitoringSettings(_Strict):
 class AlertSettings(_Strict):
     min_tier: Literal["low", "medium", "high"] = "high"
     file: Path | None = None  # default: $RADAR_HOME/exports/alerts.jsonl
+    # http(s) only; a token in it is never shown (pipelines/lib/core/urls.py::redact_url)
     webhook_url: str | None = None
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _http_only(cls, url: str | None) -> str | None:
+        if url is not None and (problem := webhook_url_problem(url)):
+            raise ValueError(problem)
+        return url
 
 
 class ValueTier(_Strict):

@@ -23,6 +23,12 @@ class TableContract:
     optional_dates: tuple[str, ...] = ()
     # Numeric columns with their allowed range (None = unbounded); a filled value must parse and lie inside.
     numbers: tuple[tuple[str, float | None, float | None], ...] = ()
+    # Categorical columns and the values they may take (compared lower-case and trimmed, as staging reads them).
+    categories: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # (start, end) date pairs: when both are filled the end must not lie before the start.
+    ordered: tuple[tuple[str, str], ...] = ()
+    # Scores: whole numbers within an inclusive range (NPS 0-10); anything else is not an answer on the scale.
+    scores: tuple[tuple[str, int, int], ...] = ()
     # What the pipeline cannot see without this table, for the "tables not delivered" message.
     signals: str = ""
 
@@ -63,6 +69,7 @@ CONTRACT: dict[str, TableContract] = {
             key=("contact_id",),
             dates=("started_at",),
             optional_dates=("ended_at",),
+            ordered=(("started_at", "ended_at"),),
             signals="contact-person changes",
         ),
         TableContract(
@@ -70,8 +77,10 @@ CONTRACT: dict[str, TableContract] = {
             "crm",
             ("customer_id", "answered_at", "nps"),
             ("comment",),
+            # one answer per customer and day: a second one the same day is a duplicate delivery
+            key=("customer_id", "answered_at"),
             dates=("answered_at",),
-            numbers=(("nps", 0.0, 10.0),),
+            scores=(("nps", 0, 10),),
             signals="NPS",
         ),
         TableContract(
@@ -84,6 +93,11 @@ CONTRACT: dict[str, TableContract] = {
             amounts=("monthly_value",),
             optional_dates=("end_date",),
             numbers=(("monthly_value", None, None),),
+            categories=(
+                ("status", ("active", "cancelled", "expired")),
+                ("churn_type", ("voluntary", "involuntary")),
+            ),
+            ordered=(("start_date", "end_date"),),
             signals="contract value and the contractual churn definition",
         ),
         TableContract(
@@ -107,6 +121,7 @@ CONTRACT: dict[str, TableContract] = {
             amounts=("amount",),
             optional_dates=("paid_at",),
             numbers=(("amount", None, None),),
+            ordered=(("issued_at", "due_date"),),
             signals="payment delays",
         ),
         TableContract(
@@ -117,6 +132,7 @@ CONTRACT: dict[str, TableContract] = {
             key=("interaction_id",),
             dates=("occurred_at",),
             numbers=(("response_hours", *_COUNT),),
+            categories=(("channel", ("email", "call", "meeting")), ("direction", ("inbound", "outbound"))),
             signals="e-mail/call/meeting frequency and response times",
         ),
         TableContract(
@@ -128,6 +144,7 @@ CONTRACT: dict[str, TableContract] = {
             dates=("opened_at",),
             optional_dates=("closed_at",),
             numbers=(("csat", 1.0, 5.0),),
+            ordered=(("opened_at", "closed_at"),),
             signals="support load and export/compatibility tickets",
         ),
         TableContract(

@@ -1,10 +1,12 @@
 """Load-time contract validation: which delivered rows cannot be used, and why, as SQL over the staged delivery.
 
-The raw zone keeps every row as delivered; this module lists the rows that break a rule in ``ops.quarantine``
-(one row per record, rule and column) and sums them up as one-line problems. The first six rules are exactly the
-rules the quality gate counts on the newest load (``pipelines/lib/quality/quality.py``), with the same SQL semantics, so
-that the quarantine and the gate agree record for record; ``wrong_type`` and ``out_of_range`` are findings on
-optional columns that staging turns into nulls or keeps, and that the gate does not (yet) count.
+``checks`` is the one definition of the record-validity rules: a list of (rule, column, SQL condition) over a
+raw row. The quarantine evaluates it on a delivery and lists the rows that break a rule in ``ops.quarantine``
+(one row per record, rule and column); the quality gate (``pipelines/lib/quality/quality.py``) evaluates the same
+conditions of the ``GATE_RULES`` on the newest load, so quarantine and gate agree record for record. dbt's
+``valid_rows`` macro drops what the gate counts, reading the same contract through the generated
+``source_contract`` macro (``dbt_contract.py``). ``wrong_type`` and ``out_of_range`` are findings on optional
+columns that staging turns into nulls or keeps, and that the gate does not count.
 """
 
 from __future__ import annotations
@@ -13,23 +15,42 @@ from dataclasses import dataclass
 
 import duckdb
 
+from pipelines.lib.ingest.casts import MIN_DATE, as_date_sql, as_number_sql, finite_sql, lenient_date_sql
 from pipelines.lib.ingest.contract import CONTRACT, TableContract
 
-GATE_RULES = ("missing_required", "bad_date", "future_date", "negative_amount", "orphan", "duplicate")
 RULES = {
     "missing_required": "a key or required field is empty",
     "bad_date": "a required date is missing or does not parse",
+    "non_iso_date": "a required date is not written as ISO 8601, YYYY-MM-DD",
+    "implausible_date": f"a date lies before {MIN_DATE}, a placeholder such as 0001-01-01",
     "future_date": "a date lies after today",
+    "end_before_start": "an end date lies before its start date",
     "negative_amount": "an amount is negative",
+    "non_finite": "a number is NaN, infinite or too large to add up",
+    "unknown_category": "a value is not one of the column's allowed values",
+    "bad_score": "a score is not a whole number within its scale",
     "orphan": "the customer_id is not in accounts",
     "duplicate": "the key repeats an earlier record",
-    "wrong_type": "a filled value does not parse as its type (number or date)",
+    "wrong_type": "a filled value does not parse as its type (number or ISO date)",
     "out_of_range": "a number lies outside its allowed range",
 }
+# The rules a record must pass to be used: the quality gate counts them and dbt's valid_rows drops them.
+GATE_RULES = tuple(rule for rule in RULES if rule not in ("wrong_type", "out_of_range"))
 
 QUARANTINE_DDL = """create table if not exists ops.quarantine (
     load_id integer, table_name varchar, source_file varchar, row_number bigint, rule varchar,
     column_name varchar, value varchar, reason varchar, quarantined_at timestamp)"""
+
+
+@dataclass(frozen=True)
+class Check:
+    """One rule on one column: ``condition`` is a SQL boolean over the raw row ``r`` (it may be a window
+    expression), true when the record breaks the rule; ``value`` is the SQL of the value to show."""
+
+    rule: str
+    column: str
+    condition: str
+    value: str
 
 
 @dataclass(frozen=True)
@@ -41,70 +62,126 @@ class Problem:
     examples: tuple[str | None, ...]
 
     def one_line(self, total: int) -> str:
-        shown = ", ".join("(empty)" if v is None else repr(v) for v in self.examples)
+        shown = ", ".join("(empty)" if v is None else _shorten(v) for v in self.examples)
         return (
             f"{self.table}.{self.column}: {self.rule} in {self.rows} of {total} rows ({RULES[self.rule]}); "
             f"e.g. {shown}"
         )
 
 
-def as_date_sql(column: str) -> str:
-    """Column ``column`` of alias ``r`` as a date, as dbt's `as_date` macro does: what does not parse is null.
+def _shorten(value: str, width: int = 40) -> str:
+    """A value as the terminal shows it: quoted, and cut in the middle when long (a 309-digit number)."""
+    if len(value) <= width:
+        return repr(value)
+    return repr(f"{value[: width // 2]}…{value[-8:]}") + f" ({len(value)} characters)"
 
-    The quality gate uses this same expression, so quarantine and gate agree record for record."""
-    return f'try_cast(try_cast(r."{column}" as timestamp) as date)'
+
+def _col(column: str) -> str:
+    return f'r."{column}"'
+
+
+def date_of(column: str) -> str:
+    """Raw column ``column`` of alias ``r`` as a date, as dbt's `as_date` macro reads it."""
+    return as_date_sql(_col(column))
 
 
 def _filled(column: str) -> str:
-    return f"nullif(trim(r.\"{column}\"), '') is not null"
+    return f"nullif(trim({_col(column)}), '') is not null"
 
 
-def _checks(contract: TableContract, *, accounts_known: bool) -> list[tuple[str, str, str, str]]:
-    """(rule, column label, SQL condition over alias r, SQL value) for every check of one table."""
-    checks: list[tuple[str, str, str, str]] = []
-    for c in contract.required:
-        if c not in contract.dates:
-            checks.append(("missing_required", c, f"not {_filled(c)}", f'r."{c}"'))
+def _sql_list(values: tuple[str, ...]) -> str:
+    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+
+
+def _date_checks(contract: TableContract) -> list[Check]:
+    checks: list[Check] = []
     for c in contract.dates:
-        checks.append(("bad_date", c, f"{as_date_sql(c)} is null", f'r."{c}"'))
-        checks.append(("future_date", c, f"coalesce({as_date_sql(c)} > current_date, false)", f'r."{c}"'))
-    for c in contract.amounts:
-        checks.append(("negative_amount", c, f'coalesce(try_cast(r."{c}" as double) < 0, false)', f'r."{c}"'))
-    if contract.has_customer and contract.name != "accounts" and accounts_known:
-        checks.append(
-            (
-                "orphan",
-                "customer_id",
-                "r.customer_id is not null and r.customer_id not in (select customer_id from _accounts)",
-                "r.customer_id",
-            )
-        )
+        strict, lenient = date_of(c), lenient_date_sql(_col(c))
+        checks.append(Check("bad_date", c, f"{lenient} is null", _col(c)))
+        checks.append(Check("non_iso_date", c, f"{lenient} is not null and {strict} is null", _col(c)))
+        checks.append(Check("future_date", c, f"coalesce({strict} > current_date, false)", _col(c)))
     for c in contract.optional_dates:
-        checks.append(("wrong_type", c, f"{_filled(c)} and {as_date_sql(c)} is null", f'r."{c}"'))
-    for c, low, high in contract.numbers:
-        number = f'try_cast(r."{c}" as double)'
-        checks.append(("wrong_type", c, f"{_filled(c)} and {number} is null", f'r."{c}"'))
-        bounds = []
-        if low is not None:
-            bounds.append(f"{number} < {low}")
-        if high is not None:
-            bounds.append(f"{number} > {high}")
-        if bounds:
-            checks.append(("out_of_range", c, f"coalesce({' or '.join(bounds)}, false)", f'r."{c}"'))
+        checks.append(Check("wrong_type", c, f"{_filled(c)} and {date_of(c)} is null", _col(c)))
+    for c in (*contract.dates, *contract.optional_dates):
+        checks.append(
+            Check("implausible_date", c, f"coalesce({date_of(c)} < date '{MIN_DATE}', false)", _col(c))
+        )
+    for start, end in contract.ordered:
+        checks.append(
+            Check("end_before_start", end, f"coalesce({date_of(end)} < {date_of(start)}, false)", _col(end))
+        )
     return checks
 
 
-def _duplicate_sql(contract: TableContract) -> str | None:
-    if not contract.key:
-        return None
-    keys = ", ".join(f'r."{k}"' for k in contract.key)
-    first = as_date_sql(contract.event_date) if contract.event_date else f'r."{contract.key[0]}"'
-    label = "+".join(contract.key)
-    value = f"concat_ws('|', {keys})" if len(contract.key) > 1 else keys
-    return f"""select _row, 'duplicate' as rule, '{label}' as column_name, {value} as value
-        from (select r.*, row_number() over (partition by {keys} order by {first} nulls last) as _n
-              from _incoming as r) as r
-        where _n > 1"""
+def _number_checks(contract: TableContract) -> list[Check]:
+    checks: list[Check] = []
+    for c in contract.amounts:
+        checks.append(Check("negative_amount", c, f"coalesce({as_number_sql(_col(c))} < 0, false)", _col(c)))
+    for c, low, high in contract.numbers:
+        number = as_number_sql(_col(c))
+        checks.append(Check("wrong_type", c, f"{_filled(c)} and {number} is null", _col(c)))
+        checks.append(Check("non_finite", c, f"not coalesce({finite_sql(number)}, true)", _col(c)))
+        bounds = ([f"{number} < {low}"] if low is not None else []) + (
+            [f"{number} > {high}"] if high is not None else []
+        )
+        if bounds:
+            checks.append(Check("out_of_range", c, f"coalesce({' or '.join(bounds)}, false)", _col(c)))
+    for c, low, high in contract.scores:
+        number = as_number_sql(_col(c))
+        whole = f"{number} = floor({number}) and {number} between {low} and {high}"
+        checks.append(Check("bad_score", c, f"{_filled(c)} and not coalesce({whole}, false)", _col(c)))
+    return checks
+
+
+def checks(contract: TableContract, *, accounts: str | None) -> list[Check]:
+    """Every rule of one table, over alias ``r``. ``accounts`` is a relation of the known customer ids (column
+    ``customer_id``, no nulls), or None when no accounts were loaded yet (then nothing is an orphan)."""
+    found: list[Check] = []
+    for c in contract.required:
+        if c not in contract.dates:
+            found.append(Check("missing_required", c, f"not {_filled(c)}", _col(c)))
+    found += _date_checks(contract)
+    found += _number_checks(contract)
+    for c, allowed in contract.categories:
+        found.append(
+            Check(
+                "unknown_category",
+                c,
+                f"{_filled(c)} and lower(trim({_col(c)})) not in ({_sql_list(allowed)})",
+                _col(c),
+            )
+        )
+    if contract.has_customer and contract.name != "accounts" and accounts is not None:
+        found.append(
+            Check(
+                "orphan",
+                "customer_id",
+                f"r.customer_id is not null and r.customer_id not in (select customer_id from {accounts})",
+                "r.customer_id",
+            )
+        )
+    if contract.key:
+        keys = ", ".join(_col(k) for k in contract.key)
+        # The earliest record of a key is the original, as in dbt's `valid_rows`; later ones are duplicates.
+        first = date_of(contract.event_date) if contract.event_date else _col(contract.key[0])
+        found.append(
+            Check(
+                "duplicate",
+                "+".join(contract.key),
+                f"row_number() over (partition by {keys} order by {first} nulls last) > 1",
+                f"concat_ws('|', {keys})" if len(contract.key) > 1 else keys,
+            )
+        )
+    return found
+
+
+def gate_conditions(contract: TableContract, *, accounts: str | None) -> dict[str, str]:
+    """Per gate rule, the SQL condition that a record breaks it (any of its columns), for the quality gate."""
+    by_rule: dict[str, list[str]] = {}
+    for check in checks(contract, accounts=accounts):
+        if check.rule in GATE_RULES:
+            by_rule.setdefault(check.rule, []).append(f"({check.condition})")
+    return {rule: " or ".join(parts) for rule, parts in by_rule.items()}
 
 
 def _latest_accounts(con: duckdb.DuckDBPyConnection) -> bool:
@@ -128,32 +205,41 @@ def quarantine(
     (one per rule and column, most frequent first) and the number of distinct rows quarantined."""
     contract = CONTRACT[table]
     con.execute(QUARANTINE_DDL)
-    checks = _checks(contract, accounts_known=_latest_accounts(con))
-    parts = [
-        f"select _row, '{rule}' as rule, '{column}' as column_name, {value} as value from _incoming as r "
-        f"where {condition}"
-        for rule, column, condition, value in checks
-    ]
-    duplicate = _duplicate_sql(contract)
-    if duplicate:
-        parts.append(duplicate)
-    reasons = " ".join(f"when '{rule}' then '{text}'" for rule, text in RULES.items())
-    con.execute(
-        f"""create or replace temp table _findings as
-            select f._row, f.rule, f.column_name, cast(f.value as varchar) as value
-            from ({" union all ".join(parts)}) as f"""
+    found = checks(contract, accounts="_accounts" if _latest_accounts(con) else None)
+    # Every condition is evaluated once, in one pass over the delivery (window expressions included), then each
+    # true flag becomes one finding.
+    flags = ", ".join(
+        f"({c.condition}) as _f{i}, cast({c.value} as varchar) as _v{i}" for i, c in enumerate(found)
     )
+    con.execute(f"create or replace temp table _flags as select _row, {flags} from _incoming as r")
+    parts = [
+        f"select _row, '{c.rule}' as rule, '{c.column}' as column_name, _v{i} as value from _flags where _f{i}"
+        for i, c in enumerate(found)
+    ]
+    reasons = " ".join(f"when '{rule}' then {_sql_list((text,))}" for rule, text in RULES.items())
+    con.execute(f"create or replace temp table _findings as {' union all '.join(parts)}")
     con.execute(
         f"""insert into ops.quarantine
             select ?, ?, ?, _row, rule, column_name, value, case rule {reasons} end, now()
             from _findings order by _row, rule, column_name""",
         [load_id, table, source_file],
     )
+    con.execute("drop table _flags")
+    con.execute("drop table _findings")
+    return problems_of(con, table, load_id)
+
+
+def problems_of(con: duckdb.DuckDBPyConnection, table: str, load_id: int) -> tuple[list[Problem], int]:
+    """The problems recorded in ops.quarantine for one load (one per rule and column, most frequent first) and
+    the number of distinct rows quarantined: what a re-run of an unchanged delivery reports again."""
+    con.execute(QUARANTINE_DDL)
+    where = "from ops.quarantine where table_name = ? and load_id = ?"
     summary = con.execute(
-        """select rule, column_name, count(*) as n, list(value order by _row)[1:50] as examples
-           from _findings group by rule, column_name order by n desc, rule, column_name"""
+        f"""select rule, column_name, count(*) as n, list(value order by row_number)[1:50] as examples
+            {where} group by rule, column_name order by n desc, rule, column_name""",
+        [table, load_id],
     ).fetchall()
-    rows = con.execute("select count(distinct _row) from _findings").fetchone()[0]
+    rows = con.execute(f"select count(distinct row_number) {where}", [table, load_id]).fetchone()[0]
     problems = [
         Problem(table, column, rule, int(n), tuple(dict.fromkeys(examples))[:3])
         for rule, column, n, examples in summary

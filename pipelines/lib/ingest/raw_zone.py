@@ -8,7 +8,7 @@ are full snapshots.
 A delivery is first staged in a temporary table. What makes the whole delivery unusable (it cannot be read, a
 required column is missing, the required table is empty) raises a one-line ``ContractError`` before anything is
 written, so the raw zone stays as it was. Rows that break a rule are appended to raw like every other row and are
-listed, with their reason, in ``ops.quarantine`` (see ``validation.py``), in the same transaction.
+listed, with their reason, in ``ops.quarantine`` (see ``quarantine.py``), in the same transaction.
 """
 
 from __future__ import annotations
@@ -20,32 +20,55 @@ from pathlib import Path
 import duckdb
 
 from pipelines.lib.ingest.contract import CONTRACT, REQUIRED_TABLES, TableContract
-from pipelines.lib.ingest.quarantine import Problem, quarantine
-from pipelines.lib.ingest.sources import ContractError, FolderSource, Source, file_sha256, first_line
+from pipelines.lib.ingest.quarantine import Problem, problems_of, quarantine
+from pipelines.lib.ingest.sources import (
+    DELIMITER_NAMES,
+    ContractError,
+    FolderSource,
+    Source,
+    file_sha256,
+    first_line,
+    quote_ident,
+)
 
 __all__ = ["ContractError", "LoadResult", "file_sha256", "find_source_file", "load_table"]
 
 LOAD_COLUMNS = ("_load_id", "_source_file", "_source_hash", "_loaded_at")
+# Ledger statuses of a table that the pipeline goes without (the gates skip it, the run names it).
+ABSENT = ("missing", "empty")
 _STAGED = "_delivery"
 
 
 @dataclass(frozen=True)
 class LoadResult:
     table: str
-    status: str  # loaded | unchanged | missing
+    status: str  # loaded | unchanged | missing | empty (a header without rows: used as if missing)
     rows: int
     load_id: int | None
     source_file: str | None
     source_hash: str | None
     quarantined: int = 0
     problems: tuple[Problem, ...] = field(default=())
+    delimiter: str | None = None  # a CSV file's delimiter, as detected from its header
 
     @property
     def present(self) -> bool:
-        return self.status != "missing"
+        return self.status not in ABSENT
 
     def problem_lines(self) -> list[str]:
         return [p.one_line(self.rows) for p in self.problems]
+
+    def notes(self) -> list[str]:
+        """What a person should know about this delivery besides its problems, one line each."""
+        lines = []
+        label = _label(self.source_file) if self.source_file else self.table
+        if self.status == "empty":
+            lines.append(f"{label}: header only, no rows; '{self.table}' is used as not delivered")
+        if self.delimiter is not None and self.delimiter != ",":
+            lines.append(
+                f"{label}: read with delimiter {DELIMITER_NAMES[self.delimiter]}, detected from the header"
+            )
+        return lines
 
 
 def find_source_file(folder: Path, table: str) -> Path | None:
@@ -80,15 +103,28 @@ def _label(location: str) -> str:
     return Path(location).name if "#" not in location else location
 
 
+def _drop_staged(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop the previous delivery's relation: connectors stage a view (files) or a table (SQLite, PostgreSQL),
+    and DuckDB will not replace one kind with the other."""
+    kind = con.execute(
+        "select table_type from information_schema.tables where table_catalog = 'temp' and table_name = ?",
+        [_STAGED],
+    ).fetchone()
+    if kind is not None:
+        con.execute(f"drop {'view' if kind[0] == 'VIEW' else 'table'} {_STAGED}")
+
+
 def _stage_mapped(
     con: duckdb.DuckDBPyConnection,
     contract: TableContract,
     source: Source,
     mapping: dict[str, str],
     label: str,
-) -> None:
-    """Stage the delivery as ``_incoming``: contract columns as text, in delivery order, numbered from 1."""
-    source.stage(con, contract.name, _STAGED)
+) -> str | None:
+    """Stage the delivery as ``_incoming``: contract columns as text, in delivery order, numbered from 1.
+    Returns the CSV delimiter the connector detected (None for other formats)."""
+    _drop_staged(con)
+    delimiter = source.stage(con, contract.name, _STAGED)
     found = [r[0] for r in con.execute(f"describe {_STAGED}").fetchall()]
     source_of = {col: mapping.get(col, col) for col in contract.columns}
     missing = [
@@ -103,8 +139,11 @@ def _stage_mapped(
     absent = [f"{col} -> '{src}'" for col, src in mapping.items() if src not in found and col not in missing]
     if absent:
         raise ContractError(f"{label}: sources.mapping names column(s) not in the table: {', '.join(absent)}")
+    # Source names are the company's own and may hold any character: quoted, never pasted into the SQL.
     select = ", ".join(
-        f'cast("{src}" as varchar) as "{col}"' if src in found else f'cast(null as varchar) as "{col}"'
+        f"cast({quote_ident(src)} as varchar) as {quote_ident(col)}"
+        if src in found
+        else f"cast(null as varchar) as {quote_ident(col)}"
         for col, src in source_of.items()
     )
     try:
@@ -113,6 +152,7 @@ def _stage_mapped(
         )
     except duckdb.Error as exc:
         raise ContractError(f"{label}: cannot be read ({first_line(exc)})") from exc
+    return delimiter
 
 
 def _content_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
@@ -145,6 +185,10 @@ def load_table(
     _ensure_schema(con, contract)
     location = source.locate(table)
     next_id = con.execute("select coalesce(max(load_id), 0) + 1 from ops.loads").fetchone()[0]
+    if location is None and table in source.tables:
+        raise ContractError(
+            f"{source.describe()}: sources.tables.{table} names '{source.name_of(table)}', which is not there"
+        )
     if location is None:
         con.execute(
             "insert into ops.loads values (?, ?, 'missing', 0, ?, null, null, now())",
@@ -157,13 +201,16 @@ def load_table(
             "insert into ops.loads values (?, ?, 'unchanged', ?, ?, ?, ?, now())",
             [next_id, table, seen[1], source.describe(), location, digest],
         )
-        return LoadResult(table, "unchanged", int(seen[1]), int(seen[0]), location, digest)
+        problems, quarantined = problems_of(con, table, int(seen[0]))
+        return LoadResult(
+            table, "unchanged", int(seen[1]), int(seen[0]), location, digest, quarantined, tuple(problems)
+        )
 
     digest = source.quick_fingerprint(table)
     if digest is not None and (seen := _seen(con, table, digest)) is not None:
         return unchanged(seen, digest)
     label = _label(location)
-    _stage_mapped(con, contract, source, mapping, label)
+    delimiter = _stage_mapped(con, contract, source, mapping, label)
     if digest is None:
         digest = _content_fingerprint(con)
         if (seen := _seen(con, table, digest)) is not None:
@@ -171,6 +218,14 @@ def load_table(
     rows = con.execute("select count(*) from _incoming").fetchone()[0]
     if rows == 0 and table in REQUIRED_TABLES:
         raise ContractError(f"{label}: required table '{table}' has no rows")
+    if rows == 0:
+        # A header without rows says nothing about the customers; judging it would fail every gate at 0.
+        con.execute("drop table if exists _incoming")
+        con.execute(
+            "insert into ops.loads values (?, ?, 'empty', 0, ?, ?, ?, now())",
+            [next_id, table, source.describe(), location, digest],
+        )
+        return LoadResult(table, "empty", 0, None, location, digest, delimiter=delimiter)
 
     columns = ", ".join(f'"{c}"' for c in contract.columns)
     con.execute("begin transaction")
@@ -192,5 +247,13 @@ def load_table(
     finally:
         con.execute("drop table if exists _incoming")
     return LoadResult(
-        table, "loaded", int(rows), int(next_id), location, digest, int(quarantined), tuple(problems)
+        table,
+        "loaded",
+        int(rows),
+        int(next_id),
+        location,
+        digest,
+        int(quarantined),
+        tuple(problems),
+        delimiter,
     )

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import os
 import sqlite3
 import tempfile
 from abc import ABC, abstractmethod
@@ -47,7 +48,9 @@ def _sql_text(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def _quote_ident(name: str) -> str:
+def quote_ident(name: str) -> str:
+    """A SQL identifier in double quotes with inner quotes doubled: any column or table name, however hostile,
+    stays one identifier (DuckDB, SQLite and PostgreSQL share this rule)."""
     return '"' + name.replace('"', '""') + '"'
 
 
@@ -83,13 +86,26 @@ class Source(ABC):
         return None
 
     @abstractmethod
-    def stage(self, con: duckdb.DuckDBPyConnection, table: str, view: str) -> None:
-        """Make the table readable in ``con`` as relation ``view``; raise ContractError if it cannot be read."""
+    def stage(self, con: duckdb.DuckDBPyConnection, table: str, view: str) -> str | None:
+        """Make the table readable in ``con`` as relation ``view``; raise ContractError if it cannot be read.
+
+        Returns the delimiter detected in a CSV file, which the run reports (it is a guess from the header), or
+        None when nothing was guessed."""
 
     @contextmanager
     def session(self, con: duckdb.DuckDBPyConnection) -> Iterator[Source]:
         """Open what the connector needs for a whole extract (a database connection, an ATTACH)."""
         yield self
+
+
+def file_name_problem(stem: str) -> str | None:
+    """Why ``stem`` cannot name a file inside the sources folder (an absolute path, a ``..`` step, a folder
+    separator), or None. The configuration and the folder connector both ask, so the rule is said once."""
+    if not stem.strip():
+        return "is empty"
+    if Path(stem).is_absolute() or "/" in stem or "\\" in stem or stem in (".", ".."):
+        return "must be a file name in the sources folder, not a path"
+    return None
 
 
 class FolderSource(Source):
@@ -105,11 +121,32 @@ class FolderSource(Source):
         return str(self.folder)
 
     def file(self, table: str) -> Path | None:
+        """The table's file, or None when the folder has none; raise ContractError for a file the contract does
+        not allow: a name that is a path, a broken symbolic link, or a link that leaves the folder (raw data must
+        come from the folder the user named, not from wherever a link happens to point)."""
         stem = self.name_of(table)
-        found = [p for p in (self.folder / f"{stem}.csv", self.folder / f"{stem}.parquet") if p.is_file()]
+        if problem := file_name_problem(stem):
+            raise ContractError(f"sources.tables.{table}: '{stem}' {problem}")
+        candidates = [self.folder / f"{stem}.csv", self.folder / f"{stem}.parquet"]
+        for path in candidates:
+            if path.is_symlink():
+                self._check_link(table, path)
+        found = [p for p in candidates if p.is_file()]
         if len(found) > 1:
             raise ContractError(f"{self.folder}: both {stem}.csv and {stem}.parquet exist; keep one")
         return found[0] if found else None
+
+    def _check_link(self, table: str, path: Path) -> None:
+        target = path.resolve()
+        if not target.exists():
+            raise ContractError(
+                f"{path.name}: table '{table}' is a broken symbolic link (to {os.readlink(path)})"
+            )
+        if not target.is_relative_to(self.folder.resolve()):
+            raise ContractError(
+                f"{path.name}: table '{table}' is a symbolic link that leaves the sources folder (to {target}); "
+                "copy the file into the folder instead"
+            )
 
     def locate(self, table: str) -> str | None:
         path = self.file(table)
@@ -119,21 +156,30 @@ class FolderSource(Source):
         path = self.file(table)
         return file_sha256(path) if path else None
 
-    def stage(self, con: duckdb.DuckDBPyConnection, table: str, view: str) -> None:
+    def stage(self, con: duckdb.DuckDBPyConnection, table: str, view: str) -> str | None:
         path = self.file(table)
         assert path is not None
-        reader = _csv_reader(path) if path.suffix == ".csv" else f"read_parquet({_sql_text(str(path))})"
+        delimiter = None
+        if path.suffix == ".csv":
+            reader, delimiter = _csv_reader(path)
+        else:
+            reader = f"read_parquet({_sql_text(str(path))})"
         try:
             con.execute(f"create or replace temp view {view} as select * from {reader}")
         except duckdb.Error as exc:
             raise ContractError(
                 f"{path.name}: cannot be read as {path.suffix[1:]} ({first_line(exc)})"
             ) from exc
+        return delimiter
 
 
-def _csv_reader(path: Path) -> str:
+DELIMITER_NAMES = {",": "',' (comma)", ";": "';' (semicolon)", "\t": "tab", "|": "'|' (pipe)"}
+
+
+def _csv_reader(path: Path) -> tuple[str, str]:
     """A strict CSV reader with the header read here: DuckDB's sniffer would silently turn a malformed file into
-    one wide column, while explicit columns make it name the offending line."""
+    one wide column, while explicit columns make it name the offending line. Returns the reader and the
+    delimiter, which the header decides (the most frequent of ``, ; tab |``)."""
     with path.open(newline="", encoding="utf-8-sig", errors="replace") as fh:
         header_line = fh.readline()
     if not header_line.strip():
@@ -149,7 +195,8 @@ def _csv_reader(path: Path) -> str:
     columns = "{" + ", ".join(f"{_sql_text(name)}: 'VARCHAR'" for name in header) + "}"
     return (
         f"read_csv({_sql_text(str(path))}, header = true, auto_detect = false, columns = {columns}, "
-        f"delim = {_sql_text(delimiter)}, quote = '\"', escape = '\"', strict_mode = true, encoding = 'utf-8')"
+        f"delim = {_sql_text(delimiter)}, quote = '\"', escape = '\"', strict_mode = true, encoding = 'utf-8')",
+        delimiter,
     )
 
 
@@ -196,11 +243,12 @@ class DuckDBFileSource(Source):
         ).fetchone()[0]
         return f"{self.describe()}#{self.schema}.{self.name_of(table)}" if found else None
 
-    def stage(self, con: duckdb.DuckDBPyConnection, table: str, view: str) -> None:
+    def stage(self, con: duckdb.DuckDBPyConnection, table: str, view: str) -> str | None:
         con.execute(
             f"create or replace temp view {view} as select * from "
-            f"{self.ALIAS}.{_quote_ident(self.schema)}.{_quote_ident(self.name_of(table))}"
+            f"{self.ALIAS}.{quote_ident(self.schema)}.{quote_ident(self.name_of(table))}"
         )
+        return None
 
 
 class SQLiteSource(Source):
@@ -242,11 +290,11 @@ class SQLiteSource(Source):
         ).fetchone()
         return f"{self.describe()}#{self.name_of(table)}" if row[0] else None
 
-    def stage(self, con: duckdb.DuckDBPyConnection, table: str, view: str) -> None:
+    def stage(self, con: duckdb.DuckDBPyConnection, table: str, view: str) -> str | None:
         assert self._db is not None, "use within session()"
-        name = _quote_ident(self.name_of(table))
+        name = quote_ident(self.name_of(table))
         columns = [r[1] for r in self._db.execute(f"pragma table_info({name})").fetchall()]
-        select = ", ".join(f"cast({_quote_ident(c)} as text)" for c in columns)
+        select = ", ".join(f"cast({quote_ident(c)} as text)" for c in columns)
         cursor = self._db.execute(f"select {select} from {name}")
         schema = pa.schema([(c, pa.string()) for c in columns])
         batches = []
@@ -259,6 +307,7 @@ class SQLiteSource(Source):
         con.register(f"{view}_arrow", arrow)
         con.execute(f"create or replace temp table {view} as select * from {view}_arrow")
         con.unregister(f"{view}_arrow")
+        return None
 
 
 class PostgresSource(Source):
@@ -309,7 +358,7 @@ class PostgresSource(Source):
         ).fetchone()
         return f"{self.describe()}#{self.schema}.{self.name_of(table)}" if row[0] else None
 
-    def stage(self, con: duckdb.DuckDBPyConnection, table: str, view: str) -> None:
+    def stage(self, con: duckdb.DuckDBPyConnection, table: str, view: str) -> str | None:
         from psycopg import sql
 
         assert self._pg is not None and self._tmp is not None, "use within session()"
@@ -321,7 +370,8 @@ class PostgresSource(Source):
             for chunk in copy:
                 out.write(chunk)
         self._pg.rollback()  # end the read-only transaction the COPY opened
-        con.execute(f"create or replace temp table {view} as select * from {_csv_reader(target)}")
+        con.execute(f"create or replace temp table {view} as select * from {_csv_reader(target)[0]}")
+        return None
 
 
 def build_source(

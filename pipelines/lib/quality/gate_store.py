@@ -8,15 +8,17 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from pipelines.lib.ingest.raw_zone import ABSENT
 from pipelines.lib.quality.gates import GateResult
 
 
 def present_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Tables whose most recent extract found a file."""
+    """Tables whose most recent extract found a file with rows (a header-only file counts as not delivered)."""
     rows = con.execute(
         """select table_name from ops.loads
            qualify row_number() over (partition by table_name order by load_id desc) = 1
-           and status <> 'missing' order by table_name"""
+           and not list_contains(?, status) order by table_name""",
+        [list(ABSENT)],
     ).fetchall()
     return [r[0] for r in rows]
 

@@ -10,64 +10,50 @@ import duckdb
 import pandas as pd
 
 from pipelines.lib.ingest.contract import CONTRACT, TableContract
-from pipelines.lib.ingest.quarantine import GATE_RULES, as_date_sql
+from pipelines.lib.ingest.quarantine import GATE_RULES, date_of, gate_conditions
 from pipelines.lib.ingest.quarantine import RULES as VALIDATION_RULES
 
 # rule name -> what it means, for metadata and docs: the quarantine's rules that the gate counts
 RULES = {rule: VALIDATION_RULES[rule] for rule in GATE_RULES}
 
 
-def _rule_sql(contract: TableContract) -> dict[str, str]:
-    """SQL boolean expressions per rule for one table (over alias ``r``); absent rules are omitted."""
-    rules: dict[str, str] = {}
-    non_date_required = [c for c in contract.required if c not in contract.dates]
-    if non_date_required:
-        rules["missing_required"] = " or ".join(
-            f"nullif(trim(r.\"{c}\"), '') is null" for c in non_date_required
-        )
-    if contract.dates:
-        rules["bad_date"] = " or ".join(f"{as_date_sql(c)} is null" for c in contract.dates)
-        rules["future_date"] = " or ".join(
-            f"coalesce({as_date_sql(c)} > current_date, false)" for c in contract.dates
-        )
-    if contract.amounts:
-        rules["negative_amount"] = " or ".join(
-            f'coalesce(try_cast(r."{c}" as double) < 0, false)' for c in contract.amounts
-        )
-    if contract.has_customer:
-        rules["orphan"] = "r.customer_id is not null and a.customer_id is null"
-    if contract.key:
-        keys = ", ".join(f'r."{k}"' for k in contract.key)
-        # The earliest record of a key is the original, as in dbt's `valid_rows`; later ones are duplicates.
-        first = as_date_sql(contract.event_date) if contract.event_date else f'r."{contract.key[0]}"'
-        rules["duplicate"] = f"row_number() over (partition by {keys} order by {first} nulls last) > 1"
-    return rules
-
-
 def _latest(table: str) -> str:
     return f'(select * from raw."{table}" where _load_id = (select max(_load_id) from raw."{table}"))'
 
 
+def _rule_sql(contract: TableContract) -> dict[str, str]:
+    """SQL boolean expressions per gate rule for one table (over alias ``r``), the quarantine's own conditions;
+    rules that do not apply to the table are omitted."""
+    accounts = f"(select distinct customer_id from {_latest('accounts')} where customer_id is not null)"
+    return gate_conditions(contract, accounts=accounts)
+
+
+def table_rules(contract: TableContract) -> list[str]:
+    """The gate rules that apply to one table, in the order of RULES (what its suite's meta lists)."""
+    return list(_rule_sql(contract))
+
+
 def table_quality(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, object]:
-    """Records, per-rule faulty counts, the valid share and the history span of one table's newest load."""
+    """Records, per-rule faulty counts, the valid share and the history span of one table's newest load.
+
+    The history spans the usable records only: a placeholder date such as 0001-01-01 must not make a short
+    history look long."""
     contract = CONTRACT[table]
     rules = _rule_sql(contract)
-    join = ""
-    if contract.has_customer:
-        join = f"left join (select distinct customer_id from {_latest('accounts')}) as a using (customer_id)"
     flags = ",\n".join(f"({expr}) as {name}" for name, expr in rules.items())
-    date_expr = as_date_sql(contract.event_date) if contract.event_date else "null"
+    date_expr = date_of(contract.event_date) if contract.event_date else "null"
+    invalid = " or ".join(rules) or "false"
     sql = f"""
         with flagged as (
             select {flags}, {date_expr} as event_date
-            from {_latest(table)} as r {join}
+            from {_latest(table)} as r
         )
         select
             count(*) as records,
             {", ".join(f"count(*) filter (where {n}) as {n}" for n in rules)},
-            count(*) filter (where {" or ".join(rules) or "false"}) as invalid,
-            min(event_date) filter (where event_date <= current_date) as first_date,
-            max(event_date) filter (where event_date <= current_date) as last_date
+            count(*) filter (where {invalid}) as invalid,
+            min(event_date) filter (where not ({invalid})) as first_date,
+            max(event_date) filter (where not ({invalid})) as last_date
         from flagged
     """
     row = con.execute(sql).df().iloc[0].to_dict()
@@ -116,15 +102,12 @@ def failing_examples(con: duckdb.DuckDBPyConnection, table: str, *, limit: int =
     rules = _rule_sql(contract)
     if not rules:
         return pd.DataFrame()
-    join = ""
-    if contract.has_customer:
-        join = f"left join (select distinct customer_id from {_latest('accounts')}) as a using (customer_id)"
     cols = ", ".join(f'r."{c}"' for c in contract.required)
     reasons = " || ".join(f"case when {n} then '{n} ' else '' end" for n in rules)
     return con.execute(
         f"""
         with flagged as (select {cols}, {", ".join(f"({e}) as {n}" for n, e in rules.items())}
-                         from {_latest(table)} as r {join})
+                         from {_latest(table)} as r)
         select * exclude ({", ".join(rules)}), trim({reasons}) as broken_rules
         from flagged where {" or ".join(rules)} limit {int(limit)}
         """

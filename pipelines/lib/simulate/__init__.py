@@ -30,8 +30,9 @@ from pipelines.lib.simulate.sinks import SCHEMAS, TRUTH_SCHEMAS, FileFormat, Tab
 __all__ = ["SIMULATOR_VERSION", "customer_ids", "generate_sources", "simulate_population"]
 
 # Bumped whenever the same arguments give different data, so that a demo folder from an older simulator is
-# generated again rather than reused (2: contract terms and payment timing, 2026-11-23).
-SIMULATOR_VERSION = 2
+# generated again rather than reused (2: contract terms and payment timing, 2026-11-23; 3: a future-dated defect
+# moves its end date too, so it breaks one rule).
+SIMULATOR_VERSION = 3
 TRUTH_DIR = "_truth"
 SIMULATION_FILE = "simulation.json"  # in TRUTH_DIR: the arguments that rebuild the simulation
 CUSTOMER_ID = ("C", 6)

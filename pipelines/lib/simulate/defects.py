@@ -63,9 +63,11 @@ def _pick(
     for kind in KINDS:
         k = round(rates.get(kind, 0.0) * n) if allowed[kind] else 0
         rows = order[at : at + k]
-        if name == "usage" and kind == "missing":
-            # usage is keyed by (customer_id, date): two emptied ids on one day would also be duplicates.
-            rows = rows[np.unique(table["date"].to_numpy()[rows], return_index=True)[1]]
+        key = CONTRACT[name].key
+        if kind == "missing" and "customer_id" in key and len(key) == 2:
+            # usage and surveys are keyed by (customer_id, day): two emptied ids on one day would also be duplicates.
+            (day,) = (c for c in key if c != "customer_id")
+            rows = rows[np.unique(table[day].to_numpy()[rows], return_index=True)[1]]
         picked[kind] = np.sort(rows)
         at += k
     picked["clean"] = np.sort(order[at:])
@@ -78,6 +80,13 @@ def _replace(
     mask = np.zeros(len(column), dtype=bool)
     mask[rows] = True
     return pc.if_else(pa.array(mask), values, column)
+
+
+def _shift_days(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """A date or timestamp column moved ``FUTURE_DAYS`` ahead (nulls stay null)."""
+    if pa.types.is_timestamp(column.type):
+        return pc.add(column, pa.scalar(dt.timedelta(days=FUTURE_DAYS), pa.duration("s")))
+    return pc.add(pc.cast(column, pa.int32()), pa.scalar(FUTURE_DAYS, pa.int32())).cast(pa.date32())
 
 
 def _inject(
@@ -104,14 +113,10 @@ def _inject(
             negative = pc.negate(pc.add(pc.abs(columns[col]), 1.0))
             columns[col] = _replace(columns[col], picked["out_of_range"], negative)
         else:
-            original = columns[date_col]
-            if pa.types.is_timestamp(original.type):
-                shifted = pc.add(original, pa.scalar(dt.timedelta(days=FUTURE_DAYS), pa.duration("s")))
-            else:
-                shifted = pc.add(pc.cast(original, pa.int32()), pa.scalar(FUTURE_DAYS, pa.int32())).cast(
-                    pa.date32()
-                )
-            columns[date_col] = _replace(columns[date_col], picked["out_of_range"], shifted)
+            # The record's end date (a ticket's closed_at) moves with it, so that it breaks future_date alone.
+            ends = [end for start, end in contract.ordered if start == date_col and end in columns]
+            for col in (date_col, *ends):
+                columns[col] = _replace(columns[col], picked["out_of_range"], _shift_days(columns[col]))
     if picked["bad_date"].size:
         original = columns[date_col]
         iso = "%Y-%m-%dT%H:%M:%S" if pa.types.is_timestamp(original.type) else "%Y-%m-%d"

@@ -5,8 +5,8 @@ select
     interaction_id,
     customer_id,
     {{ as_date('occurred_at') }} as occurred_at,
-    lower(channel) as channel,
-    lower(direction) as direction,
+    lower(trim(channel)) as channel,
+    lower(trim(direction)) as direction,
     {{ as_number('response_hours') }} as response_hours,
     _load_id as load_id
 from source

@@ -6,8 +6,8 @@ select
     customer_id,
     {{ as_date('start_date') }} as start_date,
     {{ as_date('end_date') }} as end_date,
-    lower(status) as contract_status,
-    lower(churn_type) as churn_type,
+    lower(trim(status)) as contract_status,
+    lower(trim(churn_type)) as churn_type,
     cancel_reason,
     {{ as_number('monthly_value') }} as monthly_value,
     _load_id as load_id
