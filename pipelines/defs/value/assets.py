@@ -12,6 +12,7 @@ from pipelines.lib.features import mart as feats
 from pipelines.lib.train.churn_model import load_churn_model
 from pipelines.lib.train.training import NotEnoughDataError
 from pipelines.lib.value import value_model
+from pipelines.lib.value.probabilistic import predicted_revenue_12m
 
 COLUMNS_SQL = """customer_id varchar, as_of date, predicted_revenue_12m double, revenue_last_12m double,
     avg_order_value double, orders_per_year double, churn_probability double, expected_lifetime_years double,
@@ -60,7 +61,7 @@ def customer_value(context: dg.AssetExecutionContext, radar: RadarResource) -> d
     else:
         p_churn = np.full(len(current), float(frame["label"].mean()) if len(frame) else 0.0)
 
-    method, fitted, registered, notice = "last_12m_revenue", None, None, None
+    method, fitted, registered, why = "last_12m_revenue", None, None, None
     if labels is not None and len(labels):
         try:
             fitted = value_model.train_value_model(
@@ -68,17 +69,31 @@ def customer_value(context: dg.AssetExecutionContext, radar: RadarResource) -> d
             )
             method = "lightgbm_regressor"
         except NotEnoughDataError as exc:
-            notice = f"value model not trained, last year's revenue stands in: {exc}"
-            context.log.warning(notice)
+            why = str(exc)
     else:
-        notice = "value model not trained, last year's revenue stands in: no order revenue to learn from"
-    predicted = (
-        np.clip(fitted.model.predict(current[features]), 0, None)
+        why = "no order revenue to learn from"
+    predicted = None
+    if fitted is not None:
+        predicted = np.clip(fitted.model.predict(current[features]), 0, None)
+    else:
+        predicted = predicted_revenue_12m(current)
+        method = "bgnbd_gamma_gamma" if predicted is not None else method
+    if predicted is None:
+        predicted = (
+            current["revenue_365d"].fillna(0).to_numpy() if "revenue_365d" in current else np.zeros(len(current))
+        )
+    notice = (
+        None
         if fitted is not None
-        else current["revenue_365d"].fillna(0).to_numpy()
-        if "revenue_365d" in current
-        else np.zeros(len(current))
+        else f"value model not trained ({why}); "
+        + (
+            "BG/NBD expected orders x Gamma-Gamma spend predict the 12-month revenue"
+            if method == "bgnbd_gamma_gamma"
+            else "last year's revenue stands in"
+        )
     )
+    if notice:
+        context.log.warning(notice)
     acq = (
         current[["customer_id"]]
         .merge(acquisition, on="customer_id", how="left")["acquisition_cost"]

@@ -25,7 +25,7 @@ MIN_BUYERS = 50
 _FITTED: dict[tuple[str, int], BGNBD | None] = {}
 
 
-def _summary(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def summary_arrays(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     days = frame["order_days_to_date"].to_numpy(dtype=float)
     buyer = np.nan_to_num(days) >= 1
     x = np.where(buyer, days - 1, 0.0)
@@ -34,7 +34,7 @@ def _summary(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, n
     return buyer, x, t_x, np.maximum(age, t_x)
 
 
-def _fitted(date: pd.Timestamp, x: np.ndarray, t_x: np.ndarray, age: np.ndarray) -> BGNBD | None:
+def fitted_bgnbd(date: pd.Timestamp, x: np.ndarray, t_x: np.ndarray, age: np.ndarray) -> BGNBD | None:
     key = (str(date), int(pd.util.hash_array(np.concatenate([x, t_x, age])).sum() % (2**63)))
     if key not in _FITTED:
         if len(x) < MIN_BUYERS:
@@ -57,8 +57,8 @@ def _per_snapshot(frame: pd.DataFrame, compute) -> dict[str, np.ndarray] | None:
     out: dict[str, np.ndarray] = {}
     # One fit per snapshot date: a loop over months (tens), never over customers.
     for date, rows in frame.groupby("snapshot_date", sort=False).indices.items():
-        buyer, x, t_x, age = _summary(frame.iloc[rows])
-        model = _fitted(date, x[buyer], t_x[buyer], age[buyer])
+        buyer, x, t_x, age = summary_arrays(frame.iloc[rows])
+        model = fitted_bgnbd(date, x[buyer], t_x[buyer], age[buyer])
         if model is None:
             continue
         for column, values in compute(model, x[buyer], t_x[buyer], age[buyer]).items():
