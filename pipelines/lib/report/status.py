@@ -45,9 +45,9 @@ def collect(paths: RadarPaths, config: RadarConfig) -> dict[str, Any]:
                     )
                 )
             ).df()
-    if scoring is None or scoring.empty:
+    scored = scoring is not None and not scoring.empty
+    if not scored and (gates is None or gates.empty):
         raise NoSuccessfulRunError("no successful run yet: no customer has been scored (run `radar run`)")
-    row = scoring.iloc[0]
     drift_reports = sorted(paths.reports.glob("drift_*.html"), key=lambda p: p.stat().st_mtime)
     return {
         "home": str(paths.home),
@@ -67,20 +67,38 @@ def collect(paths: RadarPaths, config: RadarConfig) -> dict[str, Any]:
             for g in (gates.itertuples() if gates is not None else [])
         ],
         "champion": champion(paths, config),
-        "scoring": {
-            "as_of": str(row["as_of"].date() if hasattr(row["as_of"], "date") else row["as_of"]),
-            "customers": int(row["customers"]),
-            "model_version": row["model_version"],
-            # model, or health_score_fallback when the learnability gate failed and no model was trained
-            "score_source": row["score_source"],
-            "tiers": {t: int(row[f"tier_{t}"]) for t in TIER_ORDER},
-        },
+        # None until a run got past the gates: then `scores` says why there are none
+        "scoring": _scoring(scoring.iloc[0]) if scored else None,
+        "scores": "present" if scored else _no_scores_line(gates),
         "data_docs": str(paths.data_docs) if paths.data_docs.exists() else None,
         "drift_report": str(drift_reports[-1]) if drift_reports else None,
         "scores_export": str(paths.scores_csv) if paths.scores_csv.exists() else None,
         "decision_log": str(paths.decision_log) if paths.decision_log.exists() else None,
         "last_decision": _last_decision(paths),
     }
+
+
+def blocked(state: dict[str, Any]) -> bool:
+    """No customer is scored and the latest gate results include a failure: a data gate stopped the runs."""
+    return state["scoring"] is None and any(not g["passed"] for g in state["gates"])
+
+
+def _scoring(row: Any) -> dict[str, Any]:
+    return {
+        "as_of": str(row["as_of"].date() if hasattr(row["as_of"], "date") else row["as_of"]),
+        "customers": int(row["customers"]),
+        "model_version": row["model_version"],
+        # model, or health_score_fallback when the learnability gate failed and no model was trained
+        "score_source": row["score_source"],
+        "tiers": {t: int(row[f"tier_{t}"]) for t in TIER_ORDER},
+    }
+
+
+def _no_scores_line(gates: Any) -> str:
+    failed = [] if gates is None else [g.gate for g in gates.itertuples() if not g.passed]
+    if failed:
+        return f"no scores yet: the last run was blocked by the gate(s) {', '.join(failed)}"
+    return "no scores yet: no run has reached scoring (run `radar run`)"
 
 
 def champion(paths: RadarPaths, config: RadarConfig) -> dict[str, Any] | None:
