@@ -45,6 +45,8 @@ def is_alive(pid: int, started: str | None = None) -> bool:
         return False
     except PermissionError:
         pass  # it exists, under another user
+    if _is_zombie(pid):
+        return False  # it has exited; only its parent has not collected the exit status yet
     if started is None:
         return True
     now = start_time(pid)
@@ -54,10 +56,11 @@ def is_alive(pid: int, started: str | None = None) -> bool:
 def descendants(pid: int) -> list[int]:
     """Every process below ``pid`` (children first-level first), whatever session or group they started."""
     try:
-        out = subprocess.run(
-            ["ps", "-A", "-o", "pid=", "-o", "ppid="], capture_output=True, text=True, check=True
-        ).stdout
-    except (OSError, subprocess.CalledProcessError):
+        lister = subprocess.Popen(
+            ["ps", "-A", "-o", "pid=", "-o", "ppid="], stdout=subprocess.PIPE, text=True
+        )
+        out, _ = lister.communicate(timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
         return []
     children: dict[int, list[int]] = {}
     for line in out.splitlines():
@@ -68,7 +71,8 @@ def descendants(pid: int) -> list[int]:
     queue = [pid]
     while queue:
         for child in children.get(queue.pop(0), []):
-            if child not in found and child != pid:
+            # `ps` itself is a child of ours while it lists
+            if child not in found and child != pid and child != lister.pid:
                 found.append(child)
                 queue.append(child)
     return found
@@ -77,7 +81,7 @@ def descendants(pid: int) -> list[int]:
 def stop_processes(pids: list[int], *, timeout: float = 10.0) -> list[int]:
     """SIGTERM every pid, wait up to ``timeout`` seconds for all to go, SIGKILL the rest; returns those killed.
 
-    Children of ours that exited are reaped here, so the wait does not count zombies as alive."""
+    Children of ours that exited are reaped here."""
     started = {pid: start_time(pid) for pid in pids}
     for pid in pids:
         with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -86,7 +90,7 @@ def stop_processes(pids: list[int], *, timeout: float = 10.0) -> list[int]:
     alive = list(pids)
     while alive and time.monotonic() < deadline:
         _reap()
-        alive = [pid for pid in alive if is_alive(pid, started[pid]) and not _is_zombie(pid)]
+        alive = [pid for pid in alive if is_alive(pid, started[pid])]
         if alive:
             time.sleep(0.1)
     for pid in alive:
