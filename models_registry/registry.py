@@ -181,9 +181,12 @@ def _carry_out(intent: dict[str, Any], *, log_path: Path) -> None:
 def _append_log(log_path: Path, record: dict[str, Any]) -> None:
     """One write of one whole line with O_APPEND, so a reader never sees two decisions interleaved."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    fd = os.open(log_path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
     try:
-        os.write(fd, (json.dumps(record, default=str) + "\n").encode())
+        size = os.fstat(fd).st_size
+        # A line torn by a kill stays a line of its own (skipped by read_log) instead of swallowing this one.
+        torn = size > 0 and os.pread(fd, 1, size - 1) != b"\n"
+        os.write(fd, (("\n" if torn else "") + json.dumps(record, default=str) + "\n").encode())
     finally:
         os.close(fd)
 
