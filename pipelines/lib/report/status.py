@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Any
 
+from models_registry.registry import read_log
 from pipelines.lib.core.config import RadarConfig
 from pipelines.lib.core.paths import RadarPaths
 from pipelines.lib.core.warehouse import connect, table_exists
@@ -128,7 +128,5 @@ def champion(paths: RadarPaths, config: RadarConfig) -> dict[str, Any] | None:
 
 
 def _last_decision(paths: RadarPaths) -> dict[str, Any] | None:
-    if not paths.decision_log.exists():
-        return None
-    lines = paths.decision_log.read_text().strip().splitlines()
-    return json.loads(lines[-1]) if lines else None
+    records = read_log(paths.decision_log)
+    return records[-1] if records else None
