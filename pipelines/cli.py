@@ -659,3 +659,7 @@ def _stop_uis(procs: list[subprocess.Popen]) -> None:
         with contextlib.suppress(subprocess.TimeoutExpired):
             p.wait(timeout=20)
     stop_processes(tree, timeout=10)
+
+
+if __name__ == "__main__":
+    main()

@@ -4,8 +4,9 @@ Every step that writes the warehouse claims the `warehouse` pool's only slot in 
 instance. A run killed mid-step (kill -9, an OOM kill, a power cut) never gives it back, and every later run
 would wait for it forever; the Dagster daemon frees such slots only for runs it knows have ended, and a
 `radar run` executes in its own process without the daemon. So each run `radar` starts carries its pid and the
-pid's start stamp as tags, and before a new run starts, a recorded run whose process is gone is failed and its
-slots freed here (the Dagster API for both: ``report_run_failed``, ``free_concurrency_slots_for_run``). Runs
+pid's start stamp as tags, and before a new run starts, a recorded run whose process is gone is failed, its
+slots freed and the children it left running (a dbt build goes on writing after its parent was killed) stopped
+here (the Dagster API for both: ``report_run_failed``, ``free_concurrency_slots_for_run``). Runs
 without those tags (launched from the Dagster UI, or by an older radar) are left to Dagster.
 """
 
@@ -16,10 +17,12 @@ from collections.abc import Mapping
 
 import dagster as dg
 
-from pipelines.lib.core.processes import is_alive, start_time
+from pipelines.lib.core.processes import is_alive, processes_with_env, start_time, stop_processes
 
 PID_TAG = "radar/pid"
 PID_STARTED_TAG = "radar/pid_started"
+# Set in the run's environment, so its children (dbt) can be found after the run itself died.
+RUN_PID_ENV = "RADAR_RUN_PID"
 
 _UNFINISHED = [
     dg.DagsterRunStatus.NOT_STARTED,
@@ -30,8 +33,9 @@ _UNFINISHED = [
 
 
 def process_tags() -> dict[str, str]:
-    """The tags that let a later run tell whether this process still runs."""
+    """The tags that let a later run tell whether this process still runs; marks its children's environment."""
     pid = os.getpid()
+    os.environ[RUN_PID_ENV] = str(pid)
     return {PID_TAG: str(pid), PID_STARTED_TAG: start_time(pid) or ""}
 
 
@@ -51,13 +55,18 @@ def take_over_dead_runs(instance: dg.DagsterInstance) -> list[str]:
         if holder_is_alive(run.tags) is not False:
             continue
         held = _slots_held(instance, run.run_id)
+        # A child of the dead run (dbt) may still write the warehouse; the new run must not start beside it.
+        leftovers = processes_with_env(RUN_PID_ENV, run.tags[PID_TAG])
+        stop_processes(leftovers)
         instance.report_run_failed(
             run, message=f"The process that ran this run (pid {run.tags[PID_TAG]}) is gone; taken over."
         )
         instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
-        slots = f" and freed its {', '.join(f'`{p}`' for p in held)} slot" if held else ""
+        slots = f", freed its {', '.join(f'`{p}`' for p in held)} slot" if held else ""
+        children = f", stopped {len(leftovers)} process(es) it had left running" if leftovers else ""
         lines.append(
-            f"took over from run {run.run_id[:8]} (pid {run.tags[PID_TAG]} is gone): marked it failed{slots}"
+            f"took over from run {run.run_id[:8]} (pid {run.tags[PID_TAG]} is gone): "
+            f"marked it failed{slots}{children}"
         )
     # A finished run never needs a slot; one can still hold it if it died while being marked finished.
     for run_id in instance.event_log_storage.get_concurrency_run_ids():

@@ -78,6 +78,22 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
+def processes_with_env(name: str, value: str) -> list[int]:
+    """Processes of this user whose environment has ``name=value`` (Linux; empty where /proc is absent).
+
+    Children inherit the environment, so a variable set by a run before it starts children finds them even
+    after the run died and they were handed to init."""
+    wanted = f"{name}={value}".encode()
+    found = []
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            if wanted in entry.joinpath("environ").read_bytes().split(b"\0"):
+                found.append(int(entry.name))
+        except (OSError, ValueError):
+            continue
+    return [pid for pid in found if pid != os.getpid() and is_alive(pid)]
+
+
 def stop_processes(pids: list[int], *, timeout: float = 10.0) -> list[int]:
     """SIGTERM every pid, wait up to ``timeout`` seconds for all to go, SIGKILL the rest; returns those killed.
 

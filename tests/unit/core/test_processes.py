@@ -8,7 +8,13 @@ import subprocess
 import sys
 import textwrap
 
-from pipelines.lib.core.processes import descendants, is_alive, start_time, stop_processes
+from pipelines.lib.core.processes import (
+    descendants,
+    is_alive,
+    processes_with_env,
+    start_time,
+    stop_processes,
+)
 
 # A parent with two sleeping children, one in a session of its own (as `dagster dev` starts its servers), that
 # enters Dagster's own interrupt capture (which swallows SIGINT/SIGTERM until a step checks) and blocks.
@@ -71,3 +77,12 @@ def _exited(pid: int) -> bool:
     from pathlib import Path
 
     return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+
+
+def test_the_children_a_dead_run_left_behind_are_found_by_the_mark_in_their_environment() -> None:
+    marked = subprocess.Popen(["sleep", "300"], env={**os.environ, "RADAR_RUN_PID": "424242"})
+    other = subprocess.Popen(["sleep", "300"], env={**os.environ, "RADAR_RUN_PID": "4242420"})
+    try:
+        assert processes_with_env("RADAR_RUN_PID", "424242") == [marked.pid]
+    finally:
+        stop_processes([marked.pid, other.pid], timeout=5)
