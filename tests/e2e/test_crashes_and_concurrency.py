@@ -8,13 +8,14 @@ waits, saying for whom), and `radar status --json` and `radar report` are polled
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -61,13 +62,22 @@ def _until(condition: Callable[[], bool], *, what: str, proc: subprocess.Popen) 
         time.sleep(0.2)
 
 
+@contextlib.contextmanager
+def _instance(home: Path) -> Iterator[dg.DagsterInstance]:
+    """The data home's own Dagster instance, read from this process as `dagster` commands would."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DAGSTER_HOME", str(home / "dagster"))
+        with dg.DagsterInstance.get() as instance:
+            yield instance
+
+
 def _step_started(home: Path, step: str, proc: subprocess.Popen) -> Callable[[], bool]:
     """Whether the Dagster run of ``proc`` has started ``step`` (read from the home's own event log)."""
 
     def _started() -> bool:
         if not (home / "dagster" / "dagster.yaml").exists():
             return False
-        with dg.DagsterInstance.from_ref(dg.InstanceRef.from_dir(str(home / "dagster"))) as instance:
+        with _instance(home) as instance:
             runs = instance.get_runs(filters=dg.RunsFilter(tags={PID_TAG: str(proc.pid)}), limit=1)
             if not runs:
                 return False
@@ -87,10 +97,12 @@ def _dbt_running(proc: subprocess.Popen) -> Callable[[], bool]:
 
 
 def _is_dbt(pid: int) -> bool:
+    """A `dbt build` (the pipeline's transform step), not the `dbt parse` that prepares the manifest."""
     try:
-        return b"dbt" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except OSError:
         return False
+    return any(a.endswith(b"dbt") for a in args) and b"build" in args
 
 
 @dataclass
@@ -194,7 +206,7 @@ def test_sigterm_stops_the_dbt_build_before_radar_exits(chain: Chain) -> None:
 def test_the_run_after_the_crashes_completes_without_a_manual_step(chain: Chain) -> None:
     assert chain.final_code == 0, chain.final_err
     assert "succeeded" in chain.final_out
-    with dg.DagsterInstance.from_ref(dg.InstanceRef.from_dir(str(chain.home / "dagster"))) as instance:
+    with _instance(chain.home) as instance:
         unfinished = instance.get_runs(
             filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING])
         )

@@ -143,6 +143,7 @@ def children_stopped_on_signal(*, say: str = "stopped") -> Iterator[None]:
         # A Python-level handler must be installed for the wake-up byte to be written; Dagster's replace ours.
         signal.signal(sig, lambda signum, frame: None)
     done = threading.Event()
+    stopping = threading.Event()
 
     def _watch() -> None:
         while not done.is_set():
@@ -154,6 +155,7 @@ def children_stopped_on_signal(*, say: str = "stopped") -> Iterator[None]:
                 return
             for signum in data:
                 if signum in (signal.SIGINT, signal.SIGTERM) and not done.is_set():
+                    stopping.set()
                     stopped = descendants(os.getpid())
                     stop_children(timeout=10.0)
                     name = signal.Signals(signum).name
@@ -167,6 +169,10 @@ def children_stopped_on_signal(*, say: str = "stopped") -> Iterator[None]:
     try:
         yield
     finally:
+        if stopping.is_set():
+            # Dagster turns the same signal into an interrupted step, and the run may end before the children
+            # are stopped; this process ends in the watcher (os._exit), never by returning from here.
+            watcher.join()
         done.set()
         signal.set_wakeup_fd(previous_fd)
         for sig, handler in previous.items():

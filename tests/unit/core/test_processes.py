@@ -8,6 +8,8 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 from pipelines.lib.core.processes import (
     descendants,
     is_alive,
@@ -17,13 +19,15 @@ from pipelines.lib.core.processes import (
 )
 
 # A parent with two sleeping children, one in a session of its own (as `dagster dev` starts its servers), that
-# enters Dagster's own interrupt capture (which swallows SIGINT/SIGTERM until a step checks) and blocks.
+# blocks under Dagster's own interrupt handling: between steps it swallows SIGINT/SIGTERM (capture), inside a
+# step it raises at once, so the run may end while the children are still being stopped (raise).
 PARENT = textwrap.dedent(
     """
     import subprocess, sys, time
-    from dagster._utils.interrupts import capture_interrupts
+    from dagster._utils.interrupts import capture_interrupts, raise_interrupts_as
     from pipelines.lib.core.processes import children_stopped_on_signal
-    with children_stopped_on_signal(say="test stopped"), capture_interrupts():
+    dagster = capture_interrupts() if sys.argv[1] == "capture" else raise_interrupts_as(KeyboardInterrupt)
+    with children_stopped_on_signal(say="test stopped"), dagster:
         kids = [subprocess.Popen(["sleep", "300"]), subprocess.Popen(["sleep", "300"], start_new_session=True)]
         print(" ".join(str(k.pid) for k in kids), flush=True)
         while True:
@@ -32,9 +36,10 @@ PARENT = textwrap.dedent(
 )
 
 
-def test_sigterm_stops_every_child_first_then_exits_with_one_line_even_under_dagsters_capture() -> None:
+@pytest.mark.parametrize("dagster", ["capture", "raise"])
+def test_sigterm_stops_every_child_first_then_exits_with_one_line_whatever_dagster_does(dagster: str) -> None:
     proc = subprocess.Popen(
-        [sys.executable, "-c", PARENT],
+        [sys.executable, "-c", PARENT, dagster],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
