@@ -177,13 +177,24 @@ def chain(tmp_path_factory: pytest.TempPathFactory, demo_sources: Path) -> Chain
 
 
 def test_each_run_after_a_kill_takes_over_from_the_dead_one_in_one_line(chain: Chain) -> None:
-    # Every run after the first reached its own kill point, so it got past the dead run's `warehouse` slot,
-    # and said so in one line (a run stopped by SIGTERM exits at once too, and is taken over the same way).
-    assert [k.point for k in chain.killed] == ["mid-ingest", "mid-dbt", "mid-dbt", "mid-decision"]
-    for stderr in [*(k.stderr for k in chain.killed[1:]), chain.final_err]:
+    # Every run after the first reached its own kill point, so it got past the dead run's `warehouse` slot;
+    # after a SIGKILL it said so in one line.
+    assert [(k.point, k.signal) for k in chain.killed] == [
+        ("mid-ingest", "SIGKILL"),
+        ("mid-dbt", "SIGKILL"),
+        ("mid-dbt", "SIGTERM"),
+        ("mid-decision", "SIGKILL"),
+    ]
+    after = {"mid-ingest kill": chain.killed[1].stderr, "mid-dbt kill": chain.killed[2].stderr}
+    after["mid-decision kill"] = chain.final_err
+    for killed, stderr in after.items():
         lines = [line for line in stderr.splitlines() if "took over from run" in line]
-        assert len(lines) == 1, stderr
+        assert len(lines) == 1, (killed, stderr)
         assert "is gone): marked it failed, freed its `warehouse` slot" in lines[0], lines[0]
+    # A run stopped by SIGTERM usually records its own failure (Dagster turns the signal into an interrupted
+    # step) before its children are stopped and it exits; if it did not get that far, the next run takes over.
+    after_sigterm = [line for line in chain.killed[3].stderr.splitlines() if "took over from run" in line]
+    assert len(after_sigterm) <= 1, chain.killed[3].stderr
 
 
 def test_the_dbt_build_a_killed_run_left_running_is_stopped_before_the_next_run_starts(chain: Chain) -> None:
