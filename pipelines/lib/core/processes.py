@@ -142,20 +142,18 @@ def children_stopped_on_signal(*, say: str = "stopped") -> Iterator[None]:
     for sig in previous:
         # A Python-level handler must be installed for the wake-up byte to be written; Dagster's replace ours.
         signal.signal(sig, lambda signum, frame: None)
-    done = threading.Event()
-    stopping = threading.Event()
 
     def _watch() -> None:
-        while not done.is_set():
+        # The C-level handler writes a signal's byte before the Python handler runs, and the pipe keeps order:
+        # a signal that reached the main thread is read here before the sentinel (0) that the block's end
+        # writes, so it is acted on even when Dagster's handler has already ended the block with an exception.
+        while True:
             try:
-                data = os.read(read_fd, 16)
+                data = os.read(read_fd, 64)
             except OSError:
                 return
-            if done.is_set():
-                return
             for signum in data:
-                if signum in (signal.SIGINT, signal.SIGTERM) and not done.is_set():
-                    stopping.set()
+                if signum in (signal.SIGINT, signal.SIGTERM):
                     stopped = descendants(os.getpid())
                     stop_children(timeout=10.0)
                     name = signal.Signals(signum).name
@@ -163,23 +161,20 @@ def children_stopped_on_signal(*, say: str = "stopped") -> Iterator[None]:
                     with contextlib.suppress(OSError):
                         os.write(2, line.encode())
                     os._exit(128 + signum)
+                if signum == 0:
+                    return
 
     watcher = threading.Thread(target=_watch, name="radar-signal-watch", daemon=True)
     watcher.start()
     try:
         yield
     finally:
-        if stopping.is_set():
-            # Dagster turns the same signal into an interrupted step, and the run may end before the children
-            # are stopped; this process ends in the watcher (os._exit), never by returning from here.
-            watcher.join()
-        done.set()
         signal.set_wakeup_fd(previous_fd)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-        # Wake the watcher so it returns before its descriptor is closed (and its number reused).
         os.write(write_fd, b"\0")
-        watcher.join(timeout=5)
+        # Returns at the sentinel; or, if a signal came first, never: the process ends in the watcher.
+        watcher.join()
         os.close(write_fd)
         os.close(read_fd)
 
