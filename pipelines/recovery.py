@@ -73,6 +73,12 @@ def take_over_dead_runs(instance: dg.DagsterInstance) -> list[str]:
         record = instance.get_run_by_id(run_id)
         if record is None or record.is_finished:
             instance.event_log_storage.free_concurrency_slots_for_run(run_id)
+        elif holder_is_alive(record.tags) is None and _slots_held(instance, run_id):
+            # Not ours to judge (the UI's run worker, or a radar before the pid tag): say what we wait for.
+            lines.append(
+                f"run {run_id} (not started by this radar) holds the `warehouse` slot; this run waits for it. "
+                f"If nothing runs it any more: DAGSTER_HOME={instance.root_directory} dagster run delete {run_id}"
+            )
     return lines
 
 
