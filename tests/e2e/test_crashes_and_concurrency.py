@@ -1,9 +1,10 @@
 """Crashes and company: a killed run never leaves the data home stuck, and one writer at a time holds it.
 
 One data home, one chain of real `radar run` processes (300 customers × 24 months): killed with SIGKILL while it
-ingests, with SIGKILL and then with SIGTERM while dbt builds, with SIGKILL while the champion is decided; then a
-plain `radar run`, which must complete. While that last run writes, a second writer is refused with one line (or
-waits, saying for whom), and `radar status --json` and `radar report` are polled without ever raising.
+ingests, with SIGKILL and then with SIGTERM while dbt builds, with SIGKILL while the promotion decision is being
+recorded; then a plain `radar run`, which must complete. While that last run writes, a second writer is refused
+with one line (or waits, saying for whom), and `radar status --json` and `radar report` are polled without ever
+raising.
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+from mlflow import MlflowClient
 
+from models_registry.registry import PENDING_FILE, read_log
 from pipelines.lib.core.home_lock import EXIT_BUSY
 from pipelines.lib.core.paths import REPO_ROOT
 from pipelines.lib.core.processes import descendants, is_alive
@@ -50,7 +53,9 @@ def _radar(home: Path, *args: str) -> subprocess.Popen:
     )
 
 
-def _until(condition: Callable[[], bool], *, what: str, proc: subprocess.Popen) -> None:
+def _until(
+    condition: Callable[[], bool], *, what: str, proc: subprocess.Popen, interval: float = 0.2
+) -> None:
     """Poll ``condition`` (a state change of the run under test) until it holds, the run ends, or time is up."""
     deadline = time.monotonic() + RUN_TIMEOUT
     while not condition():
@@ -59,7 +64,7 @@ def _until(condition: Callable[[], bool], *, what: str, proc: subprocess.Popen) 
         if time.monotonic() > deadline:
             proc.kill()
             pytest.fail(f"no {what} within {RUN_TIMEOUT}s")
-        time.sleep(0.2)
+        time.sleep(interval)
 
 
 @contextlib.contextmanager
@@ -87,6 +92,12 @@ def _step_started(home: Path, step: str, proc: subprocess.Popen) -> Callable[[],
             return any(r.event_log_entry.step_key == step for r in records)
 
     return _started
+
+
+def _recording_decision(home: Path) -> Callable[[], bool]:
+    """Whether a promotion decision is being carried out: its intent is on disk, its tags and alias not done."""
+    pending = home / "registry" / PENDING_FILE
+    return pending.exists
 
 
 def _dbt_running(proc: subprocess.Popen) -> Callable[[], bool]:
@@ -135,12 +146,14 @@ def chain(tmp_path_factory: pytest.TempPathFactory, demo_sources: Path) -> Chain
         ("mid-ingest", signal.SIGKILL, lambda p: _step_started(home, "extract_sources", p)),
         ("mid-dbt", signal.SIGKILL, _dbt_running),
         ("mid-dbt", signal.SIGTERM, _dbt_running),
-        ("mid-decision", signal.SIGKILL, lambda p: _step_started(home, "champion_decision", p)),
+        ("mid-decision", signal.SIGKILL, lambda p: _recording_decision(home)),
     ]
     killed: list[Killed] = []
     for point, sig, reached in points:
         proc = _radar(home, "run", "--sources", str(demo_sources))
-        _until(reached(proc), what=f"{point} point", proc=proc)
+        # The decision is being recorded for about a tenth of a second: look for it often.
+        interval = 0.005 if point == "mid-decision" else 0.2
+        _until(reached(proc), what=f"{point} point", proc=proc, interval=interval)
         children = descendants(proc.pid)
         proc.send_signal(sig)
         _, err = proc.communicate(timeout=60)
@@ -191,6 +204,11 @@ def test_each_run_after_a_kill_takes_over_from_the_dead_one_in_one_line(chain: C
         lines = [line for line in stderr.splitlines() if "took over from run" in line]
         assert len(lines) == 1, (killed, stderr)
         assert "is gone): marked it failed, freed its `warehouse` slot" in lines[0], lines[0]
+    # The run killed while it recorded its promotion decision left it half done; the next one finished it.
+    finished = [
+        line for line in chain.final_err.splitlines() if "finished an interrupted promotion decision" in line
+    ]
+    assert len(finished) == 1, chain.final_err
     # A run stopped by SIGTERM usually records its own failure (Dagster turns the signal into an interrupted
     # step) before its children are stopped and it exits; if it did not get that far, the next run takes over.
     after_sigterm = [line for line in chain.killed[3].stderr.splitlines() if "took over from run" in line]
@@ -228,12 +246,16 @@ def test_the_run_after_the_crashes_completes_without_a_manual_step(chain: Chain)
     assert status.returncode == 0, err
     state = json.loads(out)
     assert state["scoring"]["customers"] > 0
-    # The champion, if any, has its decision recorded: tags on the version and a line in the log.
+    # Every decision was recorded whole: no intent is left, every decided version carries its tags, and
+    # the champion, if any, has its line in the log.
+    assert not (chain.home / "registry" / PENDING_FILE).exists()
+    log = read_log(chain.home / "registry" / "decisions.jsonl")
+    uri = f"sqlite:///{chain.home / 'mlflow' / 'mlflow.db'}"
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    for record in log:
+        tags = client.get_model_version(record["model_name"], record["version"]).tags
+        assert {"decision_kind", "promotion_decision", "gates_passed"} <= set(tags), (record["version"], tags)
     if state["champion"] is not None:
-        log = [
-            json.loads(line)
-            for line in (chain.home / "registry" / "decisions.jsonl").read_text().splitlines()
-        ]
         assert any(r["version"] == state["champion"]["version"] and r["promoted"] for r in log)
 
 
