@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -30,24 +31,28 @@ class RegistryError(RuntimeError):
     """A registry action that must not happen (e.g. approving a model trained on data that failed a gate)."""
 
 
+PENDING_FILE = "pending_decision.json"
+
+
 def apply_decision(
     model_name: str, version: str, decision: Decision, *, log_path: Path, kind: str = "policy"
 ) -> dict[str, Any]:
     """Move the aliases as decided, tag the version and the run, and append the decision to the log.
 
-    ``kind`` says who decided: the promotion ``policy``, a human ``approval``, or a ``rollback``.
+    ``kind`` says who decided: the promotion ``policy``, a human ``approval``, a ``rollback`` or a ``repair``.
+    MLflow cannot change an alias and tags in one transaction, and the log is a file, so the whole step is first
+    written down as an intent (``pending_decision.json`` beside the log) and then carried out in an order that
+    keeps every intermediate state harmless: tags, then the log line, then the alias. A process killed anywhere
+    in between leaves the intent, and :func:`repair_interrupted` finishes it; `champion` never points at a
+    version without its decision tags and log line.
     """
-    from mlflow import MlflowClient
+    import uuid
 
-    client = MlflowClient()
     previous = current_alias_version(model_name, CHAMPION)
     alias = CHAMPION if decision.promote else CHALLENGER
-    client.set_registered_model_alias(model_name, alias, version)
-    # A promoted version is no longer a challenger, whatever it was before.
-    if decision.promote and current_alias_version(model_name, CHALLENGER) == version:
-        client.delete_registered_model_alias(model_name, CHALLENGER)
     record = {
         "kind": kind,
+        "decision_id": uuid.uuid4().hex,
         "decided_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "model_name": model_name,
         "version": version,
@@ -66,16 +71,137 @@ def apply_decision(
     }
     if "gates_passed" in decision.figures:
         tags["gates_passed"] = str(bool(decision.figures["gates_passed"])).lower()
+    intent = {"record": record, "tags": tags}
+    _write_pending(log_path, intent)
+    _carry_out(intent, log_path=log_path)
+    return record
+
+
+def repair_interrupted(model_name: str, *, log_path: Path) -> str | None:
+    """Finish, or undo, a promotion decision that a killed process left half done; one line saying what.
+
+    With an intent on disk the decision is carried out to its end (it was made; only its recording stopped).
+    Without one, a `champion` whose version carries no decision tags was set by a process that died before it
+    could record why (a radar older than the intent): it is given back to the last champion the log records,
+    or removed when there is none, because nothing says it passed the gates."""
+    pending = _pending_path(log_path)
+    if pending.exists():
+        try:
+            intent = json.loads(pending.read_text())
+        except ValueError:
+            # Written atomically, so never torn; unreadable means tampered with: drop it, check the alias below.
+            pending.unlink()
+        else:
+            if intent["record"]["model_name"] == model_name:
+                _carry_out(intent, log_path=log_path)
+                r = intent["record"]
+                return (
+                    f"finished an interrupted promotion decision of {r['decided_at']}: "
+                    f"version {r['version']} is {r['alias']}"
+                )
+    return _undo_unrecorded_champion(model_name, log_path=log_path)
+
+
+def _undo_unrecorded_champion(model_name: str, *, log_path: Path) -> str | None:
+    from mlflow import MlflowClient
+
+    current = current_alias_version(model_name, CHAMPION)
+    if current is None:
+        return None
+    client = MlflowClient()
+    if "decision_kind" in client.get_model_version(model_name, current).tags:
+        return None
+    recorded = [r for r in read_log(log_path) if r["promoted"] and r["version"] != current]
+    reason = f"version {current} became champion without a recorded decision (an interrupted run)"
+    if recorded:
+        back = recorded[-1]["version"]
+        apply_decision(
+            model_name,
+            back,
+            Decision(promote=True, reasons=[f"repair: {reason}"], figures={"repaired_from": current}),
+            log_path=log_path,
+            kind="repair",
+        )
+        return f"{reason}; champion returned to version {back}"
+    client.delete_registered_model_alias(model_name, CHAMPION)
+    client.set_model_version_tag(model_name, current, "promotion_decision", "interrupted")
+    client.set_model_version_tag(model_name, current, "decision_kind", "repair")
+    _append_log(
+        log_path,
+        {
+            "kind": "repair",
+            "decided_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "model_name": model_name,
+            "version": current,
+            "promoted": False,
+            "alias": None,
+            "previous_champion": current,
+            "reasons": [f"repair: {reason}; no earlier champion is recorded, so there is none now"],
+            "figures": {},
+        },
+    )
+    return f"{reason}; no earlier champion is recorded, so there is none until a run promotes one"
+
+
+def read_log(log_path: Path) -> list[dict[str, Any]]:
+    """The decision log, oldest first. A torn last line (a process killed while appending) is skipped."""
+    if not log_path.exists():
+        return []
+    records = []
+    for line in log_path.read_text().splitlines():
+        try:
+            records.append(json.loads(line))
+        except ValueError:
+            continue
+    return records
+
+
+def _carry_out(intent: dict[str, Any], *, log_path: Path) -> None:
+    """Tags, log line, alias, in that order; each step may run twice (a repair repeats what was done)."""
+    from mlflow import MlflowClient
+
+    client = MlflowClient()
+    record, tags = intent["record"], intent["tags"]
+    name, version = record["model_name"], record["version"]
     for key, value in tags.items():
-        client.set_model_version_tag(model_name, version, key, value)
-    run_id = client.get_model_version(model_name, version).run_id
+        client.set_model_version_tag(name, version, key, value)
+    run_id = client.get_model_version(name, version).run_id
     if run_id:
         for key, value in tags.items():
             client.set_tag(run_id, key, value)
+    if not any(r.get("decision_id") == record["decision_id"] for r in read_log(log_path)):
+        _append_log(log_path, record)
+    client.set_registered_model_alias(name, record["alias"], version)
+    # A promoted version is no longer a challenger, whatever it was before.
+    if record["promoted"] and current_alias_version(name, CHALLENGER) == version:
+        client.delete_registered_model_alias(name, CHALLENGER)
+    _pending_path(log_path).unlink(missing_ok=True)
+
+
+def _append_log(log_path: Path, record: dict[str, Any]) -> None:
+    """One write of one whole line with O_APPEND, so a reader never sees two decisions interleaved."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    with log_path.open("a") as fh:
-        fh.write(json.dumps(record, default=str) + "\n")
-    return record
+    fd = os.open(log_path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        size = os.fstat(fd).st_size
+        # A line torn by a kill stays a line of its own (skipped by read_log) instead of swallowing this one.
+        torn = size > 0 and os.pread(fd, 1, size - 1) != b"\n"
+        os.write(fd, (("\n" if torn else "") + json.dumps(record, default=str) + "\n").encode())
+    finally:
+        os.close(fd)
+
+
+def _write_pending(log_path: Path, intent: dict[str, Any]) -> None:
+    """Written beside its final name and renamed over it, so a repair never reads half an intent."""
+    target = _pending_path(log_path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(intent, default=str))
+    os.replace(tmp, target)
+
+
+def _pending_path(log_path: Path) -> Path:
+    return log_path.parent / PENDING_FILE
 
 
 def approve(model_name: str, version: str, *, reason: str, approver: str, log_path: Path) -> dict[str, Any]:
@@ -108,12 +234,14 @@ def rollback(model_name: str, *, reason: str, log_path: Path) -> dict[str, Any]:
     if current is None:
         raise RegistryError(f"{model_name} has no champion to roll back")
     previous = None
-    if log_path.exists():
-        for line in reversed(log_path.read_text().strip().splitlines()):
-            record = json.loads(line)
-            if record["promoted"] and record["version"] == current and record["kind"] != "rollback":
-                previous = record["previous_champion"]
-                break
+    for record in reversed(read_log(log_path)):
+        if (
+            record["promoted"]
+            and record["version"] == current
+            and record["kind"] not in {"rollback", "repair"}
+        ):
+            previous = record["previous_champion"]
+            break
     if not previous:
         raise RegistryError(f"no earlier champion of {model_name} is recorded before version {current}")
     decision = Decision(

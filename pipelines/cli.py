@@ -36,6 +36,9 @@ def _fail(message: str, code: int = 1) -> None:
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Retention Radar: warn months before a B2B customer leaves. Data home: $RADAR_HOME (default ./.radar)."""
+    # The data home holds customer records: what radar and its children (dbt, MLflow) create there is the
+    # owner's alone, folders 0700 and files 0600.
+    os.umask(0o077)
 
 
 @main.command()
@@ -151,6 +154,54 @@ def parse_defects(spec: str | None) -> dict[str, float]:
     return shares
 
 
+_NO_WAIT = click.option(
+    "--no-wait",
+    "no_wait",
+    is_flag=True,
+    help="If another run holds the data home, exit at once (code 75) instead of waiting for it.",
+)
+
+
+@contextlib.contextmanager
+def _writing(paths: RadarPaths, *, wait: bool = True) -> Iterator[None]:
+    """Hold the data home as its only writer for the block (pipelines/lib/core/home_lock.py).
+
+    A second writer says once whom it waits for, or with ``--no-wait`` exits 75 naming the holder."""
+    from pipelines.lib.core.home_lock import EXIT_BUSY, HomeBusyError, writer_lock
+
+    def _say(holder: object) -> None:
+        who = holder.describe() if holder is not None else "another radar process"
+        click.echo(f"radar: waiting for the data home {paths.home}: {who} holds it", err=True)
+
+    try:
+        with writer_lock(paths.home, wait=wait, on_wait=_say):
+            yield
+    except HomeBusyError as exc:
+        _fail(str(exc), EXIT_BUSY)
+
+
+@contextlib.contextmanager
+def _reading(paths: RadarPaths) -> Iterator[None]:
+    """Read the data home only while no run writes it; otherwise exit 75 with "a run is writing, try again".
+
+    Opening the warehouse under a writer would fail, or make the writer fail (DuckDB: one writer or many
+    readers). A writer that does not take the home lock (a run launched from the Dagster UI) is caught by
+    DuckDB's own lock and answered the same way."""
+    import duckdb
+
+    from pipelines.lib.core.home_lock import EXIT_BUSY, HomeBusyError, reader_lock
+
+    try:
+        with reader_lock(paths.home):
+            yield
+    except HomeBusyError as exc:
+        _fail(str(exc), EXIT_BUSY)
+    except duckdb.IOException as exc:
+        if "lock" not in str(exc).lower():
+            raise
+        _fail(f"a run is writing the data home {paths.home}; try again when it has finished", EXIT_BUSY)
+
+
 def _pipeline_options(command: Callable[..., None]) -> Callable[..., None]:
     """--sources, --config, --as-of and --verbose: the same options for every command that runs the pipeline."""
     options = [
@@ -177,6 +228,7 @@ def _pipeline_options(command: Callable[..., None]) -> Callable[..., None]:
         click.option(
             "--verbose", "-v", is_flag=True, help="Show every step's log, not only warnings and errors."
         ),
+        _NO_WAIT,
     ]
     for option in reversed(options):
         command = option(command)
@@ -211,17 +263,30 @@ def _checked_paths(sources: Path | None, config: Path | None, as_of: dt.date | N
     return _paths()
 
 
+def _prepare_run(
+    paths: RadarPaths, sources: Path | None, config: Path | None, as_of: dt.date | None = None
+) -> None:
+    """Fix the environment and repair what a dead run left behind, saying so; under the writer lock."""
+    from pipelines.runner import prepare_environment, recover_home
+
+    prepare_environment(paths, config=config, sources=sources, as_of=as_of)
+    for line in recover_home(paths, config=config):
+        click.echo(f"radar: {line}", err=True)
+
+
 def _run(
     sources: Path | None, config: Path | None, *, as_of: dt.date | None = None, verbose: bool = False
 ) -> None:
-    from pipelines.runner import prepare_environment, run_job
+    """One run of the whole job; the caller holds the writer lock."""
+    from pipelines.lib.core.processes import children_stopped_on_signal
+    from pipelines.runner import run_job
 
     paths = _checked_paths(sources, config, as_of)
-    prepare_environment(paths, config=config, sources=sources, as_of=as_of)
+    _prepare_run(paths, sources, config, as_of)
     started = time.perf_counter()
     if not verbose:
         click.echo(f"running the pipeline; its output goes to {paths.run_log} (radar run -v shows it here)")
-    with _output_to(None if verbose else paths.run_log):
+    with children_stopped_on_signal(say="run stopped"), _output_to(None if verbose else paths.run_log):
         outcome = run_job(log_level="INFO" if verbose else "WARNING")
     elapsed = time.perf_counter() - started
     where = "" if verbose else f" (full log: {paths.run_log})"
@@ -252,19 +317,26 @@ def _run(
 
 @main.command()
 @_pipeline_options
-def run(sources: Path | None, config: Path | None, as_of: dt.datetime | None, verbose: bool) -> None:
-    """Materialise every asset: extract, build marts, gate, train, check drift, promote, score."""
-    _run(sources, config, as_of=as_of.date() if as_of else None, verbose=verbose)
-    _print_summary()
+def run(
+    sources: Path | None, config: Path | None, as_of: dt.datetime | None, verbose: bool, no_wait: bool
+) -> None:
+    """Materialise every asset: extract, build marts, gate, train, check drift, promote, score.
+
+    One run per data home at a time: a second one waits for the first (or, with --no-wait, exits 75)."""
+    with _writing(_paths(), wait=not no_wait):
+        _run(sources, config, as_of=as_of.date() if as_of else None, verbose=verbose)
+        _print_summary()
 
 
 @main.command()
 @click.option("--verbose", "-v", is_flag=True, help="Show every step's log, not only warnings and errors.")
-def demo(verbose: bool) -> None:
+@_NO_WAIT
+def demo(verbose: bool, no_wait: bool) -> None:
     """Run everything on generated demo data, then say what happened and where to look."""
-    _run(None, None, verbose=verbose)
-    _print_summary()
     paths = _paths()
+    with _writing(paths, wait=not no_wait):
+        _run(None, None, verbose=verbose)
+        _print_summary()
     click.echo(
         "\nNext:\n"
         "  radar ui                      # Dagster UI on http://127.0.0.1:3000, MLflow UI on http://127.0.0.1:5000\n"
@@ -274,10 +346,14 @@ def demo(verbose: bool) -> None:
 
 
 def _print_summary() -> None:
-    from pipelines.lib.quality.gates import GateResult
     from pipelines.lib.report.status import collect
 
-    state = collect(_paths(), load_config())
+    _summary_lines(collect(_paths(), load_config()))
+
+
+def _summary_lines(state: dict) -> None:
+    from pipelines.lib.quality.gates import GateResult
+
     scoring, champ = state["scoring"], state["champion"]
     click.echo(f"sources: {state['sources']['folder']}")
     for gate in state["gates"]:
@@ -299,15 +375,18 @@ def _print_summary() -> None:
             f"last decision: v{d['version']} {'promoted' if d['promoted'] else 'kept as challenger'}: "
             + "; ".join(d["reasons"])
         )
-    if scoring["score_source"] == "health_score_fallback":
+    if scoring is None:
+        click.echo(state["scores"])
+    elif scoring["score_source"] == "health_score_fallback":
         why = (
             "no champion model yet" if state["held_back"] else "the learnability gate failed, no model trained"
         )
         click.echo(f"scores: rule-based health score (fallback: {why})")
-    click.echo(
-        f"scored {scoring['customers']} customers as of {scoring['as_of']}: "
-        + ", ".join(f"{t} {n}" for t, n in scoring["tiers"].items())
-    )
+    if scoring is not None:
+        click.echo(
+            f"scored {scoring['customers']} customers as of {scoring['as_of']}: "
+            + ", ".join(f"{t} {n}" for t, n in scoring["tiers"].items())
+        )
     click.echo(f"data docs: {state['data_docs']}")
     click.echo(f"drift report: {state['drift_report']}")
     click.echo(f"scores export: {state['scores_export']}")
@@ -327,17 +406,27 @@ def _strict_json(value: object) -> object:
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the state as JSON.")
 def status(as_json: bool) -> None:
-    """The state of this data home: sources, gates, champion, scores, reports. Exits 1 before a successful run."""
-    from pipelines.lib.report.status import NoSuccessfulRunError, collect
+    """The state of this data home: sources, gates, champion, scores, reports.
 
-    try:
-        state = collect(_paths(), load_config())
-    except (NoSuccessfulRunError, ConfigError) as exc:
-        _fail(str(exc))
+    Exits 0 once customers are scored; 3 when none are because a data gate blocked the runs (the gates are
+    shown); 1 when there is nothing to show yet; 75 while a run is writing the data home (try again)."""
+    from pipelines.lib.report.status import NoSuccessfulRunError, blocked, collect
+
+    paths = _paths()
+    with _reading(paths):
+        try:
+            state = collect(paths, load_config())
+        except (NoSuccessfulRunError, ConfigError) as exc:
+            _fail(str(exc))
     if as_json:
         click.echo(json.dumps(_strict_json(state), indent=2, default=str, allow_nan=False))
     else:
-        _print_summary()
+        _summary_lines(state)
+    if blocked(state):
+        click.echo(f"radar: {state['scores']}", err=True)
+        sys.exit(3)
+    if state["scoring"] is None:
+        sys.exit(1)
 
 
 @main.command()
@@ -362,6 +451,7 @@ def backfill(
     config: Path | None,
     as_of: dt.datetime | None,
     verbose: bool,
+    no_wait: bool,
 ) -> None:
     """Retrain the last QUARTERS quarters in order through Dagster; the last run rebuilds the quarterly review.
 
@@ -369,16 +459,31 @@ def backfill(
     one writer), as a backfill launched in the Dagster UI would; each quarter sees only the data up to its own
     last day and gets its own promotion decision. The first run refreshes the data and passes the gates; the
     others start from the retrain. A quarter too early to train fails alone; a failed refresh, a blocking gate or
-    too few churns to learn from stops the backfill. Exits 1 if a quarter failed, 3 if a data gate blocked."""
-    from pipelines.runner import RunOutcome, backfill_quarters, prepare_environment, run_backfill
-
+    too few churns to learn from stops the backfill. Exits 1 if a quarter failed, 3 if a data gate blocked,
+    75 with --no-wait if another run holds the data home."""
     day = as_of.date() if as_of else None
     paths = _checked_paths(sources, config, day)
+    with _writing(paths, wait=not no_wait):
+        _backfill(paths, quarters, through, sources, config, day, verbose)
+
+
+def _backfill(
+    paths: RadarPaths,
+    quarters: int,
+    through: dt.datetime | None,
+    sources: Path | None,
+    config: Path | None,
+    as_of: dt.date | None,
+    verbose: bool,
+) -> None:
+    from pipelines.lib.core.processes import children_stopped_on_signal
+    from pipelines.runner import RunOutcome, backfill_quarters, run_backfill
+
     try:
         keys = backfill_quarters(quarters, through=through.date().isoformat() if through else None)
     except ValueError as exc:
         _fail(f"--through: {exc}", 2)
-    prepare_environment(paths, config=config, sources=sources, as_of=day)
+    _prepare_run(paths, sources, config, as_of)
     click.echo(f"backfilling {len(keys)} quarter(s), oldest first: {', '.join(keys)}")
     clock = [time.perf_counter()]
     # The per-quarter verdicts go to the terminal while the run's own output goes to the run log.
@@ -402,7 +507,7 @@ def backfill(
 
     if not verbose:
         click.echo(f"the runs' output goes to {paths.run_log} (radar backfill -v shows it here)")
-    with _output_to(None if verbose else paths.run_log):
+    with children_stopped_on_signal(say="backfill stopped"), _output_to(None if verbose else paths.run_log):
         outcomes = run_backfill(keys, log_level="INFO" if verbose else "WARNING", on_done=_report)
     for line in outcomes[-1][1].fallback:
         click.echo(f"radar: backfill stopped: no model can be trained, {line}", err=True)
@@ -422,17 +527,20 @@ def backfill(
 
 @main.command()
 def report() -> None:
-    """Build the quarterly model review (one HTML file) from the current data home and print its path."""
+    """Build the quarterly model review (one HTML file) from the current data home and print its path.
+
+    Exits 75 while a run is writing the data home (try again when it has finished)."""
     from pipelines.lib.report.kpis import InterventionsError
     from pipelines.lib.report.review import build_review
 
     paths = _paths()
     if not paths.warehouse.exists():
         _fail(f"no warehouse at {paths.warehouse} yet (run `radar run`)")
-    try:
-        review = build_review(paths, load_config())
-    except (ConfigError, InterventionsError) as exc:
-        _fail(str(exc))
+    with _reading(paths):
+        try:
+            review = build_review(paths, load_config())
+        except (ConfigError, InterventionsError) as exc:
+            _fail(str(exc))
     if review.missing:
         click.echo(f"sections without data yet: {', '.join(review.missing)}", err=True)
     click.echo(str(review.path))
@@ -449,16 +557,18 @@ def promote(version: str, reason: str, approver: str | None) -> None:
     from models_registry.registry import RegistryError, approve
 
     paths, config = _registry_context()
-    try:
-        record = approve(
-            config.training.model_name,
-            version,
-            reason=reason,
-            approver=approver or getpass.getuser(),
-            log_path=paths.decision_log,
-        )
-    except RegistryError as exc:
-        _fail(str(exc))
+    with _writing(paths):
+        _repair_decision(paths, config)
+        try:
+            record = approve(
+                config.training.model_name,
+                version,
+                reason=reason,
+                approver=approver or getpass.getuser(),
+                log_path=paths.decision_log,
+            )
+        except RegistryError as exc:
+            _fail(str(exc))
     click.echo(f"version {record['version']} is champion (was {record['previous_champion'] or 'none'})")
 
 
@@ -470,11 +580,22 @@ def rollback(reason: str) -> None:
     from models_registry.registry import rollback as do_rollback
 
     paths, config = _registry_context()
-    try:
-        record = do_rollback(config.training.model_name, reason=reason, log_path=paths.decision_log)
-    except RegistryError as exc:
-        _fail(str(exc))
+    with _writing(paths):
+        _repair_decision(paths, config)
+        try:
+            record = do_rollback(config.training.model_name, reason=reason, log_path=paths.decision_log)
+        except RegistryError as exc:
+            _fail(str(exc))
     click.echo(f"version {record['version']} is champion again (was {record['previous_champion']})")
+
+
+def _repair_decision(paths: RadarPaths, config) -> None:
+    """Finish (or undo) a promotion decision a killed run left half done, before deciding anything new."""
+    from models_registry.registry import repair_interrupted
+
+    line = repair_interrupted(config.training.model_name, log_path=paths.decision_log)
+    if line:
+        click.echo(f"radar: {line}", err=True)
 
 
 def _registry_context():
@@ -557,11 +678,28 @@ def ui(host: str, dagster_port: int, mlflow_port: int) -> None:
         while not stop["now"] and all(p.poll() is None for p in procs):
             time.sleep(1)
     finally:
-        for p in procs:
-            if p.poll() is None:
+        _stop_uis(procs)
+
+
+def _stop_uis(procs: list[subprocess.Popen]) -> None:
+    """Stop both UIs and everything they started, then return.
+
+    `dagster dev` runs its webserver, daemon and code server in sessions of their own, where a signal to its
+    process group does not reach them, and they outlive it bound to their ports. So the whole tree is listed
+    first; the UIs get SIGINT (their own clean shutdown), and whatever of the tree still runs after that is
+    stopped by pid."""
+    from pipelines.lib.core.processes import descendants, stop_processes
+
+    tree = [pid for p in procs for pid in (p.pid, *descendants(p.pid))]
+    for p in procs:
+        if p.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(p.pid, signal.SIGINT)
-        for p in procs:
-            try:
-                p.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(p.pid, signal.SIGKILL)
+    for p in procs:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            p.wait(timeout=20)
+    stop_processes(tree, timeout=10)
+
+
+if __name__ == "__main__":
+    main()

@@ -84,6 +84,28 @@ def prepare_environment(
     ensure_manifest()
 
 
+def recover_home(paths: RadarPaths, *, config: Path | None = None) -> list[str]:
+    """Before a run: take over from runs that died, finish a promotion decision a killed run left half done.
+
+    Call it holding the home's writer lock, after :func:`prepare_environment`; returns one line per repair."""
+    import dagster as dg
+
+    from models_registry.registry import repair_interrupted
+    from pipelines.lib.core.config import load_config
+    from pipelines.lib.core.tracking import configure_mlflow
+    from pipelines.recovery import take_over_dead_runs
+
+    with dg.DagsterInstance.get() as instance:
+        lines = take_over_dead_runs(instance)
+    if paths.mlflow_db.exists():
+        settings = load_config(config)
+        configure_mlflow(paths, settings.training.experiment)
+        repaired = repair_interrupted(settings.training.model_name, log_path=paths.decision_log)
+        if repaired:
+            lines.append(repaired)
+    return lines
+
+
 def run_job(
     job_name: str = "retention_radar",
     *,
@@ -99,8 +121,11 @@ def run_job(
     import dagster as dg
 
     from pipelines.definitions import defs
+    from pipelines.recovery import process_tags
 
     job = defs.resolve_job_def(job_name)
+    # Lets a later run see whether this process still runs (pipelines/recovery.py).
+    tags = {**(tags or {}), **process_tags()}
     with dg.DagsterInstance.get() as instance:
         result = job.execute_in_process(
             instance=instance,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -52,9 +53,17 @@ def test_radar_run_exits_non_zero_naming_the_gate_the_figure_and_the_threshold(
     assert "START" not in result.output and len(result.output.splitlines()) <= 4, result.output
     assert "Completed successfully" in (tmp_path / "home" / "logs" / "last_run.log").read_text()
 
+    # `radar status` shows the gates of the blocked run, the failed one with its figure, and that nothing is
+    # scored; exit 3, as the run's own.
     status = CliRunner().invoke(main, ["status", "--json"])
-    assert status.exit_code == 1
-    assert "no successful run yet" in status.stderr
+    assert status.exit_code == 3, status.output
+    state = json.loads(status.stdout)
+    history = next(g for g in state["gates"] if g["name"] == "history")
+    assert history["passed"] is False and history["value"] <= 12 and history["threshold"] == 18
+    assert state["scoring"] is None
+    assert state["scores"].startswith("no scores yet: the last run was blocked by the gate(s) ")
+    assert "history" in state["scores"]
+    assert status.stderr.strip() == f"radar: {state['scores']}"
 
 
 def _registered_versions(uri: str) -> list:

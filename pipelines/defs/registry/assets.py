@@ -3,7 +3,7 @@
 import dagster as dg
 
 from models_registry.policy import PromotionPolicy, decide
-from models_registry.registry import CHAMPION, apply_decision, current_alias_version
+from models_registry.registry import CHAMPION, apply_decision, current_alias_version, repair_interrupted
 from pipelines.defs.resources import RadarResource
 from pipelines.defs.train.candidate import candidate_for_run
 from pipelines.lib.core.tracking import configure_mlflow
@@ -41,6 +41,10 @@ def champion_decision(context: dg.AssetExecutionContext, radar: RadarResource) -
     policy = PromotionPolicy.load()
     name, version = churn_model["model_name"], churn_model["version"]
     configure_mlflow(radar.paths, radar.config.training.experiment)
+    # `radar run` repairs before it starts; a run launched from the UI reaches here without that.
+    repaired = repair_interrupted(name, log_path=radar.paths.decision_log)
+    if repaired:
+        context.log.warning(repaired)
     window = churn_model["window"]
     with connect(radar.paths.warehouse, read_only=True) as con:
         # The window of the candidate's own validation months decides the rows (its warm-up may be shorter

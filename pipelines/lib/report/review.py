@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from models_registry.registry import CHALLENGER, CHAMPION, current_alias_version
+from models_registry.registry import CHALLENGER, CHAMPION, current_alias_version, read_log
 from pipelines.lib.core.atomic import write_atomic
 from pipelines.lib.core.config import RadarConfig
 from pipelines.lib.core.paths import RadarPaths
@@ -262,9 +262,7 @@ def _newest_drift(paths: RadarPaths) -> tuple[Path | None, pd.DataFrame | None, 
 
 
 def _decisions(paths: RadarPaths) -> list[dict[str, Any]]:
-    if not paths.decision_log.exists():
-        return []
-    return [json.loads(line) for line in paths.decision_log.read_text().splitlines() if line.strip()]
+    return read_log(paths.decision_log)
 
 
 def _interventions(paths: RadarPaths) -> pd.DataFrame | None:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Any
 
+from models_registry.registry import read_log
 from pipelines.lib.core.config import RadarConfig
 from pipelines.lib.core.paths import RadarPaths
 from pipelines.lib.core.warehouse import connect, table_exists
@@ -45,9 +45,9 @@ def collect(paths: RadarPaths, config: RadarConfig) -> dict[str, Any]:
                     )
                 )
             ).df()
-    if scoring is None or scoring.empty:
+    scored = scoring is not None and not scoring.empty
+    if not scored and (gates is None or gates.empty):
         raise NoSuccessfulRunError("no successful run yet: no customer has been scored (run `radar run`)")
-    row = scoring.iloc[0]
     drift_reports = sorted(paths.reports.glob("drift_*.html"), key=lambda p: p.stat().st_mtime)
     return {
         "home": str(paths.home),
@@ -67,14 +67,9 @@ def collect(paths: RadarPaths, config: RadarConfig) -> dict[str, Any]:
             for g in (gates.itertuples() if gates is not None else [])
         ],
         "champion": champion(paths, config),
-        "scoring": {
-            "as_of": str(row["as_of"].date() if hasattr(row["as_of"], "date") else row["as_of"]),
-            "customers": int(row["customers"]),
-            "model_version": row["model_version"],
-            # model, or health_score_fallback when the learnability gate failed and no model was trained
-            "score_source": row["score_source"],
-            "tiers": {t: int(row[f"tier_{t}"]) for t in TIER_ORDER},
-        },
+        # None until a run got past the gates: then `scores` says why there are none
+        "scoring": _scoring(scoring.iloc[0]) if scored else None,
+        "scores": "present" if scored else _no_scores_line(gates),
         "data_docs": str(paths.data_docs) if paths.data_docs.exists() else None,
         "drift_report": str(drift_reports[-1]) if drift_reports else None,
         "scores_export": str(paths.scores_csv) if paths.scores_csv.exists() else None,
@@ -82,6 +77,29 @@ def collect(paths: RadarPaths, config: RadarConfig) -> dict[str, Any]:
         "last_decision": (decision := _last_decision(paths)),
         "held_back": held_back_line(decision),
     }
+
+
+def blocked(state: dict[str, Any]) -> bool:
+    """No customer is scored and the latest gate results include a failure: a data gate stopped the runs."""
+    return state["scoring"] is None and any(not g["passed"] for g in state["gates"])
+
+
+def _scoring(row: Any) -> dict[str, Any]:
+    return {
+        "as_of": str(row["as_of"].date() if hasattr(row["as_of"], "date") else row["as_of"]),
+        "customers": int(row["customers"]),
+        "model_version": row["model_version"],
+        # model, or health_score_fallback when the learnability gate failed and no model was trained
+        "score_source": row["score_source"],
+        "tiers": {t: int(row[f"tier_{t}"]) for t in TIER_ORDER},
+    }
+
+
+def _no_scores_line(gates: Any) -> str:
+    failed = [] if gates is None else [g.gate for g in gates.itertuples() if not g.passed]
+    if failed:
+        return f"no scores yet: the last run was blocked by the gate(s) {', '.join(failed)}"
+    return "no scores yet: no run has reached scoring (run `radar run`)"
 
 
 def champion(paths: RadarPaths, config: RadarConfig) -> dict[str, Any] | None:
@@ -118,7 +136,5 @@ def held_back_line(decision: dict[str, Any] | None) -> str | None:
 
 
 def _last_decision(paths: RadarPaths) -> dict[str, Any] | None:
-    if not paths.decision_log.exists():
-        return None
-    lines = paths.decision_log.read_text().strip().splitlines()
-    return json.loads(lines[-1]) if lines else None
+    records = read_log(paths.decision_log)
+    return records[-1] if records else None
