@@ -257,11 +257,19 @@ def run_backfill(
 
 
 def _partition_key(job) -> str | None:
-    """A job that retrains runs for the newest quarter: the quarterly partition holding all data so far."""
+    """A job that retrains runs for the newest quarter: the quarterly partition holding all data so far, or,
+    scoring as of a date (`--as-of`), the quarter of that date, so the run is named for the data it sees."""
     if job.partitions_def is None:
         return None
     from pipelines.defs.train.partitions import latest_quarter
+    from pipelines.lib.core.config import load_config
+    from pipelines.lib.train.quarters import quarter_key
 
+    as_of = load_config().scoring.as_of
+    if as_of is not None:
+        key = quarter_key(as_of)
+        if key in job.partitions_def.get_partition_keys():
+            return key
     return latest_quarter()
 
 

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from tests.conftest import END, PipelineRun, generate, run_pipeline
+from tests.conftest import END, PipelineRun, run_pipeline
 
 pytestmark = pytest.mark.slow
 
@@ -44,7 +44,12 @@ def _config(folder: Path, **extra: object) -> Path:
 
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return generate(tmp_path_factory.mktemp("retail") / "all", customers=300, months=14)
+    """A retailer's accounts and orders: one-time buyers, regulars, wholesalers, seasons, lapse-and-return."""
+    from pipelines.lib.simulate.retail import generate_transactions
+
+    folder = tmp_path_factory.mktemp("retail") / "all"
+    generate_transactions(folder, customers=500, months=14, seed=11, end=END)
+    return folder
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,11 @@ def _pct_change(ratio: float) -> str:
     return f"{abs(1 - ratio):.0%} {'fewer' if ratio < 1 else 'more'}"
 
 
+def _count(n: float, noun: str) -> str:
+    """'1 order', '3 orders': the count and its noun in the right number."""
+    return f"{n:.0f} {noun}{'' if round(n) == 1 else 's'}"
+
+
 def _days_from_due(days: float) -> str:
     """Days relative to the due date in words; many customers pay before it, and "-6 days after" reads badly."""
     return f"{abs(days):.0f} days {'after' if days >= 0 else 'before'} the due date"
@@ -25,8 +30,8 @@ def _days_from_due(days: float) -> str:
 # feature -> sentence for the customer's value of it
 _TEMPLATES: dict[str, Callable[[float], str]] = {
     "tenure_days": lambda v: f"customer for {v / 365:.1f} years",
-    "orders_90d": lambda v: f"{v:.0f} orders in the last 3 months",
-    "orders_365d": lambda v: f"{v:.0f} orders in the last 12 months",
+    "orders_90d": lambda v: f"{_count(v, 'order')} in the last 3 months",
+    "orders_365d": lambda v: f"{_count(v, 'order')} in the last 12 months",
     "revenue_90d": lambda v: f"revenue of {v:,.0f} in the last 3 months",
     "revenue_365d": lambda v: f"revenue of {v:,.0f} in the last 12 months",
     "revenue_trend": lambda v: (
@@ -50,8 +55,8 @@ _TEMPLATES: dict[str, Callable[[float], str]] = {
     "days_since_last_activity": lambda v: f"no activity for {v:.0f} days",
     "nps_latest": lambda v: f"last NPS answer {v:.0f}",
     "new_contacts_180d": lambda v: f"{v:.0f} new contact person(s) in 6 months",
-    "orders_30d": lambda v: f"{v:.0f} orders in the last month",
-    "orders_180d": lambda v: f"{v:.0f} orders in the last 6 months",
+    "orders_30d": lambda v: f"{_count(v, 'order')} in the last month",
+    "orders_180d": lambda v: f"{_count(v, 'order')} in the last 6 months",
     "orders_trend": lambda v: f"{_pct_change(v)} orders than in the 3 months before",
     "revenue_yoy_ratio": lambda v: (
         f"revenue {_pct_change(v).replace('fewer', 'lower').replace('more', 'higher')} than a year ago"
