@@ -49,6 +49,7 @@ def decide(
     candidate_cutoff: str | None = None,
     champion_cutoff: str | None = None,
     baseline: float | None = None,
+    baseline_gain_interval: tuple[float, float] | None = None,
 ) -> Decision:
     """Candidate vs champion on the same holdout. ``champion`` is None when there is no champion yet.
 
@@ -62,8 +63,12 @@ def decide(
     away data. So it is never promoted by the policy.
 
     With no champion yet, the candidate competes with the rule-based health score, the scores the customers
-    would get otherwise: ``baseline`` is the health score's ``metric`` on the same validation rows. It becomes
-    the first champion when it beats that (and reaches the policy's floor); drift against its own training
+    would get otherwise: ``baseline`` is the health score's ``metric`` on the same validation rows, and
+    ``baseline_gain_interval`` the bootstrap interval of the candidate's gain over it. It becomes the first
+    champion unless it is demonstrably worse (the whole interval below zero; without an interval, unless it does
+    not beat the health score) and it reaches the policy's floor: on a few hundred customers the two are often
+    within noise of each other, and a model that is not worse gives probabilities the health score cannot. Drift
+    against its own training
     months is then reported, not blocking, since there is no model to keep instead, and seasonal data or
     tenure and recency features always move between a training month and today."""
     reasons: list[str] = []
@@ -130,13 +135,19 @@ def decide(
             )
         if baseline is not None:
             figures[f"baseline_health_score_{m}"] = baseline
+            low, high = baseline_gain_interval or (float("nan"), float("nan"))
+            interval = f" (90 % interval of the gain {low:+.4f} … {high:+.4f})" if baseline_gain_interval else ""
             if sign * (candidate[m] - baseline) > 0:
-                reasons.append(f"{m} {candidate[m]:.4f} beats the health score's {baseline:.4f}")
+                reasons.append(f"{m} {candidate[m]:.4f} beats the health score's {baseline:.4f}{interval}")
+            elif baseline_gain_interval is not None and high > 0:
+                reasons.append(
+                    f"{m} {candidate[m]:.4f} vs the health score's {baseline:.4f}: not demonstrably worse{interval}"
+                )
             else:
                 ok = False
                 reasons.append(
-                    f"{m} {candidate[m]:.4f} does not beat the health score's {baseline:.4f}; the health "
-                    "score stays the customers' score"
+                    f"{m} {candidate[m]:.4f} does not beat the health score's {baseline:.4f}{interval}; the "
+                    "health score stays the customers' score"
                 )
     else:
         figures[f"champion_{m}"] = champion[m]

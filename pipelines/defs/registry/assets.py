@@ -79,6 +79,7 @@ def champion_decision(context: dg.AssetExecutionContext, radar: RadarResource) -
         candidate_cutoff=churn_model["cutoff"],
         champion_cutoff=champion_cutoff,
         baseline=candidate_run.data.metrics.get("baseline_health_score_roc_auc"),
+        baseline_gain_interval=_interval(candidate_run.data.metrics, "health_score"),
     )
     record = apply_decision(name, version, decision, log_path=radar.paths.decision_log)
     with mlflow.start_run(run_id=churn_model["run_id"]):
@@ -96,6 +97,13 @@ def champion_decision(context: dg.AssetExecutionContext, radar: RadarResource) -
             "policy_version": policy.version,
         },
     )
+
+
+def _interval(metrics: dict[str, float], baseline: str) -> tuple[float, float] | None:
+    """The bootstrap interval of the candidate's ROC-AUC gain over ``baseline``, as its training run logged it."""
+    low = metrics.get(f"roc_auc_gain_vs_{baseline}_ci_low")
+    high = metrics.get(f"roc_auc_gain_vs_{baseline}_ci_high")
+    return (low, high) if low is not None and high is not None else None
 
 
 def _predict(model_uri: str, frame):

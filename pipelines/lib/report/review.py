@@ -372,7 +372,8 @@ def _kpi_section(
             }
         )
         backtest = kpis.warning_kpis(followed, warn_tiers=WARN_TIERS).assign(source=BACKTEST)
-    outcomes = pd.concat([f for f in (backtest, live) if f is not None], ignore_index=True)
+    found = [f for f in (backtest, live) if f is not None]
+    outcomes = pd.concat(found, ignore_index=True) if found else pd.DataFrame()
     parts.append("<h3>How the warnings turned out</h3>")
     if len(outcomes):
         basis = live if live is not None else backtest

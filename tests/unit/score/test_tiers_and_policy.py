@@ -55,6 +55,29 @@ def test_a_first_model_that_does_not_beat_the_health_score_is_held_back() -> Non
     assert any("does not beat the health score" in r for r in d.reasons)
 
 
+def test_a_first_model_within_noise_of_the_health_score_still_becomes_champion() -> None:
+    d = decide(
+        POLICY,
+        candidate=GOOD,
+        champion=None,
+        drift_share=0.1,
+        gates_passed=True,
+        baseline=0.81,
+        baseline_gain_interval=(-0.05, 0.02),
+    )
+    assert d.promote and any("not demonstrably worse" in r for r in d.reasons)
+    worse = decide(
+        POLICY,
+        candidate=GOOD,
+        champion=None,
+        drift_share=0.1,
+        gates_passed=True,
+        baseline=0.9,
+        baseline_gain_interval=(-0.15, -0.05),
+    )
+    assert not worse.promote
+
+
 def test_drift_still_holds_a_challenger_back_once_there_is_a_champion() -> None:
     weak = {**GOOD, "roc_auc": GOOD["roc_auc"] - 0.05}
     d = decide(POLICY, candidate=GOOD, champion=weak, drift_share=0.9, gates_passed=True, baseline=0.6)
