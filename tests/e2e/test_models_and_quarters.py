@@ -50,7 +50,12 @@ def test_the_champion_run_carries_metrics_baselines_plots_and_the_oracle(full_ru
     children = client.search_runs(
         [run.info.experiment_id], filter_string=f"tags.mlflow.parentRunId = '{run.info.run_id}'"
     )
-    assert {c.data.tags["model_kind"] for c in children} == {"baseline_health_score", "baseline_logistic"}
+    assert {c.data.tags["model_kind"] for c in children} == {
+        f"baseline_{name}" for name in ("health_score", "logistic", "recency", "rfm_logistic", "bgnbd")
+    }
+    for name in ("recency", "rfm_logistic", "bgnbd"):
+        assert 0 <= run.data.metrics[f"baseline_{name}_roc_auc"] <= 1
+        assert f"roc_auc_gain_vs_{name}_ci_low" in run.data.metrics
     plots = {a.path for a in client.list_artifacts(run.info.run_id, "plots")}
     assert {
         f"plots/{p}.png" for p in ("roc", "pr", "calibration", "lift_gains", "feature_importance")
