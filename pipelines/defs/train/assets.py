@@ -10,7 +10,7 @@ from pipelines.lib.core.warehouse import connect, table_exists
 from pipelines.lib.features import mart as feats
 from pipelines.lib.quality import gate_store
 from pipelines.lib.train import retrain, training
-from pipelines.lib.train.quarters import training_cutoff
+from pipelines.lib.train.quarters import data_quarter, training_cutoff
 
 
 @dg.asset(
@@ -39,6 +39,7 @@ def churn_model(context: dg.AssetExecutionContext, radar: RadarResource) -> dg.O
         as_of = con.execute("select as_of_date from intermediate.int_data_window").fetchone()[0]
         gates = gate_store.latest(con) if table_exists(con, "ops", "gate_results") else None
     cutoff = training_cutoff(quarter, as_of)
+    quarter = data_quarter(quarter, as_of)
     tags = {
         "dagster_run_id": context.run_id,
         "data_as_of": str(as_of),

@@ -26,3 +26,10 @@ def training_cutoff(key: str, data_as_of: dt.date | pd.Timestamp) -> pd.Timestam
 def previous_quarter_key(day: dt.date | pd.Timestamp) -> str:
     """The quarter that ended just before ``day``'s quarter began: what the quarterly schedule retrains."""
     return quarter_key(pd.Timestamp(quarter_key(day)) - pd.Timedelta(days=1))
+
+
+def data_quarter(key: str, data_as_of: dt.date | pd.Timestamp) -> str:
+    """The quarter a retrain is named for: the partition's, unless the data end before it begins (a company's
+    history from years ago, scored in today's partition); then the quarter of the newest data, so run names,
+    tags and messages speak of the data, not the wall clock."""
+    return key if pd.Timestamp(key) <= pd.Timestamp(data_as_of) else quarter_key(data_as_of)

@@ -59,3 +59,10 @@ def test_the_largest_horizon_it_names_does_train() -> None:
     relabelled = _labelled(10, horizon=horizon)
     assert fit_windows(relabelled, shorter, pd.Timestamp("2026-10-31")).settings.validation_months >= 1
     assert largest_horizon_days(pd.Timestamp("2026-08-31"), pd.Timestamp("2026-10-31")) == 0
+
+
+def test_a_retrain_is_named_for_the_quarter_of_its_data_not_the_wall_clock() -> None:
+    from pipelines.lib.train.quarters import data_quarter
+
+    assert data_quarter("2026-10-01", pd.Timestamp("2026-10-31")) == "2026-10-01"
+    assert data_quarter("2026-10-01", pd.Timestamp("2021-05-31")) == "2021-04-01"
