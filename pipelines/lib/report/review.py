@@ -845,7 +845,7 @@ def _decisions_section(decisions: list[dict[str, Any]]) -> _Section:
     )
 
 
-def _gates_section(wh: _Warehouse) -> _Section:
+def _gates_section(wh: _Warehouse, config: RadarConfig) -> _Section:
     title = "Data gates"
     if wh.gates is None or not len(wh.gates):
         return _Section(title, _no_data("No data gate has been evaluated yet."), False)
@@ -857,14 +857,25 @@ def _gates_section(wh: _Warehouse) -> _Section:
     ax.set_title("Gate figure ÷ its threshold (≥ 1 passes; green = passed)")
     ax.grid(alpha=0.3, axis="x")
     g["evaluated_at"] = pd.to_datetime(g["evaluated_at"]).dt.strftime("%Y-%m-%d %H:%M")
+    # A short history only warns where `gates.short_history` allows it; the verdict says which.
+    warned = (g["gate"] == "history") & ~g["passed"].astype(bool) & (not config.history_blocks)
+    g["verdict"] = np.where(g["passed"].astype(bool), "passed", np.where(warned, "warning", "FAILED"))
+    g["value"] = [
+        f"{v:,.0f}" if u in ("months", "customers", "churns") else f"{v:.1%}"
+        for v, u in zip(g["value"], g["unit"], strict=True)
+    ]
+    g["threshold"] = [
+        f"{v:,.0f}" if u in ("months", "customers", "churns") else f"{v:.1%}"
+        for v, u in zip(g["threshold"], g["unit"], strict=True)
+    ]
+    g["failing"] = g["failing"].fillna("")
     return _Section(
         title,
         _img(fig, "data gate figures against thresholds")
         + f"<p>Latest evaluation of each gate ({wh.gate_runs} gate run(s) recorded); a failed gate blocks training "
-        "and promotion.</p>"
-        + _table(
-            g[["gate", "passed", "value", "threshold", "unit", "failing", "evaluated_at"]], floats="{:,.2f}"
-        ),
+        "and promotion; a warning (a history shorter than the domain's 18 months, where `gates.short_history` "
+        "allows it) does not.</p>"
+        + _table(g[["gate", "verdict", "value", "threshold", "unit", "failing", "evaluated_at"]]),
     )
 
 
@@ -957,7 +968,7 @@ def build_review(
         _tiers_section(wh, config, headline),
         _revenue_section(wh, headline),
         _decisions_section(decisions),
-        _gates_section(wh),
+        _gates_section(wh, config),
     ]
     generated = (generated_at or dt.datetime.now(dt.UTC)).strftime("%Y-%m-%d %H:%M UTC")
     anchors = [f"s{i}" for i in range(len(sections))]
