@@ -93,12 +93,20 @@ def main(argv: list[str] | None = None) -> int:
                 if not args.baselines_only:  # after the baselines are saved: a failed run raises
                     started = time.perf_counter()
                     truncate = args.champion_mode == "truncate"
-                    scores = champion_scores(
-                        data.folder, config=args.config, as_of=t.date(), truncate=truncate
-                    )
-                    champion = [
-                        score_champion(scores, data, t, args.horizon_days, baselines, truncated=truncate)
-                    ]
+                    try:
+                        scores = champion_scores(
+                            data.folder, config=args.config, as_of=t.date(), truncate=truncate
+                        )
+                    except RuntimeError as exc:
+                        # The pipeline refused with its one line (e.g. too little history for the horizon):
+                        # recorded as a cut-off it did not score, and the benchmark goes on.
+                        line = next((x for x in str(exc).splitlines() if "churn_model" in x), str(exc))[:400]
+                        print(f"{data.name} {t.date()}: no champion scores: {line}")
+                        champion = [_unscored(data, t, args.horizon_days, line)]
+                    else:
+                        champion = [
+                            score_champion(scores, data, t, args.horizon_days, baselines, truncated=truncate)
+                        ]
                     rows += _append(args.out, champion, run_id=run_id, seconds=time.perf_counter() - started)
     print(summary_table(rows))
     return 0
@@ -227,6 +235,18 @@ def score_champion(
         "churn_rate_not_scored": round(float(labels[~scored].mean()), 4) if (~scored).any() else None,
         "on_champion_scored": same,
     } | result
+
+
+def _unscored(data: Dataset, t: pd.Timestamp, horizon_days: int, line: str) -> dict:
+    return {
+        "dataset": data.name,
+        "cutoff": t.date().isoformat(),
+        "horizon_days": horizon_days,
+        "task": "churn",
+        "model": "champion",
+        "coverage": 0.0,
+        "note": line,
+    }
 
 
 def champion_scores(sources: Path, *, config: Path, as_of: dt.date, truncate: bool = False) -> pd.DataFrame:
