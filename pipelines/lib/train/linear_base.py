@@ -1,5 +1,4 @@
-"""The linear start of the booster: a logistic regression on log recency, frequency and monetary value, and
-BG/NBD's P(alive) and expected orders where the mart has them.
+"""The linear start of the booster: a logistic regression on log recency, frequency and monetary value.
 
 On transaction data with a year or two of history the plain RFM logistic regression is hard to beat: the signal is
 smooth in those three numbers and the training set is a few thousand rows, where trees spend their splits
@@ -20,27 +19,11 @@ from sklearn.linear_model import LogisticRegression
 from pipelines.lib.train import baselines
 
 FREQUENCY, MONETARY = "orders_365d", "revenue_365d"
-# BG/NBD's view of the same purchase history (features.propensity), when the mart has it: the regression then
-# weighs the probabilistic model against plain RFM on the company's own labels.
-PROPENSITY = ("p_alive", "expected_orders_90d")
-_EPS = 1e-4
-
-
-def _transform(raw: np.ndarray, columns: tuple[str, ...]) -> np.ndarray:
-    """log1p of counts, days and money; logit of a probability."""
-    out = np.empty_like(raw)
-    for k, column in enumerate(columns):
-        if column == "p_alive":
-            p = np.clip(raw[:, k], _EPS, 1 - _EPS)
-            out[:, k] = np.log(p / (1 - p))
-        else:
-            out[:, k] = np.log1p(np.clip(raw[:, k], 0, None))
-    return out
 
 
 @dataclass(frozen=True)
 class LinearBase:
-    columns: tuple[str, ...]  # what it reads: the recency column, orders_365d, revenue_365d, BG/NBD's figures
+    columns: tuple[str, ...]  # the mart columns it reads: the recency column, orders_365d, revenue_365d
     medians: tuple[float, ...]  # of the log values, to fill a missing figure
     means: tuple[float, ...]
     scales: tuple[float, ...]
@@ -50,7 +33,7 @@ class LinearBase:
     def terms(self, frame: pd.DataFrame) -> np.ndarray:
         """Per row and column, the log-odds the base adds for that figure (centred, so a typical value adds 0)."""
         raw = frame[list(self.columns)].to_numpy(dtype=float)
-        logged = _transform(raw, self.columns)
+        logged = np.log1p(np.clip(raw, 0, None))
         logged = np.where(np.isnan(logged), np.asarray(self.medians), logged)
         return (logged - np.asarray(self.means)) / np.asarray(self.scales) * np.asarray(self.coefficients)
 
@@ -73,13 +56,8 @@ def fit_linear_base(frame: pd.DataFrame, *, seed: int) -> LinearBase | None:
     )
     if recency is None or FREQUENCY not in frame or frame[FREQUENCY].isna().all():
         return None
-    columns = (
-        recency,
-        FREQUENCY,
-        MONETARY,
-        *(c for c in PROPENSITY if c in frame and frame[c].notna().any()),
-    )
-    logged = _transform(frame[list(columns)].to_numpy(dtype=float), columns)
+    columns = (recency, FREQUENCY, MONETARY)
+    logged = np.log1p(np.clip(frame[list(columns)].to_numpy(dtype=float), 0, None))
     medians = np.nanmedian(logged, axis=0)
     logged = np.where(np.isnan(logged), medians, logged)
     means, scales = logged.mean(axis=0), logged.std(axis=0)
