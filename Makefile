@@ -8,7 +8,7 @@ export RADAR_HOME ?= $(CURDIR)/.radar
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 
-.PHONY: install demo test lint ui lock clean
+.PHONY: install demo test test-fast lint ui lock clean
 
 # The environment is rebuilt only when the lock or the project metadata changes.
 $(VENV)/.installed: requirements.lock pyproject.toml
@@ -25,6 +25,10 @@ demo: install
 
 test: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest
+
+# The tier without whole-pipeline runs (no `slow`, no PostgreSQL lane): unit, asset-graph and simulator tests.
+test-fast: install
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -m "not slow and not second_adapter"
 
 lint: install
 	$(BIN)/ruff check pipelines models_registry tests

@@ -1,24 +1,28 @@
-"""The Dagster code location: loads every stage in `defs/` and applies the cross-cutting policy once.
+"""The Dagster code location: every stage in `defs/` is found by `load_from_defs_folder`, so adding an asset, check,
+job, schedule or sensor to a module there is all it takes for the UI to show it.
 
-Policy: one in-process executor, because every step writes or reads the single-writer DuckDB warehouse and the
-machine this targets has two cores; a subprocess per step would only add start-up time.
+Cross-cutting policy lives once, in `defs/resources.py`: the shared resources and one in-process executor, because
+every step writes or reads the single-writer DuckDB warehouse and the machine this targets has two cores; a
+subprocess per step would only add start-up time.
 """
 
 from __future__ import annotations
 
+from functools import cache
+from pathlib import Path
+
 import dagster as dg
 
-from pipelines import defs as defs_package
-from pipelines.defs.ingest.sensors import SENSORS
-from pipelines.defs.jobs import JOBS, SCHEDULES
-from pipelines.defs.resources import RadarResource, dbt_resource
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
-defs = dg.Definitions(
-    assets=dg.load_assets_from_package_module(defs_package),
-    asset_checks=dg.load_asset_checks_from_package_module(defs_package),
-    jobs=JOBS,
-    schedules=SCHEDULES,
-    sensors=SENSORS,
-    resources={"radar": RadarResource(), "dbt": dbt_resource()},
-    executor=dg.in_process_executor,
-)
+
+@cache
+def _load() -> dg.Definitions:
+    # Loaded once per process: the CLI, the runner and the tests all ask for it, and a scan imports every module.
+    return dg.load_from_defs_folder(project_root=PROJECT_ROOT)
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    """The code location (call it for the `Definitions`)."""
+    return _load()

@@ -123,7 +123,7 @@ def run_job(
     from pipelines.definitions import defs
     from pipelines.recovery import process_tags
 
-    job = defs.resolve_job_def(job_name)
+    job = defs().resolve_job_def(job_name)
     # Lets a later run see whether this process still runs (pipelines/recovery.py).
     tags = {**(tags or {}), **process_tags()}
     with dg.DagsterInstance.get() as instance:
@@ -234,7 +234,7 @@ def run_backfill(
     from pipelines.definitions import defs
 
     retrain_onwards = list(
-        dg.AssetSelection.assets("churn_model").downstream().resolve(defs.resolve_asset_graph())
+        dg.AssetSelection.assets("churn_model").downstream().resolve(defs().resolve_asset_graph())
     )
     retrain_steps = {key.to_python_identifier() for key in retrain_onwards}
     tags = {"radar/backfill": uuid.uuid4().hex[:8]}

@@ -75,7 +75,7 @@ def run_pipeline(home: Path, sources: Path, config: Path | None = None) -> Pipel
             radar["config_file"] = str(config)
         from pipelines.defs.train.partitions import latest_quarter
 
-        result = defs.resolve_job_def("retention_radar").execute_in_process(
+        result = defs().resolve_job_def("retention_radar").execute_in_process(
             instance=dg.DagsterInstance.ephemeral(),
             partition_key=latest_quarter(),
             run_config={"resources": {"radar": {"config": radar}}},

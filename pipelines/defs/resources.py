@@ -57,3 +57,11 @@ def dbt_resource() -> DbtCliResource:
 
     # The venv's own dbt, so nothing depends on the venv being activated.
     return DbtCliResource(project_dir=dbt_project, dbt_executable=str(Path(sys.executable).parent / "dbt"))
+
+
+@dg.definitions
+def shared_policy() -> dg.Definitions:
+    """What every stage shares: the two resources, and one in-process executor (see `pipelines/definitions.py`)."""
+    return dg.Definitions(
+        resources={"radar": RadarResource(), "dbt": dbt_resource()}, executor=dg.in_process_executor
+    )

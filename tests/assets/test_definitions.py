@@ -11,9 +11,10 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipelines.definitions import defs
+from pipelines.definitions import defs as code_location
 
 SNAPSHOT = Path(__file__).with_name("asset_graph.json")
+defs = code_location()
 
 
 def _graph() -> dict[str, object]:
@@ -21,6 +22,11 @@ def _graph() -> dict[str, object]:
     return {
         "assets": {
             key.to_user_string(): graph.get(key).group_name for key in sorted(graph.get_all_asset_keys())
+        },
+        # Every edge, so a rewired dependency fails the snapshot as an added or removed asset does.
+        "deps": {
+            key.to_user_string(): sorted(parent.to_user_string() for parent in graph.get(key).parent_keys)
+            for key in sorted(graph.get_all_asset_keys())
         },
         "checks": sorted(f"{k.asset_key.to_user_string()}:{k.name}" for k in graph.asset_check_keys),
         "jobs": sorted(job.name for job in defs.resolve_all_job_defs() if not job.name.startswith("__")),
@@ -30,6 +36,8 @@ def _graph() -> dict[str, object]:
 
 def test_the_definitions_load() -> None:
     dg.Definitions.validate_loadable(defs)
+    # The same object each time: the code location is scanned once per process.
+    assert code_location() is defs
 
 
 def test_the_asset_graph_matches_its_snapshot() -> None:

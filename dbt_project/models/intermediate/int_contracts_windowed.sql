@@ -22,15 +22,16 @@ with ordered as (
 chained as (
     select
         *,
-        sum(case when previous_end is null or start_date > {{ dbt.dateadd('day', 1, 'previous_end') }} then 1 else 0 end)
-            over (partition by customer_id order by start_date, contract_id rows unbounded preceding) as chain
+        sum(
+            case when previous_end is null or start_date > {{ dbt.dateadd('day', 1, 'previous_end') }} then 1 else 0 end
+        ) over (partition by customer_id order by start_date, contract_id rows unbounded preceding) as chain_n
     from ordered
 ),
 
 contracts as (
     select
         *,
-        min(start_date) over (partition by customer_id, chain) as term_start
+        min(start_date) over (partition by customer_id, chain_n) as term_start
     from chained
 ),
 

@@ -8,7 +8,7 @@
                    'gap_n': 'case when gap_days is not null then 1 else 0 end',
                    'gap_sum': 'coalesce(gap_days, 0)',
                    'gap_sq': 'coalesce(gap_days * gap_days, 0)'} %}
-{% set season = 365 - var('horizon_days') %}
+{% set season = 365 - var('horizon_days') | int %}
 {% set offsets = [0, 30, 90, 180, 365, 455, 545] + ([season] if season > 0 and season not in [30, 90, 180] else []) %}
 
 with order_days as (
@@ -101,15 +101,15 @@ select
     {{ dbt.datediff('s.last_event_date', 's.snapshot_date', 'day') }}
     / nullif(s.gap_sum_at_0 / nullif(s.gap_n_at_0, 0), 0) as recency_vs_usual_gap,
     {%- if season > 0 %}
-    case
-        when {{ fully_observed(365) }} then {{ window_sum('orders_n', 365, season) }}
-    end as orders_same_season_last_year,
-    case
-        when {{ fully_observed(365) }} then {{ window_sum('revenue', 365, season) }}
-    end as revenue_same_season_last_year
+        case
+            when {{ fully_observed(365) }} then {{ window_sum('orders_n', 365, season) }}
+        end as orders_same_season_last_year,
+        case
+            when {{ fully_observed(365) }} then {{ window_sum('revenue', 365, season) }}
+        end as revenue_same_season_last_year
     {%- else %}
-    cast(null as double) as orders_same_season_last_year,
-    cast(null as double) as revenue_same_season_last_year
+        cast(null as double) as orders_same_season_last_year,
+        cast(null as double) as revenue_same_season_last_year
     {%- endif %}
 from totals as s
 cross join {{ ref('int_data_window') }} as w
