@@ -105,7 +105,8 @@ def main(argv: list[str] | None = None) -> int:
                         champion = [_unscored(data, t, args.horizon_days, line)]
                     else:
                         champion = [
-                            score_champion(scores, data, t, args.horizon_days, baselines, truncated=truncate)
+                            score_champion(scores, data, t, args.horizon_days, baselines, truncated=truncate),
+                            champion_value(scores, data, t, args.horizon_days),
                         ]
                     rows += _append(args.out, champion, run_id=run_id, seconds=time.perf_counter() - started)
     print(summary_table(rows))
@@ -237,6 +238,26 @@ def score_champion(
     } | result
 
 
+def champion_value(scores: pd.DataFrame, data: Dataset, t: pd.Timestamp, horizon_days: int) -> dict:
+    """The pipeline's predicted 12-month revenue against the revenue that followed ``t``, on the same customers and
+    window as the BG/NBD + Gamma-Gamma row of this cut-off (Spearman compares rankings, so a 12-month forecast is
+    fairly judged on a shorter window too). A customer the pipeline left unvalued counts as 0."""
+    labels = tb.active_labels(data.orders, t, horizon_days)
+    days = VALUE_DAYS if t + pd.Timedelta(days=VALUE_DAYS) <= data.end else horizon_days
+    actual = tb.future_revenue(data.orders, t, days, labels.index)
+    predicted = scores.set_index("customer_id")["predicted_revenue_12m"].reindex(labels.index)
+    return {
+        "dataset": data.name,
+        "cutoff": t.date().isoformat(),
+        "horizon_days": horizon_days,
+        "active": int(labels.size),
+        "task": "value",
+        "model": "champion_value",
+        "value_window_days": days,
+        "valued": int(predicted.notna().sum()),
+    } | tb.value_metrics(predicted.fillna(0.0), actual)
+
+
 def _unscored(data: Dataset, t: pd.Timestamp, horizon_days: int, line: str) -> dict:
     return {
         "dataset": data.name,
@@ -278,10 +299,11 @@ def champion_scores(sources: Path, *, config: Path, as_of: dt.date, truncate: bo
 
 
 def read_champion_scores(warehouse: Path) -> pd.DataFrame:
-    """The newest scoring date's (customer_id, churn_probability) from a data home's warehouse."""
+    """The newest scoring date's (customer_id, churn_probability, predicted_revenue_12m) from a data home's
+    warehouse."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
         return con.execute(
-            """select customer_id::varchar as customer_id, churn_probability
+            """select customer_id::varchar as customer_id, churn_probability, predicted_revenue_12m
                from scores.customer_scores
                where as_of = (select max(as_of) from scores.customer_scores)"""
         ).df()

@@ -78,14 +78,14 @@ def test_the_champion_block_runs_radar_with_its_own_data_home_and_reads_the_newe
             open(os.path.join(sys.argv[sys.argv.index("--sources") + 1], "argv.txt"), "w").write(" ".join(sys.argv[1:]) + "|" + home)
             with duckdb.connect(os.path.join(home, "warehouse.duckdb")) as con:
                 con.execute("create schema scores")
-                con.execute("create table scores.customer_scores (customer_id varchar, as_of date, churn_probability double)")
-                con.execute("insert into scores.customer_scores values ('C1', '2026-01-31', 0.9), ('C1', '2026-03-31', 0.2), ('C2', '2026-03-31', 0.7)")
+                con.execute("create table scores.customer_scores (customer_id varchar, as_of date, churn_probability double, predicted_revenue_12m double)")
+                con.execute("insert into scores.customer_scores values ('C1', '2026-01-31', 0.9, 1.0), ('C1', '2026-03-31', 0.2, 2.0), ('C2', '2026-03-31', 0.7, 3.0)")
             """
         )
     )
     monkeypatch.setattr(real_data, "_radar_command", lambda: [sys.executable, str(fake)])
     scores = real_data.champion_scores(tmp_path, config=tmp_path / "radar.yaml", as_of=dt.date(2026, 3, 31))
-    assert scores.sort_values("customer_id").values.tolist() == [["C1", 0.2], ["C2", 0.7]]
+    assert scores.sort_values("customer_id").values.tolist() == [["C1", 0.2, 2.0], ["C2", 0.7, 3.0]]
     argv, home = (tmp_path / "argv.txt").read_text().split("|")
     assert argv == f"run --sources {tmp_path} --config {tmp_path / 'radar.yaml'} --as-of 2026-03-31"
     assert not Path(home).exists()  # the temporary data home is removed afterwards
@@ -120,7 +120,7 @@ def test_the_truncated_champion_run_sees_only_accounts_and_orders_up_to_the_cuto
             open({str(tmp_path / "argv.txt")!r}, "w").write(" ".join(sys.argv[1:]))
             with duckdb.connect(os.path.join(os.environ["RADAR_HOME"], "warehouse.duckdb")) as con:
                 con.execute("create schema scores")
-                con.execute("create table scores.customer_scores as select 'C1' as customer_id, date '2026-03-31' as as_of, 0.5 as churn_probability")
+                con.execute("create table scores.customer_scores as select 'C1' as customer_id, date '2026-03-31' as as_of, 0.5 as churn_probability, 1.0 as predicted_revenue_12m")
             """
         )
     )
@@ -152,3 +152,23 @@ def test_a_champion_that_scores_some_active_customers_is_compared_with_the_basel
     assert set(row["on_champion_scored"]) == {"recency", "rfm_logistic", "lightgbm_rfm", "bgnbd"}
     # The stand-in ranks exactly like recency, so on the same customers their ROC-AUCs agree.
     assert row["roc_auc"] == pytest.approx(row["on_champion_scored"]["recency"]["roc_auc"], abs=1e-4)
+
+
+def test_the_champion_value_is_ranked_against_the_revenue_that_followed_on_the_baselines_customers(
+    data: real_data.Dataset,
+) -> None:
+    t = pd.Timestamp("2026-05-31")
+    rows, _ = real_data.evaluate_baselines(data, t, HORIZON)
+    naive = next(r for r in rows if r["model"] == "naive_previous_window")
+    labels = tb.active_labels(data.orders, t, HORIZON)
+    days = naive["value_window_days"]
+    # A stand-in that values each customer at their revenue of the window before, as the naive forecast does:
+    # on the same customers, window and actuals, its row must equal the naive row.
+    before = tb.future_revenue(data.orders, t - pd.Timedelta(days=days), days, labels.index)
+    scores = pd.DataFrame({"customer_id": labels.index, "predicted_revenue_12m": before.to_numpy()})
+    row = real_data.champion_value(scores, data, t, HORIZON)
+    assert row["valued"] == row["active"] == naive["active"] and row["value_window_days"] == days
+    assert row["spearman"] == pytest.approx(naive["spearman"]) and row["mae"] == pytest.approx(naive["mae"])
+    # A customer left unvalued counts as 0, not as missing.
+    some = scores.iloc[: len(scores) // 2]
+    assert real_data.champion_value(some, data, t, HORIZON)["valued"] == len(some)
