@@ -624,6 +624,11 @@ def forget(customer_ids: tuple[str, ...], reason: str, undo: bool, no_wait: bool
     Raw zone, every warehouse table, exports, alerts, reports, MLflow, Dagster's run history and the logs; a
     tombstone drops their rows from any later delivery. What was removed goes to privacy/erasures.jsonl, the
     customers as keyed hashes. Takes the data home's writer lock, as `radar run` does."""
+    import sqlite3
+
+    import duckdb
+
+    from pipelines.lib.core.home_lock import EXIT_BUSY
     from pipelines.lib.core.pseudonym import key_for
     from pipelines.lib.privacy.forget import ErasureError, log_path
     from pipelines.lib.privacy.forget import forget as do_forget
@@ -640,6 +645,13 @@ def forget(customer_ids: tuple[str, ...], reason: str, undo: bool, no_wait: bool
             )
         except ErasureError as exc:
             _fail(str(exc), 2)
+        except (sqlite3.OperationalError, duckdb.IOException) as exc:
+            # A UI or notebook holding a store open; what is done stays done, the same command finishes it.
+            _fail(
+                f"cannot finish the erasure while another process holds a store open ({exc}); close it "
+                "(`radar ui`, a notebook) and run the same `radar forget` again",
+                EXIT_BUSY,
+            )
     n = len(erasure.customers)
     if undo:
         click.echo(f"removed {erasure.found} tombstone(s); their rows load again with the next run")

@@ -8,7 +8,8 @@ log, ``$RADAR_HOME/privacy/erasures.jsonl``: when, why, the customers as keyed h
 was removed per layer, counted. The caller holds the data home's writer lock.
 
 A crash part-way leaves the tombstones committed with the rows gone from the warehouse; running the same
-`radar forget` again finishes the files (every step finds what is left and does it again).
+`radar forget` again finishes the files: ids and pseudonyms are found again from the ids given (e-mails and
+names are read from the raw zone only, and no file outside the warehouse holds them).
 """
 
 from __future__ import annotations
