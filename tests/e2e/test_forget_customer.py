@@ -26,7 +26,8 @@ from pipelines.lib.train.retrain import VALIDATION_SCORES_FILE
 pytestmark = pytest.mark.slow
 
 ABOVE_STAGING = ("intermediate", "marts", "scores")
-PERSONAL_COLUMNS = re.compile(r"(^|_)(name|email|e_mail|mail|phone)($|_)")
+# A person's or a company's name, an address, a phone number (model_name, table_name are no personal data).
+PERSONAL_COLUMNS = re.compile(r"^((account|contact|customer|company|full|first|last)_)?name$|e_?mail|phone")
 REAL_ID = re.compile(rb"(?<![A-Za-z0-9_])C\d{6}(?![A-Za-z0-9_])")
 
 
@@ -129,7 +130,8 @@ def forgotten(tmp_path_factory: pytest.TempPathFactory, demo_sources: Path) -> F
             if PERSONAL_COLUMNS.search(c.lower())
         ]
     unique = _unique_names(demo_sources)
-    scores = pd.read_csv(paths.scores_csv).sort_values("priority")
+    # One of the ten the run lists first (its Dagster metadata names them) whose names no one else shares.
+    scores = pd.read_csv(paths.scores_csv).sort_values("priority").head(10)
     customer = next(c for c in scores["customer_id"] if c in unique)
     everyone = [v for values in unique.values() for v in values]
     personal_values = _warehouse_values_holding(paths.warehouse, everyone[:40])
