@@ -96,7 +96,8 @@ def _warehouse_values_holding(warehouse: Path, tokens: list[str]) -> list[str]:
 
 
 def _unique_names(sources: Path) -> dict[str, list[str]]:
-    """Per customer, the account and contact names and e-mails that no other customer shares."""
+    """Per customer whose account name is theirs alone, the account and contact names and e-mails that no
+    other customer shares (a contact's name another customer's contact also has must stay)."""
     accounts = pd.read_parquet(sources / "accounts.parquet")
     contacts = pd.read_parquet(sources / "contacts.parquet")
     names = pd.concat(
@@ -108,9 +109,11 @@ def _unique_names(sources: Path) -> dict[str, list[str]]:
     ).dropna()
     owners = names.groupby("value")["customer_id"].nunique()
     unique = names[names["value"].map(owners) == 1]
-    all_unique = names.groupby("customer_id")["value"].apply(lambda v: v.isin(unique["value"]).all())
+    companies = set(accounts["name"].dropna())
     return {
-        c: sorted(unique.loc[unique["customer_id"] == c, "value"]) for c in all_unique[all_unique].index
+        c: sorted(values)
+        for c, values in unique.groupby("customer_id")["value"]
+        if companies & set(values) and len(values) >= 3
     }
 
 
