@@ -163,10 +163,11 @@ _NO_WAIT = click.option(
 
 
 @contextlib.contextmanager
-def _writing(paths: RadarPaths, *, wait: bool = True) -> Iterator[None]:
+def _writing(paths: RadarPaths, *, wait: bool = True, command: str | None = None) -> Iterator[None]:
     """Hold the data home as its only writer for the block (pipelines/lib/core/home_lock.py).
 
-    A second writer says once whom it waits for, or with ``--no-wait`` exits 75 naming the holder."""
+    A second writer says once whom it waits for, or with ``--no-wait`` exits 75 naming the holder. ``command``
+    is how the lock file names the holder (default: its command line)."""
     from pipelines.lib.core.home_lock import EXIT_BUSY, HomeBusyError, writer_lock
 
     def _say(holder: object) -> None:
@@ -174,7 +175,7 @@ def _writing(paths: RadarPaths, *, wait: bool = True) -> Iterator[None]:
         click.echo(f"radar: waiting for the data home {paths.home}: {who} holds it", err=True)
 
     try:
-        with writer_lock(paths.home, wait=wait, on_wait=_say):
+        with writer_lock(paths.home, wait=wait, on_wait=_say, command=command):
             yield
     except HomeBusyError as exc:
         _fail(str(exc), EXIT_BUSY)
@@ -606,6 +607,61 @@ def _registry_context():
         _fail(f"no model registry at {paths.mlflow_db} yet (run `radar run`)")
     configure_mlflow(paths, config.training.experiment)
     return paths, config
+
+
+@main.command()
+@click.argument("customer_ids", nargs=-1, required=True, metavar="CUSTOMER_ID...")
+@click.option("--reason", required=True, help="Why (e.g. the erasure request's reference); in the erasure log.")
+@click.option(
+    "--undo",
+    is_flag=True,
+    help="Remove the customers' tombstones instead: their rows load again from the next delivery.",
+)
+@_NO_WAIT
+def forget(customer_ids: tuple[str, ...], reason: str, undo: bool, no_wait: bool) -> None:
+    """Erase customers from every layer of the data home and keep them out of later loads (right to erasure).
+
+    Raw zone, every warehouse table, exports, alerts, reports, MLflow, Dagster's run history and the logs; a
+    tombstone drops their rows from any later delivery. What was removed goes to privacy/erasures.jsonl, the
+    customers as keyed hashes. Takes the data home's writer lock, as `radar run` does."""
+    import sqlite3
+
+    import duckdb
+
+    from pipelines.lib.core.home_lock import EXIT_BUSY
+    from pipelines.lib.core.pseudonym import key_for
+    from pipelines.lib.privacy.forget import ErasureError, log_path
+    from pipelines.lib.privacy.forget import forget as do_forget
+    from pipelines.lib.privacy.forget import undo as do_undo
+
+    paths = _paths()
+    if not paths.home.is_dir():
+        _fail(f"no data home at {paths.home}", 2)
+    # The lock file names its holder by command line: here without the ids being erased.
+    with _writing(paths, wait=not no_wait, command="radar forget"):
+        try:
+            erasure = (do_undo if undo else do_forget)(
+                paths, customer_ids, reason=reason, key=key_for(paths.home)
+            )
+        except ErasureError as exc:
+            _fail(str(exc), 2)
+        except (sqlite3.OperationalError, duckdb.IOException) as exc:
+            # A UI or notebook holding a store open; what is done stays done, the same command finishes it.
+            _fail(
+                f"cannot finish the erasure while another process holds a store open ({exc}); close it "
+                "(`radar ui`, a notebook) and run the same `radar forget` again",
+                EXIT_BUSY,
+            )
+    n = len(erasure.customers)
+    if undo:
+        click.echo(f"removed {erasure.found} tombstone(s); their rows load again with the next run")
+    else:
+        click.echo(
+            f"forgot {n} customer(s) ({erasure.found} held in the data home), tombstoned against re-delivery:"
+        )
+        for line in erasure.summary():
+            click.echo(f"  {line}")
+    click.echo(f"erasure log: {log_path(paths)}")
 
 
 @main.command()

@@ -180,9 +180,11 @@ def delivery_lines(events: Sequence[Any]) -> list[str]:
     tables not delivered: the terminal shows them, not only the log."""
     from pipelines.lib.ingest.contract import CONTRACT, missing_tables_message
     from pipelines.lib.ingest.raw_zone import ABSENT
+    from pipelines.lib.ingest.tombstones import kept_out_line
 
     lines: list[str] = []
     absent: set[str] = set()
+    kept_out: dict[str, int] = {}
     extracted = 0
     for event in events:
         path = event.asset_key.path
@@ -194,8 +196,12 @@ def delivery_lines(events: Sequence[Any]) -> list[str]:
             lines.extend(str(metadata["notes"].value).splitlines())
         if "status" in metadata and metadata["status"].value in ABSENT:
             absent.add(path[-1])
+        if "forgotten_rows" in metadata:
+            kept_out[path[-1]] = int(metadata["forgotten_rows"].value)
     if absent and extracted == len(CONTRACT):  # an extract that stopped early has said why
         lines.append(missing_tables_message([t for t in CONTRACT if t in absent]))
+    if line := kept_out_line(kept_out):
+        lines.append(line)
     return lines
 
 

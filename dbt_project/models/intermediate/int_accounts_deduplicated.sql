@@ -5,7 +5,6 @@
 select {{ select_first_per(['customer_id']) }}
     customer_id,
     created_at,
-    account_name,
     industry,
     country,
     segment,

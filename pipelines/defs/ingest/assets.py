@@ -6,10 +6,12 @@ import dagster as dg
 
 from pipelines.defs.resources import RadarResource
 from pipelines.lib.core.config import DemoSettings
+from pipelines.lib.core.pseudonym import key_for
 from pipelines.lib.core.warehouse import connect
 from pipelines.lib.ingest.contract import CONTRACT, REQUIRED_TABLES, missing_tables_message
 from pipelines.lib.ingest.raw_zone import load_table
 from pipelines.lib.ingest.sources import ContractError, FolderSource
+from pipelines.lib.ingest.tombstones import kept_out_line
 
 RAW_KEYS = {table: dg.AssetKey(["raw", table]) for table in CONTRACT}
 
@@ -67,6 +69,8 @@ def extract_sources(context: dg.AssetExecutionContext, radar: RadarResource):
     if isinstance(source, FolderSource) and not source.folder.is_dir():
         raise dg.Failure(description=f"sources folder {source.folder} does not exist")
     missing: list[str] = []
+    kept_out: dict[str, int] = {}
+    forget_key = key_for(radar.paths.home)
     with connect(radar.paths.warehouse) as con:
         try:
             with source.session(con):
@@ -76,7 +80,10 @@ def extract_sources(context: dg.AssetExecutionContext, radar: RadarResource):
                             f"{source.describe()}: required table '{source.name_of(table)}' is missing"
                         )
                 for table, key in RAW_KEYS.items():
-                    result = load_table(con, table, source, radar.config.sources.mapping.get(table))
+                    result = load_table(
+                        con, table, source, radar.config.sources.mapping.get(table), forget_key=forget_key
+                    )
+                    kept_out[table] = result.forgotten
                     if not result.present:
                         missing.append(table)
                     context.log.info(f"{table}: {result.status} ({result.rows} rows)")
@@ -97,6 +104,7 @@ def extract_sources(context: dg.AssetExecutionContext, radar: RadarResource):
                             "source_file": result.source_file or "(missing)",
                             "source_hash": result.source_hash or "",
                             "source_dir": source.describe(),
+                            "forgotten_rows": result.forgotten,
                             "delimiter": result.delimiter
                             or (
                                 "(not read again: unchanged)" if result.status == "unchanged" else "(not CSV)"
@@ -114,3 +122,5 @@ def extract_sources(context: dg.AssetExecutionContext, radar: RadarResource):
             raise dg.Failure(description=str(exc)) from exc
     if missing:
         context.log.warning(missing_tables_message(missing))
+    if line := kept_out_line(kept_out):
+        context.log.warning(line)

@@ -4,6 +4,7 @@ import dagster as dg
 
 from pipelines.defs.resources import RadarResource
 from pipelines.defs.train.partitions import QUARTERS
+from pipelines.lib.core.pseudonym import key_for
 from pipelines.lib.core.tracking import configure_mlflow
 from pipelines.lib.core.versions import code_version, feature_mart_version
 from pipelines.lib.core.warehouse import connect, table_exists
@@ -57,7 +58,11 @@ def churn_model(context: dg.AssetExecutionContext, radar: RadarResource) -> dg.O
             feature_names,
             cfg,
             retrain.RunContext(
-                quarter=quarter, cutoff=cutoff, tags=tags, source_folder=radar.source_folder()
+                quarter=quarter,
+                cutoff=cutoff,
+                tags=tags,
+                source_folder=radar.source_folder(),
+                pseudonym_key=key_for(radar.paths.home),
             ),
         )
     except training.NotEnoughDataError as exc:

@@ -30,6 +30,7 @@ from pipelines.lib.ingest.sources import (
     first_line,
     quote_ident,
 )
+from pipelines.lib.ingest.tombstones import drop_forgotten, dropped_rows, record_drops
 
 __all__ = ["ContractError", "LoadResult", "file_sha256", "find_source_file", "load_table"]
 
@@ -50,6 +51,7 @@ class LoadResult:
     quarantined: int = 0
     problems: tuple[Problem, ...] = field(default=())
     delimiter: str | None = None  # a CSV file's delimiter, as detected from its header
+    forgotten: int = 0  # rows of tombstoned customers (radar forget) kept out of this load
 
     @property
     def present(self) -> bool:
@@ -169,11 +171,14 @@ def load_table(
     table: str,
     source: Source | Path,
     mapping: dict[str, str] | None = None,
+    *,
+    forget_key: bytes | None = None,
 ) -> LoadResult:
     """Load one table from ``source`` (a connector, or a folder) into ``raw.<table>``.
 
     ``mapping`` is contract column -> source column. Database connectors must be used inside their
-    ``session(con)``; a folder needs none.
+    ``session(con)``; a folder needs none. With ``forget_key`` (the pseudonym key), rows of customers that
+    `radar forget` tombstoned are dropped before they reach the raw zone, and counted.
     """
     if isinstance(source, Path):
         source = FolderSource(source)
@@ -203,7 +208,15 @@ def load_table(
         )
         problems, quarantined = problems_of(con, table, int(seen[0]))
         return LoadResult(
-            table, "unchanged", int(seen[1]), int(seen[0]), location, digest, quarantined, tuple(problems)
+            table,
+            "unchanged",
+            int(seen[1]),
+            int(seen[0]),
+            location,
+            digest,
+            quarantined,
+            tuple(problems),
+            forgotten=dropped_rows(con, table, int(seen[0])),
         )
 
     digest = source.quick_fingerprint(table)
@@ -215,6 +228,7 @@ def load_table(
         digest = _content_fingerprint(con)
         if (seen := _seen(con, table, digest)) is not None:
             return unchanged(seen, digest)
+    forgotten = drop_forgotten(con, "_incoming", key=forget_key) if forget_key and contract.has_customer else 0
     rows = con.execute("select count(*) from _incoming").fetchone()[0]
     if rows == 0 and table in REQUIRED_TABLES:
         raise ContractError(f"{label}: required table '{table}' has no rows")
@@ -236,6 +250,7 @@ def load_table(
             [next_id, location, digest],
         )
         problems, quarantined = quarantine(con, table, load_id=next_id, source_file=location)
+        record_drops(con, table, int(next_id), forgotten)
         con.execute(
             "insert into ops.loads values (?, ?, 'loaded', ?, ?, ?, ?, now())",
             [next_id, table, rows, source.describe(), location, digest],
@@ -256,4 +271,5 @@ def load_table(
         int(quarantined),
         tuple(problems),
         delimiter,
+        forgotten,
     )

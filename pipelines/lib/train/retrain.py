@@ -26,6 +26,7 @@ from pipelines.lib.train.windows import fit_windows
 
 MODEL_KIND = "churn"
 SUMMARY_FILE = "summary.json"
+VALIDATION_SCORES_FILE = "validation_scores.csv"
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,8 @@ class RunContext:
     cutoff: pd.Timestamp
     tags: dict[str, str]
     source_folder: Path | None = None
+    # The data home's pseudonym key: the validation scores logged to MLflow carry pseudonyms, never ids.
+    pseudonym_key: bytes | None = None
 
 
 def _value(frame: pd.DataFrame) -> np.ndarray:
@@ -229,6 +232,24 @@ def train_quarter(
     return summary
 
 
+def _validation_scores(valid: pd.DataFrame, probability: np.ndarray, folder: Path, *, key: bytes) -> Path:
+    """The validation rows the metrics come from (customer pseudonym, snapshot, label, probability), so a
+    reviewer can check any figure or find the customers the model got wrong, without seeing who they are."""
+    from pipelines.lib.core.pseudonym import pseudonymise
+
+    rows = pd.DataFrame(
+        {
+            "customer_id": valid["customer_id"].to_numpy(),
+            "snapshot_date": pd.to_datetime(valid["snapshot_date"]).dt.date.to_numpy(),
+            "label": valid["label"].to_numpy(dtype=int),
+            "churn_probability": np.asarray(probability, dtype=float),
+        }
+    )
+    path = folder / VALIDATION_SCORES_FILE
+    pseudonymise(rows, key=key).to_csv(path, index=False)
+    return path
+
+
 def latest_candidate(experiment_id: str, *, quarter: str | None = None) -> dict[str, Any] | None:
     """The newest churn retrain's summary: of ``quarter`` if given, else of the newest quarter trained."""
     import mlflow
@@ -293,6 +314,11 @@ def _log(
         curve_path = Path(tmp) / "profit_curve.csv"
         curve.to_csv(curve_path, index=False)
         mlflow.log_artifact(str(curve_path), artifact_path="evaluation")
+        if run.pseudonym_key is not None:
+            mlflow.log_artifact(
+                str(_validation_scores(split.valid, scores["lightgbm"], Path(tmp), key=run.pseudonym_key)),
+                artifact_path="evaluation",
+            )
 
         sample = split.train[features].head(200)
         info = mlflow.pyfunc.log_model(
