@@ -629,7 +629,7 @@ def ui(
     """Start the Dagster UI (behind a Host/Origin check), the MLflow UI and the report server; Ctrl-C stops all.
 
     Their output goes to $RADAR_HOME/logs/ui.log; the terminal shows the URLs."""
-    from pipelines.lib.ui.serve import UiError, serve
+    from pipelines.lib.ui.serve import UiError, prepare_tracking, serve
     from pipelines.runner import prepare_environment
 
     paths = _paths()
@@ -643,12 +643,9 @@ def ui(
         | {"allowed_hosts": [*config.ui.allowed_hosts, *allow_hosts]}
     )
     prepare_environment(paths)
-    paths.mlflow_db.parent.mkdir(parents=True, exist_ok=True)
+    runs = settings.links(paths).mlflow_runs(prepare_tracking(paths, config.training.experiment))
 
     def announce(started) -> None:
-        from pipelines.lib.report.status import mlflow_runs_url
-
-        runs = mlflow_runs_url(paths, config.model_copy(update={"ui": settings}))
         click.echo(
             f"Dagster UI:  {started.dagster}\n"
             f"MLflow runs: {runs or started.mlflow}\n"

@@ -43,6 +43,17 @@ class Started:
     log: Path
 
 
+def prepare_tracking(paths: RadarPaths, experiment: str) -> str:
+    """Create (and migrate) the MLflow store before `mlflow ui` opens it, since two first migrations race;
+    returns the experiment id. MLflow's INFO lines about it are not for the terminal."""
+    import mlflow  # noqa: F401 - configures MLflow's logger, whose level is set after
+
+    from pipelines.lib.core.tracking import configure_mlflow
+
+    logging.getLogger("mlflow").setLevel(logging.WARNING)
+    return configure_mlflow(paths, experiment)
+
+
 def free_local_port() -> int:
     """A port on 127.0.0.1 nobody listens on now, for Dagster's webserver behind the proxy."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
