@@ -66,6 +66,8 @@ REPORTS_PREFIX = "/reports/"
 DATA_DOCS_PREFIX = "/data-docs/"
 REPORTS_URL_ENV = "RADAR_REPORTS_URL"
 MLFLOW_URL_ENV = "RADAR_MLFLOW_URL"
+# MLflow 3 opens an experiment, and a run, in its GenAI view unless the URL asks for this one.
+ML_WORKFLOW = "workflowType=machine_learning"
 _ANY_ADDRESS = ("0.0.0.0", "::", "")
 
 
@@ -124,10 +126,10 @@ class Links:
         asks for the machine-learning one; its URL can set filters and sort order, not the metric columns."""
         if not self.mlflow_url:
             return None
-        return f"{self.mlflow_url}/#/experiments/{quote(experiment_id)}/runs?workflowType=machine_learning"
+        return f"{self.mlflow_url}/#/experiments/{quote(experiment_id)}/runs?{ML_WORKFLOW}"
 
     def mlflow_run(self, experiment_id: str, run_id: str) -> str | None:
-        """One run's page in the MLflow UI."""
+        """One run's page in the MLflow UI (in its machine-learning view, as above)."""
         if not self.mlflow_url:
             return None
-        return f"{self.mlflow_url}/#/experiments/{quote(experiment_id)}/runs/{quote(run_id)}"
+        return f"{self.mlflow_url}/#/experiments/{quote(experiment_id)}/runs/{quote(run_id)}?{ML_WORKFLOW}"

@@ -149,4 +149,7 @@ def test_mlflow_links_open_the_runs_table_and_the_run_page(home: RadarPaths, mon
     assert (
         links.mlflow_runs("7") == "http://127.0.0.1:5000/#/experiments/7/runs?workflowType=machine_learning"
     )
-    assert links.mlflow_run("7", "0123abc") == "http://127.0.0.1:5000/#/experiments/7/runs/0123abc"
+    assert (
+        links.mlflow_run("7", "0123abc")
+        == "http://127.0.0.1:5000/#/experiments/7/runs/0123abc?workflowType=machine_learning"
+    )
