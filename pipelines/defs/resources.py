@@ -37,13 +37,19 @@ class RadarResource(dg.ConfigurableResource):
         """A report's (or the Data Docs') page on `radar ui`'s report server, for a metadata entry."""
         return dg.MetadataValue.url(self.links.report(path))
 
-    def mlflow_run_links(self, run_id: str, *, key: str = "mlflow_run") -> dict[str, object]:
-        """``{key}_id`` (the run id, as text) and ``key`` (its page in the MLflow UI, when one is configured);
-        MLflow must already point at the data home's store (`configure_mlflow`)."""
+    def mlflow_run_links(
+        self, run_id: str, *, key: str = "mlflow_run", with_table: bool = False
+    ) -> dict[str, object]:
+        """``{key}_id`` (the run id, as text) and ``key`` (its page in the MLflow UI, when one is configured),
+        with ``with_table`` also ``mlflow_runs_table`` (the experiment's runs, to compare quarters). MLflow must
+        already point at the data home's store (`configure_mlflow`)."""
         import mlflow
 
-        url = self.links.mlflow_run(mlflow.MlflowClient().get_run(run_id).info.experiment_id, run_id)
-        return {f"{key}_id": run_id, **({key: dg.MetadataValue.url(url)} if url else {})}
+        experiment_id = mlflow.MlflowClient().get_run(run_id).info.experiment_id
+        urls = {key: self.links.mlflow_run(experiment_id, run_id)}
+        if with_table:
+            urls["mlflow_runs_table"] = self.links.mlflow_runs(experiment_id)
+        return {f"{key}_id": run_id, **{k: dg.MetadataValue.url(u) for k, u in urls.items() if u}}
 
     def source_folder(self) -> Path:
         """The folder to extract from: an explicit override, the configured folder (which `--sources` sets, see

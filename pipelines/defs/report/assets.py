@@ -38,7 +38,7 @@ def quarterly_review(context: dg.AssetExecutionContext, radar: RadarResource) ->
             "as_of": review.as_of,
             "logged_to_mlflow_run": review.champion_run_id if logged else "none (no champion)",
             **(
-                radar.mlflow_run_links(review.champion_run_id, key="champion_mlflow_run")
+                radar.mlflow_run_links(review.champion_run_id, key="champion_mlflow_run", with_table=True)
                 if logged and review.champion_run_id
                 else {}
             ),
