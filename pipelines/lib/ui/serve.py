@@ -162,15 +162,15 @@ async def _serve(paths: RadarPaths, ui: UiSettings, announce: Callable[[Started]
     handler = _log_to(log_path)
     links = ui.links(paths)
     dagster_port = free_local_port()
-    proxy = proxy_app(
-        f"http://127.0.0.1:{dagster_port}",
-        HostGuard.for_server(host=ui.host, port=ui.dagster_port, extra_hosts=ui.allowed_hosts),
-    )
-    report_server = reports_app(
-        reports=paths.reports,
-        data_docs=paths.data_docs.parent,
-        guard=HostGuard.for_server(host=ui.host, port=ui.reports_port, extra_hosts=ui.allowed_hosts),
-    )
+    try:
+        guards = [
+            HostGuard.for_server(host=ui.host, port=port, extra_hosts=ui.allowed_hosts)
+            for port in (ui.dagster_port, ui.reports_port)
+        ]
+    except ValueError as exc:
+        raise UiError(str(exc)) from exc
+    proxy = proxy_app(f"http://127.0.0.1:{dagster_port}", guards[0])
+    report_server = reports_app(reports=paths.reports, data_docs=paths.data_docs.parent, guard=guards[1])
     runners = [await _listen(proxy, ui.host, ui.dagster_port, "Dagster UI")]
     try:
         runners.append(await _listen(report_server, ui.host, ui.reports_port, "reports"))

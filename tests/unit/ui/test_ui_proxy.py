@@ -147,3 +147,15 @@ def test_an_upstream_not_up_yet_is_a_502_with_one_line() -> None:
         status, body, _ = served.get("/")
     assert status == 502
     assert b"Dagster is not answering yet" in body
+
+
+def test_a_wildcard_bind_answers_only_the_names_the_user_allows() -> None:
+    guard = HostGuard.for_server(host="0.0.0.0", port=3000, extra_hosts=["radar.lan", "10.0.0.5:3000"])
+    allowed = ("radar.lan", "radar.lan:3000", "10.0.0.5:3000", "127.0.0.1:3000")
+    assert [guard.refusal("GET", "/", {"Host": h}) for h in allowed] == [None] * 4
+    assert guard.refusal("GET", "/", {"Host": "10.0.0.5:4000"}) is not None
+    assert guard.refusal("GET", "/", {"Host": "0.0.0.0:3000"}) is not None
+    assert guard.refusal("POST", "/graphql", {"Host": "radar.lan", "Origin": "https://radar.lan"}) is None
+    assert guard.refusal("POST", "/graphql", {"Host": "radar.lan", "Origin": "http://10.0.0.5:3001"})
+    with pytest.raises(ValueError, match="not a host name"):
+        HostGuard.for_server(host="127.0.0.1", port=3000, extra_hosts=["http://radar.lan/"])
