@@ -11,8 +11,6 @@ import datetime as dt
 import json
 import math
 import os
-import signal
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -389,6 +387,8 @@ def _summary_lines(state: dict) -> None:
             + ", ".join(f"{t} {n}" for t, n in scoring["tiers"].items())
         )
     click.echo(f"data docs: {state['data_docs']}")
+    if state.get("mlflow_runs"):
+        click.echo(f"MLflow runs: {state['mlflow_runs']}")
     click.echo(f"drift report: {state['drift_report']}")
     click.echo(f"scores export: {state['scores_export']}")
 
@@ -665,96 +665,55 @@ def forget(customer_ids: tuple[str, ...], reason: str, undo: bool, no_wait: bool
 
 
 @main.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind both UIs to.")
-@click.option("--dagster-port", default=3000, show_default=True)
-@click.option("--mlflow-port", default=5000, show_default=True)
-def ui(host: str, dagster_port: int, mlflow_port: int) -> None:
-    """Start the Dagster UI and the MLflow UI; Ctrl-C stops both."""
-    from pipelines.lib.core.paths import REPO_ROOT
+@click.option("--host", default=None, help="Address to bind the UIs to (default: ui.host, 127.0.0.1).")
+@click.option("--dagster-port", type=int, default=None, help="Default: ui.dagster_port (3000).")
+@click.option("--mlflow-port", type=int, default=None, help="Default: ui.mlflow_port (5000).")
+@click.option("--reports-port", type=int, default=None, help="Default: ui.reports_port (3001).")
+@click.option(
+    "--allow-host",
+    "allow_hosts",
+    multiple=True,
+    help="Another Host name to accept (repeatable; adds to ui.allowed_hosts), e.g. this machine's name.",
+)
+def ui(
+    host: str | None,
+    dagster_port: int | None,
+    mlflow_port: int | None,
+    reports_port: int | None,
+    allow_hosts: tuple[str, ...],
+) -> None:
+    """Start the Dagster UI (behind a Host/Origin check), the MLflow UI and the report server; Ctrl-C stops all.
+
+    Their output goes to $RADAR_HOME/logs/ui.log; the terminal shows the URLs."""
+    from pipelines.lib.ui.serve import UiError, prepare_tracking, serve
     from pipelines.runner import prepare_environment
 
     paths = _paths()
-    prepare_environment(paths)
-    paths.mlflow_db.parent.mkdir(parents=True, exist_ok=True)
-    bin_dir = Path(sys.executable).parent
-    # dagster-dbt looks for `dbt` on PATH when the UI prepares the project; the venv's own comes first.
-    env = {
-        **os.environ,
-        "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
-        "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
-    }
-    procs = [
-        subprocess.Popen(
-            [
-                str(bin_dir / "dagster"),
-                "dev",
-                "-w",
-                str(REPO_ROOT / "workspace.yaml"),
-                "-h",
-                host,
-                "-p",
-                str(dagster_port),
-            ],
-            cwd=REPO_ROOT,
-            env=env,
-            start_new_session=True,
-        ),
-        subprocess.Popen(
-            [
-                str(bin_dir / "mlflow"),
-                "ui",
-                "--backend-store-uri",
-                paths.tracking_uri,
-                "--default-artifact-root",
-                paths.mlflow_artifacts.as_uri(),
-                "--host",
-                host,
-                "--port",
-                str(mlflow_port),
-                "--workers",
-                "1",
-            ],
-            env=env,
-            start_new_session=True,
-        ),
-    ]
-    click.echo(
-        f"Dagster UI: http://{host}:{dagster_port}\nMLflow UI:  http://{host}:{mlflow_port}\n"
-        "Ctrl-C stops both."
-    )
-    stop = {"now": False}
-
-    def _stop(signum: int, frame: object) -> None:
-        stop["now"] = True
-
-    # Explicit handlers: a process started in the background by a script inherits SIGINT as ignored.
-    signal.signal(signal.SIGINT, _stop)
-    signal.signal(signal.SIGTERM, _stop)
     try:
-        while not stop["now"] and all(p.poll() is None for p in procs):
-            time.sleep(1)
-    finally:
-        _stop_uis(procs)
+        config = load_config()
+    except ConfigError as exc:
+        _fail(str(exc))
+    given = {"host": host, "dagster_port": dagster_port, "mlflow_port": mlflow_port, "reports_port": reports_port}
+    settings = config.ui.model_copy(
+        update={k: v for k, v in given.items() if v is not None}
+        | {"allowed_hosts": [*config.ui.allowed_hosts, *allow_hosts]}
+    )
+    prepare_environment(paths)
+    runs = settings.links(paths).mlflow_runs(prepare_tracking(paths, config.training.experiment))
 
+    def announce(started) -> None:
+        click.echo(
+            f"Dagster UI:  {started.dagster}\n"
+            f"MLflow runs: {runs or started.mlflow}\n"
+            f"Reports:     {started.reports}\n"
+            f"log:         {started.log}\n"
+            "Ctrl-C stops all."
+        )
 
-def _stop_uis(procs: list[subprocess.Popen]) -> None:
-    """Stop both UIs and everything they started, then return.
-
-    `dagster dev` runs its webserver, daemon and code server in sessions of their own, where a signal to its
-    process group does not reach them, and they outlive it bound to their ports. So the whole tree is listed
-    first; the UIs get SIGINT (their own clean shutdown), and whatever of the tree still runs after that is
-    stopped by pid."""
-    from pipelines.lib.core.processes import descendants, stop_processes
-
-    tree = [pid for p in procs for pid in (p.pid, *descendants(p.pid))]
-    for p in procs:
-        if p.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(p.pid, signal.SIGINT)
-    for p in procs:
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            p.wait(timeout=20)
-    stop_processes(tree, timeout=10)
+    try:
+        serve(paths, settings, announce=announce)
+    except UiError as exc:
+        _fail(str(exc))
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from dagster_dbt import DbtCliResource
 
 from pipelines.lib.core.config import RadarConfig, config_file_from_env, load_config
 from pipelines.lib.core.paths import RadarPaths
+from pipelines.lib.core.urls import Links
 from pipelines.lib.ingest.sources import Source, build_source
 
 
@@ -27,6 +28,28 @@ class RadarResource(dg.ConfigurableResource):
     @cached_property
     def config(self) -> RadarConfig:
         return load_config(Path(self.config_file) if self.config_file else config_file_from_env())
+
+    @cached_property
+    def links(self) -> Links:
+        return self.config.ui.links(self.paths)
+
+    def report_link(self, path: Path) -> dg.UrlMetadataValue:
+        """A report's (or the Data Docs') page on `radar ui`'s report server, for a metadata entry."""
+        return dg.MetadataValue.url(self.links.report(path))
+
+    def mlflow_run_links(
+        self, run_id: str, *, key: str = "mlflow_run", with_table: bool = False
+    ) -> dict[str, object]:
+        """``{key}_id`` (the run id, as text) and ``key`` (its page in the MLflow UI, when one is configured),
+        with ``with_table`` also ``mlflow_runs_table`` (the experiment's runs, to compare quarters). MLflow must
+        already point at the data home's store (`configure_mlflow`)."""
+        import mlflow
+
+        experiment_id = mlflow.MlflowClient().get_run(run_id).info.experiment_id
+        urls = {key: self.links.mlflow_run(experiment_id, run_id)}
+        if with_table:
+            urls["mlflow_runs_table"] = self.links.mlflow_runs(experiment_id)
+        return {f"{key}_id": run_id, **{k: dg.MetadataValue.url(u) for k, u in urls.items() if u}}
 
     def source_folder(self) -> Path:
         """The folder to extract from: an explicit override, the configured folder (which `--sources` sets, see

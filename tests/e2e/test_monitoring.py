@@ -32,7 +32,13 @@ def test_prediction_and_target_drift_are_measured_saved_and_logged_on_the_candid
     for out in (prediction, target):
         assert Path(out["html_path"]).stat().st_size > 10_000 and Path(out["json_path"]).exists()
     meta = _metadata(full_run, "prediction_drift")
-    assert isinstance(meta["prediction_drift_score"], float) and meta["report_url"].startswith("file://")
+    assert isinstance(meta["prediction_drift_score"], float)
+    # Served by `radar ui`'s report server (a browser refuses file:// links from Dagster's http page).
+    assert meta["report_url"] == f"http://127.0.0.1:3001/reports/{Path(prediction['html_path']).name}"
+    assert meta["mlflow_run"].startswith("http://127.0.0.1:5000/#/experiments/")
+    trained = _metadata(full_run, "churn_model")
+    assert trained["mlflow_run"].endswith(f"/runs/{trained['mlflow_run_id']}?workflowType=machine_learning")
+    assert trained["mlflow_runs_table"].endswith("/runs?workflowType=machine_learning")
     client = MlflowClient(tracking_uri=full_run.paths.tracking_uri)
     run = client.get_run(full_run.result.output_for_node("churn_model")["run_id"])
     assert {

@@ -57,7 +57,8 @@ def feature_drift(context: dg.AssetExecutionContext, radar: RadarResource) -> dg
             "columns_compared": summary.columns_compared,
             "drifted": ", ".join(summary.drifted_columns) or "none",
             "report": dg.MetadataValue.path(str(summary.html_path)),
-            "report_url": dg.MetadataValue.url(summary.html_path.as_uri()),
+            "report_url": radar.report_link(summary.html_path),
+            **radar.mlflow_run_links(churn_model["run_id"]),
             "as_of": as_of,
         },
     )

@@ -27,11 +27,12 @@ def _log_to_run(run_id: str, metrics: dict[str, float], tags: dict[str, str], dr
         mlflow.log_artifact(str(drift.json_path), artifact_path="drift")
 
 
-def _report_links(drift: ColumnDrift) -> dict[str, dg.MetadataValue]:
+def _report_links(radar: RadarResource, drift: ColumnDrift, run_id: str) -> dict[str, object]:
     return {
         "report": dg.MetadataValue.path(str(drift.html_path)),
-        "report_url": dg.MetadataValue.url(drift.html_path.as_uri()),
+        "report_url": radar.report_link(drift.html_path),
         "report_json": dg.MetadataValue.path(str(drift.json_path)),
+        **radar.mlflow_run_links(run_id),
     }
 
 
@@ -100,7 +101,7 @@ def prediction_drift(context: dg.AssetExecutionContext, radar: RadarResource) ->
             "reference_month": window["train_end"],
             "as_of": as_of,
             "model_version": candidate["version"],
-            **_report_links(drift),
+            **_report_links(radar, drift, candidate["run_id"]),
         },
     )
 
@@ -192,6 +193,6 @@ def target_drift(context: dg.AssetExecutionContext, radar: RadarResource) -> dg.
             "current_month": str(newest),
             "method": drift.method,
             "model_version": candidate["version"],
-            **_report_links(drift),
+            **_report_links(radar, drift, candidate["run_id"]),
         },
     )

@@ -117,9 +117,9 @@ def realised_performance(context: dg.AssetExecutionContext, radar: RadarResource
             "churned": dg.MetadataValue.int(result.churned),
             "scoring_dates": ", ".join(result.scoring_dates),
             "by_tier": dg.MetadataValue.md(shown.to_markdown(index=False)),
-            "mlflow_run_id": run_id,
+            **radar.mlflow_run_links(run_id),
             "report": dg.MetadataValue.path(str(result.html_path)),
-            "report_url": dg.MetadataValue.url(result.html_path.as_uri()),
+            "report_url": radar.report_link(result.html_path),
             "report_json": dg.MetadataValue.path(str(result.json_path)),
         }
     )

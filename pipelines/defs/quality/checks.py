@@ -47,7 +47,7 @@ def _result(
         metadata[f"{r.name}_threshold"] = dg.MetadataValue.float(float(r.threshold))
     metadata["verdict"] = dg.MetadataValue.md("\n".join(f"- {r.one_line()}" for r in results))
     if docs is not None:
-        metadata["data_docs"] = dg.MetadataValue.url(docs.as_uri())
+        metadata["data_docs"] = radar.report_link(docs)
         metadata["data_docs_path"] = dg.MetadataValue.path(str(docs))
     metadata.update(extra or {})
     return dg.AssetCheckResult(

@@ -95,6 +95,7 @@ def champion_decision(context: dg.AssetExecutionContext, radar: RadarResource) -
             "previous_champion": record["previous_champion"] or "none",
             "reasons": dg.MetadataValue.md("\n".join(f"- {r}" for r in decision.reasons)),
             "policy_version": policy.version,
+            **radar.mlflow_run_links(churn_model["run_id"], key="candidate_mlflow_run"),
         },
     )
 

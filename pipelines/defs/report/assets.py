@@ -34,9 +34,14 @@ def quarterly_review(context: dg.AssetExecutionContext, radar: RadarResource) ->
     return dg.MaterializeResult(
         metadata={
             "report": dg.MetadataValue.path(str(review.path)),
-            "report_url": dg.MetadataValue.url(review.path.as_uri()),
+            "report_url": radar.report_link(review.path),
             "as_of": review.as_of,
             "logged_to_mlflow_run": review.champion_run_id if logged else "none (no champion)",
+            **(
+                radar.mlflow_run_links(review.champion_run_id, key="champion_mlflow_run", with_table=True)
+                if logged and review.champion_run_id
+                else {}
+            ),
             "sections_without_data": ", ".join(review.missing) or "none",
             **{k: dg.MetadataValue.float(v) for k, v in review.headline.items()},
         }

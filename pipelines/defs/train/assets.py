@@ -84,7 +84,7 @@ def churn_model(context: dg.AssetExecutionContext, radar: RadarResource) -> dg.O
         summary,
         metadata={
             "model_version": summary["version"],
-            "mlflow_run_id": summary["run_id"],
+            **radar.mlflow_run_links(summary["run_id"], with_table=True),
             "training_cutoff": str(cutoff.date()),
             **({"notice": notice} if notice else {}),
             **{k: dg.MetadataValue.float(float(v)) for k, v in metrics.items()},

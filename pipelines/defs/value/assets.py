@@ -109,7 +109,7 @@ def customer_value(context: dg.AssetExecutionContext, radar: RadarResource) -> d
         horizon_days=cfg.churn.horizon_days,
     ).assign(value_method=method, churn_model_version=version or "none")
 
-    with mlflow.start_run(experiment_id=experiment_id, run_name=f"value-{as_of}"):
+    with mlflow.start_run(experiment_id=experiment_id, run_name=f"value-{as_of}") as value_run:
         mlflow.set_tags(
             {
                 "model_kind": "value",
@@ -146,6 +146,7 @@ def customer_value(context: dg.AssetExecutionContext, radar: RadarResource) -> d
             **{f"tier_{t}": dg.MetadataValue.int(int(counts.get(t, 0))) for t in cfg.value.tiers},
             **{k: dg.MetadataValue.float(float(v)) for k, v in (fitted.metrics if fitted else {}).items()},
             "total_clv": dg.MetadataValue.float(float(values["clv"].sum())),
+            **radar.mlflow_run_links(value_run.info.run_id),
             **({"notice": notice} if notice else {}),
         }
     )
@@ -161,7 +162,7 @@ def _register(fitted: value_model.ValueModel, current: pd.DataFrame, name: str, 
     sample = current[fitted.features].head(200)
     info = mlflow.lightgbm.log_model(
         fitted.model,
-        name="model",
+        name="value",
         signature=infer_signature(sample, fitted.model.predict(sample)),
         input_example=sample.head(5),
         registered_model_name=name,

@@ -22,8 +22,8 @@ from pydantic import (
     model_validator,
 )
 
-from pipelines.lib.core.paths import DEFAULT_CONFIG_FILE
-from pipelines.lib.core.urls import webhook_url_problem
+from pipelines.lib.core.paths import DEFAULT_CONFIG_FILE, RadarPaths
+from pipelines.lib.core.urls import Links, local_base, webhook_url_problem
 from pipelines.lib.ingest.contract import CONTRACT
 from pipelines.lib.ingest.sources import file_name_problem
 
@@ -208,6 +208,30 @@ class AlertSettings(_Strict):
         return url
 
 
+class UiSettings(_Strict):
+    """Where `radar ui` serves, and where the links in Dagster's metadata point (also for runs started elsewhere)."""
+
+    host: str = "127.0.0.1"
+    dagster_port: int = Field(3000, ge=1, le=65535)
+    mlflow_port: int = Field(5000, ge=1, le=65535)
+    reports_port: int = Field(3001, ge=1, le=65535)
+    # Host names (``name`` for any port, ``name:port`` for one) the UIs accept besides the bound host, 127.0.0.1
+    # and localhost: e.g. the machine's name when `host` is 0.0.0.0, or a proxy's name in front of it.
+    allowed_hosts: list[str] = Field(default_factory=list)
+    # Bases of the links; None = derived from host and port; "" = no server (file:// report links, bare run ids).
+    reports_url: str | None = None
+    mlflow_url: str | None = None
+
+    def links(self, paths: RadarPaths) -> Links:
+        """The links every run writes into Dagster's metadata (see `urls.Links.resolve` for the env override)."""
+        return Links.resolve(
+            reports_root=paths.reports,
+            data_docs_root=paths.data_docs.parent,
+            reports_url=local_base(self.host, self.reports_port) if self.reports_url is None else self.reports_url,
+            mlflow_url=local_base(self.host, self.mlflow_port) if self.mlflow_url is None else self.mlflow_url,
+        )
+
+
 class ValueTier(_Strict):
     share: float = Field(gt=0, le=1)
     service_level: str
@@ -279,6 +303,7 @@ class RadarConfig(_Strict):
     monitoring: MonitoringSettings = MonitoringSettings()
     alerts: AlertSettings = AlertSettings()
     value: ValueSettings = ValueSettings()
+    ui: UiSettings = UiSettings()
     playbook: dict[str, PlaybookEntry] = Field(default_factory=_default_playbook)
 
     @model_validator(mode="after")

@@ -67,6 +67,8 @@ def collect(paths: RadarPaths, config: RadarConfig) -> dict[str, Any]:
             for g in (gates.itertuples() if gates is not None else [])
         ],
         "champion": champion(paths, config),
+        # The MLflow UI's table of the training runs (None when no run was tracked yet)
+        "mlflow_runs": mlflow_runs_url(paths, config),
         # None until a run got past the gates: then `scores` says why there are none
         "scoring": _scoring(scoring.iloc[0]) if scored else None,
         "scores": "present" if scored else _no_scores_line(gates),
@@ -126,6 +128,15 @@ def champion(paths: RadarPaths, config: RadarConfig) -> dict[str, Any] | None:
         # MLflow; it is left out here, so the JSON stays strict JSON.
         "metrics": {k: v for k, v in sorted(metrics.items()) if math.isfinite(v)},
     }
+
+
+def mlflow_runs_url(paths: RadarPaths, config: RadarConfig) -> str | None:
+    """Where the MLflow UI lists this experiment's runs; MLflow 3 would otherwise open its GenAI view."""
+    if not paths.mlflow_db.exists():
+        return None
+    from pipelines.lib.core.tracking import configure_mlflow
+
+    return config.ui.links(paths).mlflow_runs(configure_mlflow(paths, config.training.experiment))
 
 
 def held_back_line(decision: dict[str, Any] | None) -> str | None:

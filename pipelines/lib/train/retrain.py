@@ -270,6 +270,20 @@ def latest_candidate(experiment_id: str, *, quarter: str | None = None) -> dict[
     return None
 
 
+def _log_datasets(split: training.TimeSplit, features: list[str], quarter: str) -> None:
+    """The training and validation frames as MLflow datasets of the active run: the model's columns and the
+    label only (no customer id), so MLflow records their schema, row count and digest, never who is in them."""
+    import mlflow
+
+    for context, frame in (("training", split.train), ("validation", split.valid)):
+        dataset = mlflow.data.from_pandas(
+            frame[[*features, "label"]].reset_index(drop=True),
+            targets="label",
+            name=f"churn-{context}-{quarter}",
+        )
+        mlflow.log_input(dataset, context=context)
+
+
 def _log(
     cfg, run, fitted, features, split, metrics, window, baseline_figures, *, scores, raw, importance, curve
 ) -> dict[str, str]:
@@ -290,8 +304,20 @@ def _log(
         **{k: str(v) for k, v in window.items()},
         **run.tags,
     }
+    description = (
+        f"Churn model for quarter {run.quarter} (data up to {run.cutoff.date()}): LightGBM, "
+        f"{model.calibrator.method}-calibrated, {cfg.churn.horizon_days}-day horizon, "
+        f"{cfg.churn.definition} churn. Early stopping and calibration on "
+        f"{window['calibration_start']} to {window['calibration_end']} ({window['calibration_rows']} rows) for a "
+        f"booster learnt on {window['train_start']} to {window['fit_end']}; the booster was then learnt again "
+        f"on {window['train_start']} to {window['calibration_end']} "
+        f"({window['fit_rows'] + window['calibration_rows']} rows); validated on {window['valid_start']} to {window['valid_end']} "
+        f"({window['valid_rows']} rows, {window['valid_churns']} churns): ROC-AUC {metrics['roc_auc']:.3f}."
+    )
     with mlflow.start_run(run_name=f"churn-{run.quarter}") as parent, tempfile.TemporaryDirectory() as tmp:
-        mlflow.set_tags(tags)
+        # `mlflow.note.content` is the run's description in the MLflow UI.
+        mlflow.set_tags({**tags, "mlflow.note.content": description})
+        _log_datasets(split, features, run.quarter)
         mlflow.log_params(
             {
                 **cfg.training.model_dump(exclude={"model_name", "experiment"}),
@@ -322,7 +348,7 @@ def _log(
 
         sample = split.train[features].head(200)
         info = mlflow.pyfunc.log_model(
-            name="model",
+            name=MODEL_KIND,
             python_model=ChurnPyfunc(),
             artifacts=model.save(Path(tmp) / "model"),
             signature=infer_signature(sample, model.churn_probability(sample)),
@@ -335,18 +361,5 @@ def _log(
         if info.signature is None:
             raise RuntimeError("MLflow logged the model without a signature; refusing to register it")
     version = str(info.registered_model_version)
-    mlflow.MlflowClient().update_model_version(
-        cfg.training.model_name,
-        version,
-        description=(
-            f"Churn model for quarter {run.quarter} (data up to {run.cutoff.date()}): LightGBM, "
-            f"{model.calibrator.method}-calibrated, {cfg.churn.horizon_days}-day horizon, "
-            f"{cfg.churn.definition} churn. Early stopping and calibration on "
-            f"{window['calibration_start']} to {window['calibration_end']} ({window['calibration_rows']} rows) for a "
-            f"booster learnt on {window['train_start']} to {window['fit_end']}; the booster was then learnt again "
-            f"on {window['train_start']} to {window['calibration_end']} "
-            f"({window['fit_rows'] + window['calibration_rows']} rows); validated on {window['valid_start']} to {window['valid_end']} "
-            f"({window['valid_rows']} rows, {window['valid_churns']} churns): ROC-AUC {metrics['roc_auc']:.3f}."
-        ),
-    )
+    mlflow.MlflowClient().update_model_version(cfg.training.model_name, version, description=description)
     return {"version": version, "run_id": parent.info.run_id}

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import subprocess
 
-from pipelines.cli import _stop_uis
 from pipelines.lib.core.processes import descendants, is_alive
+from pipelines.lib.ui.serve import stop_children
 
 
 def test_stopping_the_uis_leaves_no_process_of_their_trees_running() -> None:
@@ -16,6 +16,6 @@ def test_stopping_the_uis_leaves_no_process_of_their_trees_running() -> None:
     tree: list[int] = []
     while len(tree) < 3:
         tree = descendants(ui.pid)
-    _stop_uis([ui])
+    stop_children([ui])
     assert ui.poll() is not None
     assert not any(is_alive(pid) for pid in tree)
