@@ -681,6 +681,31 @@ def ui(host: str, dagster_port: int, mlflow_port: int) -> None:
         _stop_uis(procs)
 
 
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind to.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.option(
+    "--alias-ttl",
+    type=click.FloatRange(min=0),
+    default=5.0,
+    show_default=True,
+    help="Seconds between look-ups of the champion alias (a promotion reaches the API within this).",
+)
+def serve(host: str, port: int, alias_ttl: float) -> None:
+    """Serve scores over HTTP: GET /customers/{id}, POST /score, GET /health; docs at /docs. Ctrl-C stops it."""
+    import uvicorn
+
+    from pipelines.lib.serve.app import create_app
+
+    try:
+        config = load_config()
+    except ConfigError as exc:
+        _fail(str(exc), 2)
+    app = create_app(_paths(), config, alias_ttl_seconds=alias_ttl)
+    click.echo(f"Online scoring: http://{host}:{port} (docs: http://{host}:{port}/docs). Ctrl-C stops it.")
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+
+
 def _stop_uis(procs: list[subprocess.Popen]) -> None:
     """Stop both UIs and everything they started, then return.
 
