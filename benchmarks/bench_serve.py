@@ -9,11 +9,13 @@ then measures with concurrent httpx async clients on the same machine:
 - `POST /score` batches of 100 and 1,000 rows (throughput in rows per second).
 
 Latency is per request as the client sees it (send to full response), p50 and p99, at 1 and at 8 concurrent
-clients. The client runs on the same cores as the server, so on a 2-core machine it takes CPU from it. Usage:
+clients, and as the server measured it (its `Server-Timing` header: arrival to response, so without the
+network and the client, but with any wait for a CPU inside the server process). The client runs on the same cores as the server, so on a 2-core machine it takes CPU from it. Usage:
 
     PYTHONPATH=. .venv/bin/python benchmarks/bench_serve.py [--home DIR] [--requests 2000]
 
-Prints a Markdown table and appends one JSON line to benchmarks/results.jsonl (`"bench": "serve"`).
+Then the CPU time per request of the two one-customer paths, in-process through FastAPI's TestClient (which adds
+its own overhead, so an upper bound). Prints a Markdown table and appends one JSON line to benchmarks/results.jsonl (`"bench": "serve"`).
 """
 
 from __future__ import annotations
@@ -85,6 +87,7 @@ def _rows(home: Path) -> list[dict]:
 async def _measure(base: str, make, *, requests: int, concurrency: int) -> dict[str, float]:
     """``requests`` calls of ``make(client)`` spread over ``concurrency`` concurrent clients."""
     latencies: list[float] = []
+    server: list[float] = []
     queue = iter(range(requests))
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
@@ -97,6 +100,7 @@ async def _measure(base: str, make, *, requests: int, concurrency: int) -> dict[
                 response = await make(client)
                 latencies.append(time.perf_counter() - started)
                 response.raise_for_status()
+                server.append(float(response.headers["server-timing"].split("dur=")[1]))
 
         started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
@@ -105,6 +109,8 @@ async def _measure(base: str, make, *, requests: int, concurrency: int) -> dict[
     return {
         "p50_ms": round(float(np.percentile(ms, 50)), 2),
         "p99_ms": round(float(np.percentile(ms, 99)), 2),
+        "server_p50_ms": round(float(np.percentile(server, 50)), 2),
+        "server_p99_ms": round(float(np.percentile(server, 99)), 2),
         "requests_per_s": round(requests / wall, 1),
     }
 
@@ -141,6 +147,33 @@ async def _run(base: str, rows: list[dict], *, requests: int) -> list[dict]:
     return out
 
 
+def _cpu_cost(home: Path, rows: list[dict], *, calls: int = 500) -> dict[str, float]:
+    """CPU milliseconds per request of the two one-customer paths, in-process (no HTTP) and by `process_time`,
+    which counts only the time the process ran: a figure the machine's other load barely moves."""
+    from fastapi.testclient import TestClient
+
+    from pipelines.lib.core.config import load_config
+    from pipelines.lib.serve.app import create_app
+
+    rng = random.Random(1)
+    with TestClient(create_app(RadarPaths(home), load_config())) as client:
+        paths = {
+            "stored": lambda: client.get(f"/customers/{rng.choice(rows)['customer_id']}"),
+            "live_one_row": lambda: client.post("/score", json=[rng.choice(rows)]),
+        }
+        out = {}
+        for name, call in paths.items():
+            for _ in range(20):
+                call().raise_for_status()
+            costs = []
+            for _ in range(calls):
+                started = time.process_time()
+                call()
+                costs.append((time.process_time() - started) * 1000)
+            out[f"{name}_cpu_ms_median"] = round(float(np.median(costs)), 2)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--home", type=Path, default=RadarPaths.from_env().home)
@@ -156,12 +189,14 @@ def main() -> None:
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=30)
+    cpu = _cpu_cost(home, rows)
     load_after = os.getloadavg()
     record = {
         "bench": "serve",
         "customers": len(rows),
         "features": len(rows[0]) - 1,
         "cases": cases,
+        **cpu,
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
         "load_average_1m_before": round(load_before[0], 1),

@@ -75,7 +75,9 @@ def test_a_customer_gets_the_newest_stored_score_with_its_reasons_value_tier_and
     client: TestClient, home: RadarPaths
 ) -> None:
     row = _stored(home)[0]
-    body = client.get(f"/customers/{row['customer_id']}").json()
+    r = client.get(f"/customers/{row['customer_id']}")
+    assert r.headers["server-timing"].startswith("app;dur=")
+    body = r.json()
     assert body["churn_probability"] == pytest.approx(row["churn_probability"])
     assert (body["risk_tier"], body["value_tier"], body["action"], body["owner"], body["score_source"]) == (
         row["risk_tier"],
