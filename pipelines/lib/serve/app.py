@@ -1,14 +1,14 @@
 """The online scoring API: `create_app` builds it for one data home (`radar serve` runs it under uvicorn).
 
 - `GET /customers/{id}`: the customer's newest stored score (`scores.customer_scores` at its newest as_of).
-- `POST /score`: a JSON list of feature rows, or `{"customer_id": ...}` for the customer's newest feature row in
-  the warehouse, scored live by the champion through the batch scoring's own function (`score_with_model`).
+- `POST /score`: a JSON list of feature rows, or `{"customer_id": ...}` for the customer's row of the newest
+  feature snapshot (the one batch scoring scored; a customer not active then is a 404), scored live by the champion through the batch scoring's own function (`score_with_model`).
 - `GET /health`: the champion's version and the newest as_of. OpenAPI docs at `/docs`.
 
 Every failure a client can cause or wait out is one line in `{"detail": ...}`: 404 unknown customer, 422 a
 missing or wrongly typed feature (naming the row and the field), 503 no champion yet or a run writing the data
-home. Endpoints are plain `def`s: FastAPI runs them in its thread pool, so a DuckDB read or a model reload in
-one request does not stall the others.
+home (before the API has read any scores). Endpoints are plain `def`s: FastAPI runs them in its thread pool, so
+re-reading the warehouse or reloading the model in one request does not stall the event loop.
 """
 
 from __future__ import annotations
