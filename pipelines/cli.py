@@ -716,5 +716,30 @@ def ui(
         _fail(str(exc))
 
 
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind to.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.option(
+    "--alias-ttl",
+    type=click.FloatRange(min=0),
+    default=5.0,
+    show_default=True,
+    help="Seconds between look-ups of the champion alias (a promotion reaches the API within this).",
+)
+def serve(host: str, port: int, alias_ttl: float) -> None:
+    """Serve scores over HTTP: GET /customers/{id}, POST /score, GET /health; docs at /docs. Ctrl-C stops it."""
+    import uvicorn
+
+    from pipelines.lib.serve.app import create_app
+
+    try:
+        config = load_config()
+    except ConfigError as exc:
+        _fail(str(exc), 2)
+    app = create_app(_paths(), config, alias_ttl_seconds=alias_ttl)
+    click.echo(f"Online scoring: http://{host}:{port} (docs: http://{host}:{port}/docs). Ctrl-C stops it.")
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+
+
 if __name__ == "__main__":
     main()

@@ -22,9 +22,9 @@ from pipelines.lib.features import mart as feats
 from pipelines.lib.quality import gates, quality
 from pipelines.lib.score import score_store
 from pipelines.lib.score.health_score import fired_signals, health_colour, health_points
+from pipelines.lib.score.model_scores import champion_cutoffs, score_with_model
 from pipelines.lib.score.priority import customer_value_as_of, prioritise
-from pipelines.lib.score.reasons import top_reasons
-from pipelines.lib.score.tiers import TIER_ORDER, playbook_columns, risk_tier, scoring_tiers
+from pipelines.lib.score.tiers import TIER_ORDER, playbook_columns
 from pipelines.lib.train.churn_model import load_churn_model
 
 EXPORT_COLUMNS = [
@@ -217,10 +217,9 @@ def customer_scores(context: dg.AssetExecutionContext, radar: RadarResource) -> 
             description=f"the champion model needs feature(s) the mart no longer has: {', '.join(missing)}; "
             "retrain (job quarterly_retrain)"
         )
-    p = model.predict_proba(current[features])[:, 1]
-    contributions = model.contributions(current[features])
-    cutoffs = scoring_tiers(cfg.tiers, _champion_metric(name, version, "profit_threshold"))
-    tiers = risk_tier(p, cutoffs)
+    cutoffs = champion_cutoffs(cfg.tiers, name, version)
+    scored = score_with_model(model, current, cutoffs=cutoffs, playbook=cfg.playbook)
+    p = scored["churn_probability"].to_numpy()
     health = _health(current)
     scores = pd.concat(
         [
@@ -228,12 +227,9 @@ def customer_scores(context: dg.AssetExecutionContext, radar: RadarResource) -> 
                 {
                     "customer_id": current["customer_id"].to_numpy(),
                     "as_of": current["snapshot_date"].dt.date.to_numpy(),
-                    "churn_probability": p.round(4),
-                    "risk_tier": tiers,
-                    "reasons": top_reasons(contributions, current, features),
                 }
             ),
-            playbook_columns(tiers, cfg.playbook),
+            scored,
         ],
         axis=1,
     ).assign(
@@ -270,12 +266,3 @@ def customer_scores(context: dg.AssetExecutionContext, radar: RadarResource) -> 
             ),
         }
     )
-
-
-def _champion_metric(name: str, version: str, metric: str) -> float | None:
-    """A metric the champion's training run logged (None if it logged none)."""
-    import mlflow
-
-    client = mlflow.MlflowClient()
-    run_id = client.get_model_version(name, version).run_id
-    return client.get_run(run_id).data.metrics.get(metric) if run_id else None

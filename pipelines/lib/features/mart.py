@@ -37,7 +37,7 @@ def labelled_snapshots(con: duckdb.DuckDBPyConnection, *, warmup_months: int) ->
         """,
         [warmup_months],
     ).df()
-    return _typed(frame)
+    return typed_features(frame)
 
 
 def latest_snapshot(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -49,7 +49,7 @@ def latest_snapshot(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         order by f.customer_id
         """
     ).df()
-    return _typed(frame)
+    return typed_features(frame)
 
 
 def snapshots_between(con: duckdb.DuckDBPyConnection, start: str, end: str) -> pd.DataFrame:
@@ -57,11 +57,12 @@ def snapshots_between(con: duckdb.DuckDBPyConnection, start: str, end: str) -> p
         "select * from marts.customer_features where snapshot_date between ? and ? order by snapshot_date",
         [start, end],
     ).df()
-    return _typed(frame)
+    return typed_features(frame)
 
 
-def _typed(frame: pd.DataFrame) -> pd.DataFrame:
-    """Features as float64: MLflow signatures reject nullable ints, and LightGBM treats NaN as missing."""
+def typed_features(frame: pd.DataFrame) -> pd.DataFrame:
+    """Features as float64 (MLflow signatures reject nullable ints, and LightGBM treats NaN as missing), plus the
+    purchase-propensity features; every reader of mart rows (training, scoring, the online API) goes through it."""
     frame["snapshot_date"] = pd.to_datetime(frame["snapshot_date"])
     for col in frame.columns:
         if col not in NOT_FEATURES and col not in {"label", "churn_type"}:
