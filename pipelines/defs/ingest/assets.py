@@ -4,6 +4,7 @@ import json
 
 import dagster as dg
 
+from pipelines.defs.metadata import shown
 from pipelines.defs.resources import RadarResource
 from pipelines.lib.core.config import DemoSettings
 from pipelines.lib.core.warehouse import connect
@@ -86,29 +87,33 @@ def extract_sources(context: dg.AssetExecutionContext, radar: RadarResource):
                         context.log.warning(f"quarantined: {line}")
                     yield dg.MaterializeResult(
                         asset_key=key,
-                        metadata={
-                            "status": result.status,
-                            "rows": result.rows,
-                            "quarantined_rows": result.quarantined,
-                            "problems": dg.MetadataValue.md(
-                                "\n".join(f"- {line}" for line in result.problem_lines()) or "none"
-                            ),
-                            "load_id": result.load_id or 0,
-                            "source_file": result.source_file or "(missing)",
-                            "source_hash": result.source_hash or "",
-                            "source_dir": source.describe(),
-                            "delimiter": result.delimiter
-                            or (
-                                "(not read again: unchanged)" if result.status == "unchanged" else "(not CSV)"
-                            ),
-                            # What the terminal shows after the run (pipelines/runner.py reads it).
-                            "notes": dg.MetadataValue.text(
-                                "\n".join(
-                                    result.notes()
-                                    + [f"quarantined: {line}" for line in result.problem_lines()]
-                                )
-                            ),
-                        },
+                        metadata=shown(
+                            {
+                                "status": result.status,
+                                "rows": result.rows,
+                                "quarantined_rows": result.quarantined,
+                                "problems": dg.MetadataValue.md(
+                                    "\n".join(f"- {line}" for line in result.problem_lines()) or "none"
+                                ),
+                                "load_id": result.load_id or 0,
+                                "source_file": result.source_file or "(missing)",
+                                "source_hash": result.source_hash or "",
+                                "source_dir": source.describe(),
+                                "delimiter": result.delimiter
+                                or (
+                                    "(not read again: unchanged)"
+                                    if result.status == "unchanged"
+                                    else "(not CSV)"
+                                ),
+                                # What the terminal shows after the run (pipelines/runner.py reads it).
+                                "notes": dg.MetadataValue.text(
+                                    "\n".join(
+                                        result.notes()
+                                        + [f"quarantined: {line}" for line in result.problem_lines()]
+                                    )
+                                ),
+                            }
+                        ),
                     )
         except ContractError as exc:
             raise dg.Failure(description=str(exc)) from exc

@@ -4,6 +4,7 @@ import dagster as dg
 
 from models_registry.policy import PromotionPolicy, decide
 from models_registry.registry import CHAMPION, apply_decision, current_alias_version, repair_interrupted
+from pipelines.defs.metadata import shown
 from pipelines.defs.resources import RadarResource
 from pipelines.defs.train.candidate import candidate_for_run
 from pipelines.lib.core.tracking import configure_mlflow
@@ -88,14 +89,16 @@ def champion_decision(context: dg.AssetExecutionContext, radar: RadarResource) -
         context.log.info(reason)
     return dg.Output(
         record,
-        metadata={
-            "promoted": decision.promote,
-            "alias": record["alias"],
-            "version": version,
-            "previous_champion": record["previous_champion"] or "none",
-            "reasons": dg.MetadataValue.md("\n".join(f"- {r}" for r in decision.reasons)),
-            "policy_version": policy.version,
-        },
+        metadata=shown(
+            {
+                "promoted": decision.promote,
+                "alias": record["alias"],
+                "version": version,
+                "previous_champion": record["previous_champion"] or "none",
+                "reasons": dg.MetadataValue.md("\n".join(f"- {r}" for r in decision.reasons)),
+                "policy_version": policy.version,
+            }
+        ),
     )
 
 

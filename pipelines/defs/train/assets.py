@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from pipelines.defs.metadata import shown
 from pipelines.defs.resources import RadarResource
 from pipelines.defs.train.partitions import QUARTERS
 from pipelines.lib.core.tracking import configure_mlflow
@@ -77,12 +78,14 @@ def churn_model(context: dg.AssetExecutionContext, radar: RadarResource) -> dg.O
     )
     return dg.Output(
         summary,
-        metadata={
-            "model_version": summary["version"],
-            "mlflow_run_id": summary["run_id"],
-            "training_cutoff": str(cutoff.date()),
-            **({"notice": notice} if notice else {}),
-            **{k: dg.MetadataValue.float(float(v)) for k, v in metrics.items()},
-            **{k: v for k, v in window.items()},
-        },
+        metadata=shown(
+            {
+                "model_version": summary["version"],
+                "mlflow_run_id": summary["run_id"],
+                "training_cutoff": str(cutoff.date()),
+                **({"notice": notice} if notice else {}),
+                **{k: dg.MetadataValue.float(float(v)) for k, v in metrics.items()},
+                **{k: v for k, v in window.items()},
+            }
+        ),
     )

@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 
 from models_registry.registry import CHAMPION, current_alias_version
+from pipelines.defs.metadata import shown
 from pipelines.defs.resources import RadarResource
 from pipelines.lib.core.tracking import configure_mlflow
 from pipelines.lib.core.warehouse import connect, table_exists
@@ -138,16 +139,20 @@ def customer_value(context: dg.AssetExecutionContext, radar: RadarResource) -> d
         con.execute("commit")
     counts = values["value_tier"].value_counts()
     return dg.MaterializeResult(
-        metadata={
-            "as_of": as_of,
-            "customers": len(values),
-            "value_method": method,
-            "value_model": f"{cfg.value.model_name} v{registered}" if fitted is not None else "none",
-            **{f"tier_{t}": dg.MetadataValue.int(int(counts.get(t, 0))) for t in cfg.value.tiers},
-            **{k: dg.MetadataValue.float(float(v)) for k, v in (fitted.metrics if fitted else {}).items()},
-            "total_clv": dg.MetadataValue.float(float(values["clv"].sum())),
-            **({"notice": notice} if notice else {}),
-        }
+        metadata=shown(
+            {
+                "as_of": as_of,
+                "customers": len(values),
+                "value_method": method,
+                "value_model": f"{cfg.value.model_name} v{registered}" if fitted is not None else "none",
+                **{f"tier_{t}": dg.MetadataValue.int(int(counts.get(t, 0))) for t in cfg.value.tiers},
+                **{
+                    k: dg.MetadataValue.float(float(v)) for k, v in (fitted.metrics if fitted else {}).items()
+                },
+                "total_clv": dg.MetadataValue.float(float(values["clv"].sum())),
+                **({"notice": notice} if notice else {}),
+            }
+        )
     )
 
 
