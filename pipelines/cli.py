@@ -406,13 +406,13 @@ def _warning_lines(scoring: dict) -> None:
     w = scoring["warnings"]
     if w["recall"] is not None:
         reached = (
-            f"{w['churners_warned']} of {w['validation_churners']} churners"
+            f"{w['churners_warned']} of the {w['validation_churners']} churners"
             if w["churners_warned"] is not None
             else "of the churners"
         )
         click.echo(
-            f"  these cut-offs warned {reached} ({w['recall']:.0%}) of the champion's validation months "
-            f"{w['validation_start']} to {w['validation_end']}"
+            f"  on the champion's validation months ({w['validation_start']} to {w['validation_end']}) these "
+            f"cut-offs warned {reached} ({w['recall']:.0%})"
         )
 
 

@@ -943,7 +943,7 @@ def _summary(
         )
     )
     cards = [
-        ("customers scored", f"{h['customers_scored']:.0f}" if "customers_scored" in h else "–"),
+        ("customers scored", f"{h['customers_scored']:,.0f}" if "customers_scored" in h else "–"),
         ("customers warned", f"{h['customers_warned']:,.0f}" if "customers_warned" in h else "–"),
         ("high risk", f"{h['high_risk_customers']:.0f}" if "high_risk_customers" in h else "–"),
         ("revenue at risk", _money(h.get("revenue_at_risk"))),

@@ -106,6 +106,7 @@ def churn_plots(
         if threshold is not None:
             at = profit.loc[(profit["threshold"] - threshold).abs().idxmin()]
             ax.axvline(threshold, color="#d1495b", ls="--", lw=1)
+            ax.plot([threshold], [at["realised_profit"]], "o", color="#d1495b")
             ax.annotate(
                 f"chosen {threshold:.2f}\n(calibration fold)\n{at['contacted']:.0f} contacted,\n"
                 f"profit {at['realised_profit']:,.0f}",
@@ -114,6 +115,7 @@ def churn_plots(
                 textcoords="offset points",
                 fontsize=8,
                 color="#d1495b",
+                bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "none"},
             )
         ax.set(xlabel="contact threshold", ylabel="profit", title="Retention profit by threshold, validation")
         ax.legend()
