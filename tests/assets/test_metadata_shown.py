@@ -98,3 +98,18 @@ def test_markdown_tables_show_missing_cells_as_a_dash_and_round_their_floats() -
     assert "nan" not in table.lower() and "None" not in table and "True" not in table
     assert "yes" in table and "–" in table
     assert markdown_table(frame.iloc[0:0]).value == "(none)"
+
+
+def test_every_metadata_builder_in_the_definitions_passes_through_the_one_helper() -> None:
+    """A new asset that hands Dagster raw floats would show 0.8445545232376859 again."""
+    import re
+
+    from pipelines.lib.core.paths import REPO_ROOT
+
+    unrounded = [
+        f"{path.relative_to(REPO_ROOT)}:{source[: m.start()].count(chr(10)) + 1}"
+        for path in sorted((REPO_ROOT / "pipelines" / "defs").rglob("*.py"))
+        for source in [path.read_text()]
+        for m in re.finditer(r"(?<![\w.])metadata=(?!shown\()", source)
+    ]
+    assert unrounded == []
