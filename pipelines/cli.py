@@ -660,6 +660,11 @@ def ui(host: str, dagster_port: int, mlflow_port: int) -> None:
         "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
         "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
     }
+    # Their access logs and deprecation warnings go to a file, not over the URLs this command prints.
+    ui_log = paths.run_log.parent / "ui.log"
+    ui_log.parent.mkdir(parents=True, exist_ok=True)
+    log = ui_log.open("a", encoding="utf-8")
+    to_log = {"stdout": log, "stderr": subprocess.STDOUT}
     procs = [
         subprocess.Popen(
             [
@@ -675,6 +680,7 @@ def ui(host: str, dagster_port: int, mlflow_port: int) -> None:
             cwd=REPO_ROOT,
             env=env,
             start_new_session=True,
+            **to_log,
         ),
         subprocess.Popen(
             [
@@ -693,11 +699,12 @@ def ui(host: str, dagster_port: int, mlflow_port: int) -> None:
             ],
             env=env,
             start_new_session=True,
+            **to_log,
         ),
     ]
     click.echo(
         f"Dagster UI: http://{host}:{dagster_port}\nMLflow UI:  http://{host}:{mlflow_port}\n"
-        "Ctrl-C stops both."
+        f"their logs: {ui_log}\nCtrl-C stops both."
     )
     stop = {"now": False}
 
@@ -712,6 +719,10 @@ def ui(host: str, dagster_port: int, mlflow_port: int) -> None:
             time.sleep(1)
     finally:
         _stop_uis(procs)
+        log.close()
+    for name, p in zip(("the Dagster UI", "the MLflow UI"), procs, strict=True):
+        if not stop["now"] and p.returncode not in (None, 0):
+            click.echo(f"radar: {name} stopped (exit {p.returncode}); see {ui_log}", err=True)
 
 
 def _stop_uis(procs: list[subprocess.Popen]) -> None:
