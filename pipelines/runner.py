@@ -7,6 +7,7 @@ instance in ``$RADAR_HOME/dagster``.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -219,7 +220,7 @@ def _step_events(on_step: StepListener) -> Callable[[Any], None]:
     }
     total = [0]
 
-    def listen(entry: Any) -> None:
+    def hear(entry: Any) -> None:
         event = entry.dagster_event
         if event is None:
             return
@@ -230,6 +231,13 @@ def _step_events(on_step: StepListener) -> Callable[[Any], None]:
                 on_step(StepEvent("plan", "", total[0]))
         elif event.event_type in kinds and event.step_key:
             on_step(StepEvent(kinds[event.event_type], event.step_key, total[0]))
+
+    def listen(entry: Any) -> None:
+        # The listener runs inside Dagster's event storage: a display that fails must not fail the run it shows.
+        try:
+            hear(entry)
+        except Exception:
+            logging.getLogger(__name__).debug("step listener failed", exc_info=True)
 
     return listen
 
