@@ -278,6 +278,7 @@ def _run(
 ) -> None:
     """One run of the whole job; the caller holds the writer lock."""
     from pipelines.lib.core.processes import children_stopped_on_signal
+    from pipelines.progress import RunProgress
     from pipelines.runner import run_job
 
     paths = _checked_paths(sources, config, as_of)
@@ -285,8 +286,13 @@ def _run(
     started = time.perf_counter()
     if not verbose:
         click.echo(f"running the pipeline; its output goes to {paths.run_log} (radar run -v shows it here)")
-    with children_stopped_on_signal(say="run stopped"), _output_to(None if verbose else paths.run_log):
-        outcome = run_job(log_level="INFO" if verbose else "WARNING")
+    # The progress bar takes the terminal before the run's output is sent to the run log (-v: the log is shown).
+    with (
+        children_stopped_on_signal(say="run stopped"),
+        RunProgress(enabled=False if verbose else None) as progress,
+        _output_to(None if verbose else paths.run_log),
+    ):
+        outcome = run_job(log_level="INFO" if verbose else "WARNING", on_step=progress.listener("pipeline"))
     elapsed = time.perf_counter() - started
     where = "" if verbose else f" (full log: {paths.run_log})"
     if not verbose:  # with -v the log above already showed them
@@ -336,12 +342,6 @@ def demo(verbose: bool, no_wait: bool) -> None:
     with _writing(paths, wait=not no_wait):
         _run(None, None, verbose=verbose)
         _print_summary()
-    click.echo(
-        "\nNext:\n"
-        "  radar ui                      # Dagster UI on http://127.0.0.1:3000, MLflow UI on http://127.0.0.1:5000\n"
-        "  radar status --json           # the state as JSON\n"
-        f"  scores for the CRM:           {paths.scores_csv}"
-    )
 
 
 def _print_summary() -> None:
@@ -383,14 +383,38 @@ def _summary_lines(state: dict) -> None:
         click.echo(f"scores: rule-based health score (fallback: {why})")
     if scoring is not None:
         click.echo(
-            f"scored {scoring['customers']} customers as of {scoring['as_of']}: "
-            + ", ".join(f"{t} {n}" for t, n in scoring["tiers"].items())
+            f"scored {scoring['customers']:,} customers as of {scoring['as_of']}: "
+            + ", ".join(f"{t} {n:,}" for t, n in scoring["tiers"].items())
         )
+        _warning_lines(scoring)
+    click.echo(f"quarterly review: {state['quarterly_review'] or '(none yet: radar report builds it)'}")
     click.echo(f"data docs: {state['data_docs']}")
     if state.get("mlflow_runs"):
         click.echo(f"MLflow runs: {state['mlflow_runs']}")
     click.echo(f"drift report: {state['drift_report']}")
     click.echo(f"scores export: {state['scores_export']}")
+    width = max(len(c["command"]) for c in state["next_commands"])
+    click.echo(
+        "\nNext:\n" + "\n".join(f"  {c['command']:<{width}}  # {c['what']}" for c in state["next_commands"])
+    )
+
+
+def _warning_lines(scoring: dict) -> None:
+    """Who gets a warning, from which cut-offs, and how many churners such warnings reached on validation."""
+    if scoring["cutoffs"] is None:
+        return
+    click.echo(f"  warned {scoring['warned']:,} (tiers {scoring['cutoffs']['line']})")
+    w = scoring["warnings"]
+    if w["recall"] is not None:
+        reached = (
+            f"{w['churners_warned']} of the {w['validation_churners']} churners"
+            if w["churners_warned"] is not None
+            else "of the churners"
+        )
+        click.echo(
+            f"  on the champion's validation months ({w['validation_start']} to {w['validation_end']}) these "
+            f"cut-offs warned {reached} ({w['recall']:.0%})"
+        )
 
 
 def _strict_json(value: object) -> object:
@@ -478,6 +502,7 @@ def _backfill(
     verbose: bool,
 ) -> None:
     from pipelines.lib.core.processes import children_stopped_on_signal
+    from pipelines.progress import RunProgress
     from pipelines.runner import RunOutcome, backfill_quarters, run_backfill
 
     try:
@@ -487,29 +512,37 @@ def _backfill(
     _prepare_run(paths, sources, config, as_of)
     click.echo(f"backfilling {len(keys)} quarter(s), oldest first: {', '.join(keys)}")
     clock = [time.perf_counter()]
-    # The per-quarter verdicts go to the terminal while the run's own output goes to the run log.
-    out, err = sys.stdout, sys.stderr
+    # The per-quarter verdicts go to the terminal (above the progress bars) while the runs' output goes to the
+    # run log; the display holds the terminal's stdout and stderr from before the redirection.
+    progress = RunProgress(enabled=False if verbose else None)
 
     def _report(key: str, outcome: RunOutcome) -> None:
         elapsed, clock[0] = time.perf_counter() - clock[0], time.perf_counter()
         if outcome.failed_gates:
             for line in outcome.failed_gates:
-                click.echo(f"  {key}: training blocked: {line}", file=err)
+                progress.echo(f"  {key}: training blocked: {line}", err=True)
         elif not outcome.success:
-            click.echo(f"  {key}: failed: {'; '.join(outcome.errors) or outcome.run_id}", file=err)
+            progress.echo(f"  {key}: failed: {'; '.join(outcome.errors) or outcome.run_id}", err=True)
         elif outcome.decision is not None:
             d = outcome.decision
             verdict = "promoted to champion" if d["promoted"] else f"kept as {d['alias']}"
-            click.echo(
-                f"  {key}: v{d['version']} {verdict} ({elapsed:.0f}s): {'; '.join(d['reasons'])}", file=out
-            )
+            progress.echo(f"  {key}: v{d['version']} {verdict} ({elapsed:.0f}s): {'; '.join(d['reasons'])}")
         else:
-            click.echo(f"  {key}: run {outcome.run_id} succeeded ({elapsed:.0f}s)", file=out)
+            progress.echo(f"  {key}: run {outcome.run_id} succeeded ({elapsed:.0f}s)")
 
     if not verbose:
         click.echo(f"the runs' output goes to {paths.run_log} (radar backfill -v shows it here)")
-    with children_stopped_on_signal(say="backfill stopped"), _output_to(None if verbose else paths.run_log):
-        outcomes = run_backfill(keys, log_level="INFO" if verbose else "WARNING", on_done=_report)
+    with (
+        children_stopped_on_signal(say="backfill stopped"),
+        progress,
+        _output_to(None if verbose else paths.run_log),
+    ):
+        outcomes = run_backfill(
+            keys,
+            log_level="INFO" if verbose else "WARNING",
+            on_done=_report,
+            on_step=lambda key: progress.listener(f"quarter {key}"),
+        )
     for line in outcomes[-1][1].fallback:
         click.echo(f"radar: backfill stopped: no model can be trained, {line}", err=True)
     reviews = sorted(paths.reports.glob("quarterly_review_*.html"), key=lambda p: p.stat().st_mtime)

@@ -7,11 +7,12 @@ instance in ``$RADAR_HOME/dagster``.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pipelines.lib.core.paths import RadarPaths
 
@@ -32,8 +33,23 @@ telemetry:
 
 
 LEARNABILITY_CHECK = "learnability_gate"
+# What a step listener hears: the plan (how many steps the run executes), each step's start and end, and the
+# end of the run (after which no step runs, though a failed run leaves some of its plan unrun).
+StepKind = Literal["plan", "start", "success", "failure", "skipped", "end"]
 # The metadata key of a line an asset wants on the terminal (see RunOutcome.notices).
 NOTICE = "notice"
+
+
+@dataclass(frozen=True)
+class StepEvent:
+    """One step of a run as it happens; ``total`` is the number of steps the run executes (0 if unknown)."""
+
+    kind: StepKind
+    step: str
+    total: int = 0
+
+
+StepListener = Callable[[StepEvent], None]
 
 
 @dataclass
@@ -113,11 +129,15 @@ def run_job(
     partition_key: str | None = None,
     asset_selection: Sequence[AssetKey] | None = None,
     tags: dict[str, str] | None = None,
+    on_step: StepListener | None = None,
 ) -> RunOutcome:
     """Run a job in this process against the data home's Dagster instance (the runs show in the UI).
 
     ``partition_key`` defaults to the newest quarter for a partitioned job; ``asset_selection`` runs part of
-    the job, as the UI's "materialize selected" does."""
+    the job, as the UI's "materialize selected" does; ``on_step`` hears each step start and end while the run
+    executes (the terminal's progress)."""
+    import uuid
+
     import dagster as dg
 
     from pipelines.definitions import defs
@@ -126,15 +146,22 @@ def run_job(
     job = defs().resolve_job_def(job_name)
     # Lets a later run see whether this process still runs (pipelines/recovery.py).
     tags = {**(tags or {}), **process_tags()}
+    run_id = str(uuid.uuid4())
     with dg.DagsterInstance.get() as instance:
+        if on_step is not None:
+            # The instance calls its listeners for every event it stores, in the run's own thread.
+            instance.add_event_listener(run_id, _step_events(on_step))
         result = job.execute_in_process(
             instance=instance,
+            run_id=run_id,
             partition_key=partition_key or _partition_key(job),
             asset_selection=asset_selection,
             tags=tags,
             raise_on_error=False,
             run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
         )
+    if on_step is not None:
+        on_step(StepEvent("end", ""))
     evaluations = [
         e for e in result.get_asset_check_evaluations() if not e.passed and e.check_name.endswith("_gate")
     ]
@@ -173,6 +200,46 @@ def run_job(
         failed_steps=[event.step_key for event in failures],
         delivery=delivery_lines(result.get_asset_materialization_events()),
     )
+
+
+def _step_events(on_step: StepListener) -> Callable[[Any], None]:
+    """An event-log listener that turns Dagster's step events into :class:`StepEvent`s.
+
+    The in-process executor announces its plan in one engine event whose metadata lists the step keys; steps
+    that never run because an upstream step failed are abandoned without an event, so a failed run may end
+    before ``total``."""
+    import ast
+
+    from dagster import DagsterEventType
+
+    kinds: dict[DagsterEventType, StepKind] = {
+        DagsterEventType.STEP_START: "start",
+        DagsterEventType.STEP_SUCCESS: "success",
+        DagsterEventType.STEP_FAILURE: "failure",
+        DagsterEventType.STEP_SKIPPED: "skipped",
+    }
+    total = [0]
+
+    def hear(entry: Any) -> None:
+        event = entry.dagster_event
+        if event is None:
+            return
+        if event.event_type == DagsterEventType.ENGINE_EVENT and not total[0]:
+            planned = event.engine_event_data.metadata.get("step_keys") if event.engine_event_data else None
+            if planned is not None:
+                total[0] = len(ast.literal_eval(planned.value))
+                on_step(StepEvent("plan", "", total[0]))
+        elif event.event_type in kinds and event.step_key:
+            on_step(StepEvent(kinds[event.event_type], event.step_key, total[0]))
+
+    def listen(entry: Any) -> None:
+        # The listener runs inside Dagster's event storage: a display that fails must not fail the run it shows.
+        try:
+            hear(entry)
+        except Exception:
+            logging.getLogger(__name__).debug("step listener failed", exc_info=True)
+
+    return listen
 
 
 def delivery_lines(events: Sequence[Any]) -> list[str]:
@@ -223,6 +290,7 @@ def run_backfill(
     *,
     log_level: str = "WARNING",
     on_done: Callable[[str, RunOutcome], None] | None = None,
+    on_step: Callable[[str], StepListener | None] | None = None,
 ) -> list[tuple[str, RunOutcome]]:
     """The quarterly retrain job, one partitioned run per quarter, oldest first and one at a time.
 
@@ -231,7 +299,8 @@ def run_backfill(
     ones start from the retrain (the churn model and everything after it: drift, promotion decision, scores,
     review), because the data they would refresh again is the same. Each quarter is decided in turn, so the
     decision log reads like the quarters had run on their schedule; a quarter that cannot be trained (too little
-    history by its cutoff) fails alone and the next one runs. It stops when the data itself is the problem: a
+    history by its cutoff) fails alone and the next one runs; ``on_step(key)`` gives each quarter's step listener.
+    It stops when the data itself is the problem: a
     failed refresh, a blocking gate, or too few churns to learn from (the later runs do not repeat the gates)."""
     import uuid
 
@@ -252,6 +321,7 @@ def run_backfill(
             partition_key=key,
             asset_selection=None if i == 0 else retrain_onwards,
             tags=tags,
+            on_step=on_step(key) if on_step is not None else None,
         )
         outcomes.append((key, outcome))
         if on_done is not None:

@@ -10,7 +10,7 @@ from mlflow import MlflowClient
 
 from pipelines.lib.core.config import load_config
 from pipelines.lib.core.warehouse import connect
-from pipelines.lib.score.tiers import risk_tier
+from pipelines.lib.score.tiers import risk_tier, scoring_tiers
 from tests.conftest import END, PipelineRun
 
 pytestmark = pytest.mark.slow
@@ -62,7 +62,13 @@ def test_scores_are_probabilities_with_consistent_tiers_and_reasons(full_run: Pi
     p = scores["churn_probability"].to_numpy()
     assert np.all((p >= 0) & (p <= 1))
     assert p.std() > 0, "a model that scores everyone alike has learnt nothing"
-    np.testing.assert_array_equal(scores["risk_tier"].to_numpy(), risk_tier(p, load_config().tiers))
+    # The tiers scoring used: the configured ones, the low tier starting at the champion's profit threshold.
+    client = MlflowClient(tracking_uri=full_run.paths.tracking_uri, registry_uri=full_run.paths.tracking_uri)
+    config = load_config()
+    champion = client.get_model_version_by_alias(config.training.model_name, "champion")
+    threshold = client.get_run(champion.run_id).data.metrics.get("profit_threshold")
+    cutoffs = scoring_tiers(config.tiers, threshold)
+    np.testing.assert_array_equal(scores["risk_tier"].to_numpy(), risk_tier(p, cutoffs))
     assert scores["reasons"].str.len().gt(0).all()
     assert scores["action"].notna().all()
 

@@ -4,6 +4,7 @@ import json
 
 import dagster as dg
 
+from pipelines.defs.metadata import shown
 from pipelines.defs.resources import RadarResource
 from pipelines.lib.core.config import DemoSettings
 from pipelines.lib.core.pseudonym import key_for
@@ -93,7 +94,7 @@ def extract_sources(context: dg.AssetExecutionContext, radar: RadarResource):
                         context.log.warning(f"quarantined: {line}")
                     yield dg.MaterializeResult(
                         asset_key=key,
-                        metadata={
+                        metadata=shown({
                             "status": result.status,
                             "rows": result.rows,
                             "quarantined_rows": result.quarantined,
@@ -116,7 +117,7 @@ def extract_sources(context: dg.AssetExecutionContext, radar: RadarResource):
                                     + [f"quarantined: {line}" for line in result.problem_lines()]
                                 )
                             ),
-                        },
+                        }),
                     )
         except ContractError as exc:
             raise dg.Failure(description=str(exc)) from exc

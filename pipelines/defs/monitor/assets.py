@@ -2,12 +2,13 @@
 
 import dagster as dg
 
+from pipelines.defs.metadata import shown
 from pipelines.defs.resources import RadarResource
 from pipelines.defs.train.candidate import candidate_for_run
 from pipelines.lib.core.tracking import configure_mlflow
 from pipelines.lib.core.warehouse import connect
 from pipelines.lib.features import mart as feats
-from pipelines.lib.monitor.drift import measure_drift
+from pipelines.lib.monitor.drift import Periods, measure_drift
 
 
 @dg.asset(group_name="monitor", kinds={"evidently"}, deps=[dg.AssetKey("churn_model")])
@@ -32,6 +33,11 @@ def feature_drift(context: dg.AssetExecutionContext, radar: RadarResource) -> dg
         sample_rows=radar.config.monitoring.drift_sample_rows,
         drift_share=radar.config.monitoring.drift_column_share,
         seed=radar.config.training.seed,
+        periods=Periods(
+            f"Feature drift of churn model v{churn_model['version']}",
+            reference=f"customers of the snapshot {window['train_end']}, the last month the model trained on",
+            current=f"customers of the newest snapshot {as_of}",
+        ),
     )
     configure_mlflow(radar.paths, radar.config.training.experiment)
     with mlflow.start_run(run_id=churn_model["run_id"]):
@@ -51,7 +57,7 @@ def feature_drift(context: dg.AssetExecutionContext, radar: RadarResource) -> dg
     )
     return dg.Output(
         summary.as_dict(),
-        metadata={
+        metadata=shown({
             "drift_share": dg.MetadataValue.float(summary.drift_share),
             "drifted_columns": dg.MetadataValue.int(len(summary.drifted_columns)),
             "columns_compared": summary.columns_compared,
@@ -60,5 +66,5 @@ def feature_drift(context: dg.AssetExecutionContext, radar: RadarResource) -> dg
             "report_url": radar.report_link(summary.html_path),
             **radar.mlflow_run_links(churn_model["run_id"]),
             "as_of": as_of,
-        },
+        }),
     )

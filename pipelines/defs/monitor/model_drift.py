@@ -9,11 +9,12 @@ logs both and its figures to the candidate's MLflow run, and links the report fr
 import dagster as dg
 import pandas as pd
 
+from pipelines.defs.metadata import shown
 from pipelines.defs.resources import RadarResource
 from pipelines.defs.train.candidate import candidate_for_run
 from pipelines.lib.core.warehouse import connect
 from pipelines.lib.features import mart as feats
-from pipelines.lib.monitor.drift import ColumnDrift, measure_column_drift
+from pipelines.lib.monitor.drift import ColumnDrift, Periods, measure_column_drift
 from pipelines.lib.train.churn_model import load_churn_model
 
 
@@ -67,6 +68,12 @@ def prediction_drift(context: dg.AssetExecutionContext, radar: RadarResource) ->
         stem=f"prediction_drift_{as_of}_v{candidate['version']}",
         sample_rows=settings.drift_sample_rows,
         seed=radar.config.training.seed,
+        periods=Periods(
+            f"Prediction drift of churn model v{candidate['version']}",
+            reference=f"its churn probabilities for the customers of {window['train_end']}, the last month it "
+            "trained on",
+            current=f"its churn probabilities for the customers of the newest snapshot {as_of}",
+        ),
     )
     _log_to_run(
         candidate["run_id"],
@@ -91,7 +98,7 @@ def prediction_drift(context: dg.AssetExecutionContext, radar: RadarResource) ->
             "as_of": as_of,
             "version": candidate["version"],
         },
-        metadata={
+        metadata=shown({
             "prediction_drift_score": dg.MetadataValue.float(drift.score),
             "drifted": dg.MetadataValue.bool(drift.drifted),
             "threshold": dg.MetadataValue.float(drift.threshold),
@@ -102,7 +109,7 @@ def prediction_drift(context: dg.AssetExecutionContext, radar: RadarResource) ->
             "as_of": as_of,
             "model_version": candidate["version"],
             **_report_links(radar, drift, candidate["run_id"]),
-        },
+        }),
     )
 
 
@@ -139,11 +146,13 @@ def target_drift(context: dg.AssetExecutionContext, radar: RadarResource) -> dg.
         context.log.info(f"target drift not measured: {why}")
         return dg.Output(
             {"measured": False, "reason": why, "reference_month": reference_month},
-            metadata={
-                "measured": False,
-                "status": f"not measured: {why}",
-                "reference_month": reference_month,
-            },
+            metadata=shown(
+                {
+                    "measured": False,
+                    "status": f"not measured: {why}",
+                    "reference_month": reference_month,
+                }
+            ),
         )
     month = pd.to_datetime(labels["month"]).dt.strftime("%Y-%m-%d")
     ref = labels.loc[month == reference_month, "label"].rename("churned")
@@ -160,6 +169,12 @@ def target_drift(context: dg.AssetExecutionContext, radar: RadarResource) -> dg.
         stem=f"target_drift_{newest.isoformat()}_v{candidate['version']}",
         sample_rows=settings.drift_sample_rows,
         seed=radar.config.training.seed,
+        periods=Periods(
+            f"Target drift (churn label) for churn model v{candidate['version']}",
+            reference=f"the churn label of the customers of {reference_month}, the last month the model trained on",
+            current=f"the churn label of the customers of {newest.isoformat()}, the newest month whose labels "
+            "have matured",
+        ),
     )
     _log_to_run(
         candidate["run_id"],
@@ -183,7 +198,7 @@ def target_drift(context: dg.AssetExecutionContext, radar: RadarResource) -> dg.
             "reference_month": reference_month,
             "current_month": str(newest),
         },
-        metadata={
+        metadata=shown({
             "measured": True,
             "target_drift_p_value": dg.MetadataValue.float(drift.score),
             "drifted": dg.MetadataValue.bool(drift.drifted),
@@ -194,5 +209,5 @@ def target_drift(context: dg.AssetExecutionContext, radar: RadarResource) -> dg.
             "method": drift.method,
             "model_version": candidate["version"],
             **_report_links(radar, drift, candidate["run_id"]),
-        },
+        }),
     )

@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from pipelines.defs.metadata import markdown_table, shown
 from pipelines.defs.resources import RadarResource
 from pipelines.lib.core.tracking import configure_mlflow
 from pipelines.lib.core.warehouse import connect, table_exists
@@ -88,7 +89,9 @@ def realised_performance(context: dg.AssetExecutionContext, radar: RadarResource
             else "no score is stored yet"
         )
         context.log.info(f"realised performance not measured: {why}")
-        return dg.MaterializeResult(metadata={**common, "measured": False, "status": f"not measured: {why}"})
+        return dg.MaterializeResult(
+            metadata=shown({**common, "measured": False, "status": f"not measured: {why}"})
+        )
     result = performance.evaluate_realised(
         follow.matured,
         out_dir=radar.paths.reports,
@@ -97,7 +100,7 @@ def realised_performance(context: dg.AssetExecutionContext, radar: RadarResource
         seed=cfg.training.seed,
     )
     run_id = _log_to_mlflow(radar, result, data_as_of.isoformat())
-    shown = result.by_tier.assign(
+    by_tier = result.by_tier.assign(
         **{
             c: result.by_tier[c].round(3)
             for c in ("precision", "precision_at_or_above", "false_positive_rate_at_or_above")
@@ -108,18 +111,20 @@ def realised_performance(context: dg.AssetExecutionContext, radar: RadarResource
         + ", ".join(f"{k} {v:.3f}" for k, v in result.figures.items())
     )
     return dg.MaterializeResult(
-        metadata={
-            **common,
-            "measured": True,
-            **{k: dg.MetadataValue.float(v) for k, v in result.figures.items()},
-            "evaluated_scores": dg.MetadataValue.int(result.evaluated),
-            "warnings_sent": dg.MetadataValue.int(result.warned),
-            "churned": dg.MetadataValue.int(result.churned),
-            "scoring_dates": ", ".join(result.scoring_dates),
-            "by_tier": dg.MetadataValue.md(shown.to_markdown(index=False)),
-            **radar.mlflow_run_links(run_id),
-            "report": dg.MetadataValue.path(str(result.html_path)),
-            "report_url": radar.report_link(result.html_path),
-            "report_json": dg.MetadataValue.path(str(result.json_path)),
-        }
+        metadata=shown(
+            {
+                **common,
+                "measured": True,
+                **{k: dg.MetadataValue.float(v) for k, v in result.figures.items()},
+                "evaluated_scores": dg.MetadataValue.int(result.evaluated),
+                "warnings_sent": dg.MetadataValue.int(result.warned),
+                "churned": dg.MetadataValue.int(result.churned),
+                "scoring_dates": ", ".join(result.scoring_dates),
+                "by_tier": markdown_table(by_tier),
+                **radar.mlflow_run_links(run_id),
+                "report": dg.MetadataValue.path(str(result.html_path)),
+                "report_url": radar.report_link(result.html_path),
+                "report_json": dg.MetadataValue.path(str(result.json_path)),
+            }
+        )
     )

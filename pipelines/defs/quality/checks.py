@@ -14,6 +14,7 @@ sources, their top failing rules with example rows, and a link to the GE Data Do
 import dagster as dg
 import pandas as pd
 
+from pipelines.defs.metadata import markdown_table, shown
 from pipelines.defs.resources import RadarResource
 from pipelines.lib.core.warehouse import connect
 from pipelines.lib.quality import gate_store, gates, quality
@@ -22,8 +23,11 @@ FEATURES = dg.AssetKey(["marts", "customer_features"])
 LABELS = dg.AssetKey(["marts", "churn_labels"])
 
 
-def _validator(radar: RadarResource) -> gates.Validator:
-    return gates.Validator(radar.paths.gx_root)
+def _validator(radar: RadarResource, gate: str) -> gates.Validator:
+    """The gate's GE context; its validation runs are named ``<gate>-<as-of date of the data>`` in the Data Docs."""
+    with connect(radar.paths.warehouse, read_only=True) as con:
+        as_of = con.execute("select max(as_of_date)::date from intermediate.int_data_window").fetchone()[0]
+    return gates.Validator(radar.paths.gx_root, run_name=f"{gate}-{as_of or 'no-data'}")
 
 
 def _result(
@@ -43,8 +47,8 @@ def _result(
         (context.log.info if r.passed else context.log.error if blocks else context.log.warning)(r.one_line())
     metadata: dict[str, object] = {}
     for r in results:
-        metadata[f"{r.name}_value"] = dg.MetadataValue.float(float(r.value))
-        metadata[f"{r.name}_threshold"] = dg.MetadataValue.float(float(r.threshold))
+        metadata[f"{r.name}_value"] = float(r.value)
+        metadata[f"{r.name}_threshold"] = float(r.threshold)
     metadata["verdict"] = dg.MetadataValue.md("\n".join(f"- {r.one_line()}" for r in results))
     if docs is not None:
         metadata["data_docs"] = radar.report_link(docs)
@@ -53,7 +57,7 @@ def _result(
     return dg.AssetCheckResult(
         passed=all(r.passed for r in results),
         severity=dg.AssetCheckSeverity.ERROR if blocks else dg.AssetCheckSeverity.WARN,
-        metadata=metadata,
+        metadata=shown(metadata),
         description="; ".join(r.one_line() for r in results),
     )
 
@@ -76,10 +80,10 @@ def history_gate(context: dg.AssetCheckExecutionContext, radar: RadarResource) -
                 for t in tables
             ]
         )
-    validator = _validator(radar)
+    validator = _validator(radar, "history")
     result = gates.history_gate(validator, figures, min_months=radar.config.gates.min_history_months)
     blocks = radar.config.history_blocks or figures.empty
-    extra: dict[str, object] = {"per_source": dg.MetadataValue.md(_markdown(figures))}
+    extra: dict[str, object] = {"per_source": markdown_table(figures)}
     if not result.passed and not blocks:
         extra["consequence"] = (
             "warning only (gates.short_history: warn): the model learns from the shorter history; "
@@ -93,17 +97,17 @@ def quality_gate(context: dg.AssetCheckExecutionContext, radar: RadarResource) -
     """At least `gates.min_quality` (80%) valid records in every delivered source. Valid: keys and required fields
     present (nulls count as invalid), required dates parseable and not in the future, amounts not negative, the
     customer known in accounts, the key not a duplicate of an earlier record."""
+    validator = _validator(radar, "quality")
     with connect(radar.paths.warehouse, read_only=True) as con:
         tables = gate_store.present_tables(con)
         figures = pd.DataFrame([quality.table_quality(con, t) for t in tables])
-        validator = _validator(radar)
         result = gates.quality_gate(validator, figures, min_quality=radar.config.gates.min_quality)
         examples = {t: quality.failing_examples(con, t) for t in result.failing}
-    extra: dict[str, object] = {"per_source": dg.MetadataValue.md(_markdown(figures))}
+    extra: dict[str, object] = {"per_source": markdown_table(per_source_quality(figures))}
     for table in result.failing:
         row = figures.set_index("table").loc[table]
-        extra[f"top_rules_{table}"] = dg.MetadataValue.md(_markdown(quality.top_rules(row)))
-        extra[f"examples_{table}"] = dg.MetadataValue.md(_markdown(examples[table]))
+        extra[f"top_rules_{table}"] = markdown_table(quality.top_rules(row))
+        extra[f"examples_{table}"] = markdown_table(examples[table])
     return _result(context, radar, validator, [result], extra)
 
 
@@ -113,7 +117,7 @@ def feature_mart_gate(context: dg.AssetCheckExecutionContext, radar: RadarResour
     snapshot, counts not negative, NPS within 0–10, no 'days since' below zero (which would mean leakage)."""
     with connect(radar.paths.warehouse, read_only=True) as con:
         mart = con.execute("select * from marts.customer_features").df()
-    validator = _validator(radar)
+    validator = _validator(radar, "feature_mart")
     result = gates.feature_mart_gate(validator, mart)
     return _result(context, radar, validator, [result], {"rows": dg.MetadataValue.int(len(mart))})
 
@@ -128,7 +132,7 @@ def learnability_gate(context: dg.AssetCheckExecutionContext, radar: RadarResour
         figures = quality.population_figures(
             con, lookback_years=settings.churn_lookback_years, definition=radar.config.churn.definition
         )
-    validator = _validator(radar)
+    validator = _validator(radar, "learnability")
     results = gates.learnability_gate(
         figures,
         min_active=settings.min_active_customers,
@@ -141,5 +145,23 @@ def learnability_gate(context: dg.AssetCheckExecutionContext, radar: RadarResour
     return _result(context, radar, validator, results, extra)
 
 
-def _markdown(frame: pd.DataFrame) -> str:
-    return frame.to_markdown(index=False) if not frame.empty else "(none)"
+def per_source_quality(figures: pd.DataFrame) -> pd.DataFrame:
+    """One narrow row per source for the check page: records, faulty records, the valid share the gate judges and
+    the rules broken, with their counts, in one column. The figures frame has a column per rule, most of which do
+    not apply to a given table (NaN there), and is too wide for the UI to show whole."""
+    rules = [c for c in figures.columns if c.startswith("rule_")]
+
+    def broken(row: pd.Series) -> str:
+        counts = [(c.removeprefix("rule_"), int(row[c])) for c in rules if pd.notna(row[c]) and row[c] > 0]
+        return ", ".join(f"{name} {n:,}" for name, n in sorted(counts, key=lambda x: -x[1])) or "none"
+
+    return pd.DataFrame(
+        {
+            "table": figures["table"],
+            "records": figures["records"].map(lambda n: f"{int(n):,}"),
+            "invalid": figures["invalid"].map(lambda n: f"{int(n):,}"),
+            "valid": figures["valid_share"].map(lambda v: f"{v:.1%}"),
+            "rules broken (records)": figures.apply(broken, axis=1) if len(figures) else [],
+            "history": figures["first_date"].fillna("–") + " to " + figures["last_date"].fillna("–"),
+        }
+    )

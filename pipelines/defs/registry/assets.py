@@ -4,6 +4,7 @@ import dagster as dg
 
 from models_registry.policy import PromotionPolicy, decide
 from models_registry.registry import CHAMPION, apply_decision, current_alias_version, repair_interrupted
+from pipelines.defs.metadata import shown
 from pipelines.defs.resources import RadarResource
 from pipelines.defs.train.candidate import candidate_for_run
 from pipelines.lib.core.tracking import configure_mlflow
@@ -88,7 +89,7 @@ def champion_decision(context: dg.AssetExecutionContext, radar: RadarResource) -
         context.log.info(reason)
     return dg.Output(
         record,
-        metadata={
+        metadata=shown({
             "promoted": decision.promote,
             "alias": record["alias"],
             "version": version,
@@ -96,7 +97,7 @@ def champion_decision(context: dg.AssetExecutionContext, radar: RadarResource) -
             "reasons": dg.MetadataValue.md("\n".join(f"- {r}" for r in decision.reasons)),
             "policy_version": policy.version,
             **radar.mlflow_run_links(churn_model["run_id"], key="candidate_mlflow_run"),
-        },
+        }),
     )
 
 

@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from pipelines.defs.metadata import shown
 from pipelines.defs.resources import RadarResource
 from pipelines.lib.report.review import build_review, log_to_mlflow
 
@@ -32,7 +33,7 @@ def quarterly_review(context: dg.AssetExecutionContext, radar: RadarResource) ->
         context.log.info(f"sections without data yet: {', '.join(review.missing)}")
     context.log.info(f"quarterly review written to {review.path}")
     return dg.MaterializeResult(
-        metadata={
+        metadata=shown({
             "report": dg.MetadataValue.path(str(review.path)),
             "report_url": radar.report_link(review.path),
             "as_of": review.as_of,
@@ -44,5 +45,5 @@ def quarterly_review(context: dg.AssetExecutionContext, radar: RadarResource) ->
             ),
             "sections_without_data": ", ".join(review.missing) or "none",
             **{k: dg.MetadataValue.float(v) for k, v in review.headline.items()},
-        }
+        })
     )

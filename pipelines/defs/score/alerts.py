@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from pipelines.defs.metadata import shown
 from pipelines.defs.resources import RadarResource
 from pipelines.lib.core.urls import redact_url
 from pipelines.lib.core.warehouse import connect
@@ -37,11 +38,13 @@ def risk_alerts(context: dg.AssetExecutionContext, radar: RadarResource) -> dg.M
         ).fetchone()[0]
     context.log.info(f"{len(new)} new alert(s); {open_episodes} customer(s) in an open alert episode")
     return dg.MaterializeResult(
-        metadata={
-            "new_alerts": dg.MetadataValue.int(len(new)),
-            "open_episodes": dg.MetadataValue.int(int(open_episodes)),
-            "min_tier": settings.min_tier,
-            "file": dg.MetadataValue.path(str(target)),
-            "webhook": redact_url(settings.webhook_url) if settings.webhook_url else "(none)",
-        }
+        metadata=shown(
+            {
+                "new_alerts": dg.MetadataValue.int(len(new)),
+                "open_episodes": dg.MetadataValue.int(int(open_episodes)),
+                "min_tier": settings.min_tier,
+                "file": dg.MetadataValue.path(str(target)),
+                "webhook": redact_url(settings.webhook_url) if settings.webhook_url else "(none)",
+            }
+        )
     )

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from models_registry.registry import CHAMPION, current_alias_version
+from pipelines.defs.metadata import shown
 from pipelines.defs.resources import RadarResource
 from pipelines.lib.core.atomic import write_atomic
 from pipelines.lib.core.tracking import configure_mlflow
@@ -24,7 +25,7 @@ from pipelines.lib.score import score_store
 from pipelines.lib.score.health_score import fired_signals, health_colour, health_points
 from pipelines.lib.score.model_scores import champion_cutoffs, score_with_model
 from pipelines.lib.score.priority import customer_value_as_of, prioritise
-from pipelines.lib.score.tiers import TIER_ORDER, playbook_columns
+from pipelines.lib.score.tiers import TIER_ORDER, cutoffs_line, playbook_columns
 from pipelines.lib.train.churn_model import load_churn_model
 
 EXPORT_COLUMNS = [
@@ -168,7 +169,7 @@ def health_scores(context: dg.AssetExecutionContext, radar: RadarResource) -> dg
                 **_tier_metadata(scores),
             }
         )
-    return dg.MaterializeResult(metadata=metadata)
+    return dg.MaterializeResult(metadata=shown(metadata))
 
 
 @dg.asset(
@@ -191,7 +192,9 @@ def customer_scores(context: dg.AssetExecutionContext, radar: RadarResource) -> 
     if not all(v.passed for v in verdicts):
         why = "; ".join(v.one_line() for v in verdicts if not v.passed)
         context.log.warning(f"not scoring with a model: {why}; the health-score fallback stands")
-        return dg.MaterializeResult(metadata={"score_source": score_store.FALLBACK, "fallback_reason": why})
+        return dg.MaterializeResult(
+            metadata=shown({"score_source": score_store.FALLBACK, "fallback_reason": why})
+        )
     configure_mlflow(radar.paths, cfg.training.experiment)
     name = cfg.training.model_name
     version = current_alias_version(name, CHAMPION)
@@ -201,12 +204,14 @@ def customer_scores(context: dg.AssetExecutionContext, radar: RadarResource) -> 
         scores = _publish_fallback(radar, _health(_current(radar)))
         context.log.warning(f"{why}; the scores are the rule-based health score")
         return dg.MaterializeResult(
-            metadata={
-                "score_source": score_store.FALLBACK,
-                "fallback_reason": why,
-                "customers": len(scores),
-                **_tier_metadata(scores),
-            }
+            metadata=shown(
+                {
+                    "score_source": score_store.FALLBACK,
+                    "fallback_reason": why,
+                    "customers": len(scores),
+                    **_tier_metadata(scores),
+                }
+            )
         )
     model = load_churn_model(f"models:/{name}@{CHAMPION}")
     features = list(model.feature_names)
@@ -247,22 +252,23 @@ def customer_scores(context: dg.AssetExecutionContext, radar: RadarResource) -> 
         + ", ".join(f"{k.removeprefix('tier_')} {v.value}" for k, v in tier_meta.items())
     )
     return dg.MaterializeResult(
-        metadata={
-            "as_of": as_of,
-            "customers": len(scores),
-            "model_version": version,
-            "score_source": score_store.MODEL,
-            **tier_meta,
-            "tier_cutoffs": f"low {cutoffs.low:.0%} ({'profit threshold' if cutoffs.low != cfg.tiers.low else 'configured'}), "
-            f"medium {cutoffs.medium:.0%}, high {cutoffs.high:.0%}",
-            "mean_probability": dg.MetadataValue.float(float(p.mean())),
-            "export": dg.MetadataValue.path(str(radar.paths.scores_csv)),
-            "export_parquet": dg.MetadataValue.path(str(radar.paths.scores_parquet)),
-            "revenue_at_risk": dg.MetadataValue.float(float(scores["revenue_at_risk"].fillna(0).sum())),
-            "act_first": dg.MetadataValue.md(
-                scores.head(10)[
-                    ["priority", "customer_id", "risk_tier", "value_tier", "churn_probability", "reasons"]
-                ].to_markdown(index=False)
-            ),
-        }
+        metadata=shown(
+            {
+                "as_of": as_of,
+                "customers": len(scores),
+                "model_version": version,
+                "score_source": score_store.MODEL,
+                **tier_meta,
+                "tier_cutoffs": cutoffs_line(cutoffs, cfg.tiers),
+                "mean_probability": dg.MetadataValue.float(float(p.mean())),
+                "export": dg.MetadataValue.path(str(radar.paths.scores_csv)),
+                "export_parquet": dg.MetadataValue.path(str(radar.paths.scores_parquet)),
+                "revenue_at_risk": dg.MetadataValue.float(float(scores["revenue_at_risk"].fillna(0).sum())),
+                "act_first": dg.MetadataValue.md(
+                    scores.head(10)[
+                        ["priority", "customer_id", "risk_tier", "value_tier", "churn_probability", "reasons"]
+                    ].to_markdown(index=False)
+                ),
+            }
+        )
     )

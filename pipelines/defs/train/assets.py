@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from pipelines.defs.metadata import shown
 from pipelines.defs.resources import RadarResource
 from pipelines.defs.train.partitions import QUARTERS
 from pipelines.lib.core.pseudonym import key_for
@@ -82,12 +83,12 @@ def churn_model(context: dg.AssetExecutionContext, radar: RadarResource) -> dg.O
     )
     return dg.Output(
         summary,
-        metadata={
+        metadata=shown({
             "model_version": summary["version"],
             **radar.mlflow_run_links(summary["run_id"], with_table=True),
             "training_cutoff": str(cutoff.date()),
             **({"notice": notice} if notice else {}),
             **{k: dg.MetadataValue.float(float(v)) for k, v in metrics.items()},
             **{k: v for k, v in window.items()},
-        },
+        }),
     )

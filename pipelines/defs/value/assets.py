@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 
 from models_registry.registry import CHAMPION, current_alias_version
+from pipelines.defs.metadata import shown
 from pipelines.defs.resources import RadarResource
 from pipelines.lib.core.tracking import configure_mlflow
 from pipelines.lib.core.warehouse import connect, table_exists
@@ -138,7 +139,7 @@ def customer_value(context: dg.AssetExecutionContext, radar: RadarResource) -> d
         con.execute("commit")
     counts = values["value_tier"].value_counts()
     return dg.MaterializeResult(
-        metadata={
+        metadata=shown({
             "as_of": as_of,
             "customers": len(values),
             "value_method": method,
@@ -148,7 +149,7 @@ def customer_value(context: dg.AssetExecutionContext, radar: RadarResource) -> d
             "total_clv": dg.MetadataValue.float(float(values["clv"].sum())),
             **radar.mlflow_run_links(value_run.info.run_id),
             **({"notice": notice} if notice else {}),
-        }
+        })
     )
 
 

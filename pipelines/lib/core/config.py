@@ -142,9 +142,10 @@ class TierSettings(_Strict):
     low: float = 0.30
     medium: float = 0.50
     high: float = 0.70
-    # When true, the low tier starts at the champion's profit-maximising threshold (its `profit_threshold`)
-    # if that is below `medium`: every customer worth contacting gets the low tier's (cheap) action.
-    low_from_profit: bool = False
+    # When true (the default), the low tier starts at the champion's profit-maximising threshold (its
+    # `profit_threshold`) if that is below `low`: every customer worth contacting gets the low tier's (cheap)
+    # action, although calibrated probabilities rarely reach 30 % (README, "Risk tiers").
+    low_from_profit: bool = True
 
     @model_validator(mode="after")
     def _ordered(self) -> TierSettings:

@@ -7,6 +7,8 @@ on a re-run. A failure inside Evidently propagates: monitoring that did not run 
 
 from __future__ import annotations
 
+import html
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -14,6 +16,45 @@ from typing import Any, Literal
 import pandas as pd
 
 from pipelines.lib.core.atomic import write_atomic
+
+
+@dataclass(frozen=True)
+class Periods:
+    """Which data each side of a comparison is, in words for the report's reader (Evidently's pages say only
+    "reference" and "current")."""
+
+    title: str
+    reference: str
+    current: str
+
+    def tags(self) -> list[str]:
+        return [f"reference: {self.reference}", f"current: {self.current}"]
+
+
+_BODY = re.compile(r"<body[^>]*>", re.IGNORECASE)
+
+
+def save_html(snapshot: Any, path: Path, periods: Periods | None) -> Path:
+    """Evidently's self-contained HTML, atomically, with a header naming the reference and current data."""
+
+    def write(target: Path) -> None:
+        snapshot.save_html(str(target))
+        if periods is None:
+            return
+        page = target.read_text(encoding="utf-8")
+        header = (
+            '<div style="font-family:system-ui,sans-serif;padding:12px 20px;background:#f3f6f9;'
+            'border-bottom:1px solid #d5dbe1">'
+            f"<div style='font-size:18px;font-weight:600'>{html.escape(periods.title)}</div>"
+            f"<div><b>reference</b>: {html.escape(periods.reference)}</div>"
+            f"<div><b>current</b>: {html.escape(periods.current)}</div></div>"
+        )
+        match = _BODY.search(page)
+        if match is None:
+            raise RuntimeError("Evidently's HTML has no <body>; cannot say which months it compares")
+        target.write_text(page[: match.end()] + header + page[match.end() :], encoding="utf-8")
+
+    return write_atomic(path, write)
 
 
 @dataclass(frozen=True)
@@ -55,6 +96,7 @@ def measure_drift(
     sample_rows: int,
     drift_share: float,
     seed: int = 0,
+    periods: Periods | None = None,
 ) -> DriftSummary:
     from evidently import DataDefinition, Dataset, Report  # heavy import: only where drift is measured
     from evidently.presets import DataDriftPreset
@@ -69,6 +111,8 @@ def measure_drift(
     snapshot = Report([DataDriftPreset(drift_share=drift_share)], include_tests=True).run(
         current_data=Dataset.from_pandas(cur, data_definition=schema),
         reference_data=Dataset.from_pandas(ref, data_definition=schema),
+        name=periods.title if periods else None,
+        tags=periods.tags() if periods else None,
     )
     result = snapshot.dict()
     per_column: dict[str, dict[str, Any]] = {}
@@ -91,7 +135,7 @@ def measure_drift(
     if share is None:
         raise RuntimeError("Evidently's report has no DriftedColumnsCount metric; drift was not measured")
     out_dir.mkdir(parents=True, exist_ok=True)
-    html_path = write_atomic(out_dir / f"{stem}.html", lambda p: snapshot.save_html(str(p)))
+    html_path = save_html(snapshot, out_dir / f"{stem}.html", periods)
     json_path = write_atomic(out_dir / f"{stem}.json", lambda p: p.write_text(snapshot.json()))
     return DriftSummary(
         drift_share=share,
@@ -148,6 +192,7 @@ def measure_column_drift(
     stem: str,
     sample_rows: int,
     seed: int = 0,
+    periods: Periods | None = None,
 ) -> ColumnDrift:
     """Evidently's ValueDrift of one column, with the method fixed by the caller.
 
@@ -168,6 +213,8 @@ def measure_column_drift(
     snapshot = Report([ValueDrift(column=name, method=method, threshold=threshold)], include_tests=True).run(
         current_data=Dataset.from_pandas(cur, data_definition=schema),
         reference_data=Dataset.from_pandas(ref, data_definition=schema),
+        name=periods.title if periods else None,
+        tags=periods.tags() if periods else None,
     )
     result = snapshot.dict()
     metrics = [m for m in result["metrics"] if m["config"]["type"].endswith("ValueDrift")]
@@ -176,7 +223,7 @@ def measure_column_drift(
         raise RuntimeError(f"Evidently's report has no drift verdict for {name}; drift was not measured")
     status = tests[0]["status"]
     out_dir.mkdir(parents=True, exist_ok=True)
-    html_path = write_atomic(out_dir / f"{stem}.html", lambda p: snapshot.save_html(str(p)))
+    html_path = save_html(snapshot, out_dir / f"{stem}.html", periods)
     json_path = write_atomic(out_dir / f"{stem}.json", lambda p: p.write_text(snapshot.json()))
     return ColumnDrift(
         column=name,

@@ -26,7 +26,7 @@ import pandas as pd
 
 from pipelines.lib.core import rates
 from pipelines.lib.core.atomic import write_atomic
-from pipelines.lib.monitor.drift import deterministic_sample
+from pipelines.lib.monitor.drift import Periods, deterministic_sample, save_html
 from pipelines.lib.score.tiers import TIER_ORDER
 
 WARN_TIERS = ("low", "medium", "high")  # every tier with a playbook action is a warning
@@ -220,7 +220,16 @@ def evaluate_realised(
         .sum()
     )
     out_dir.mkdir(parents=True, exist_ok=True)
-    html_path = write_atomic(out_dir / f"{stem}.html", lambda p: snapshot.save_html(str(p)))
+    dates = sorted({d.date().isoformat() for d in pd.to_datetime(matured["as_of"])})
+    html_path = save_html(
+        snapshot,
+        out_dir / f"{stem}.html",
+        Periods(
+            "Realised performance of the scores sent",
+            reference="none: the scores are judged against the churn that happened within their horizon",
+            current=f"the matured scores of {', '.join(dates)}, followed up over their horizon",
+        ),
+    )
     json_path = write_atomic(out_dir / f"{stem}.json", lambda p: p.write_text(snapshot.json()))
     return RealisedPerformance(
         scores=len(everything),

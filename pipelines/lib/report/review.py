@@ -22,14 +22,14 @@ import pandas as pd
 
 from models_registry.registry import CHALLENGER, CHAMPION, current_alias_version, read_log
 from pipelines.lib.core.atomic import write_atomic
-from pipelines.lib.core.config import RadarConfig
+from pipelines.lib.core.config import RadarConfig, TierSettings
 from pipelines.lib.core.paths import RadarPaths
 from pipelines.lib.core.warehouse import connect, table_exists
 from pipelines.lib.features import mart as feats
 from pipelines.lib.monitor import performance
 from pipelines.lib.quality import gate_store
 from pipelines.lib.report import kpis
-from pipelines.lib.score.tiers import TIER_ORDER, risk_tier
+from pipelines.lib.score.tiers import TIER_ORDER, cutoffs_line, risk_tier, scoring_tiers
 
 RUN_METRICS = ("roc_auc", "pr_auc", "brier", "lift_at_10pct")
 # Logged on each candidate's run by the monitor assets: feature, prediction and target drift.
@@ -314,7 +314,11 @@ def _money(x: float | None) -> str:
 
 
 def _kpi_section(
-    wh: _Warehouse, config: RadarConfig, interventions: pd.DataFrame | None, headline: dict[str, float]
+    wh: _Warehouse,
+    config: RadarConfig,
+    interventions: pd.DataFrame | None,
+    headline: dict[str, float],
+    cutoffs: TierSettings,
 ) -> _Section:
     parts: list[str] = []
     if wh.lifecycles is not None and wh.as_of is not None and wh.data_start is not None:
@@ -367,7 +371,7 @@ def _kpi_section(
         followed = pd.DataFrame(
             {
                 "as_of": wh.holdout["snapshot_date"],
-                "risk_tier": risk_tier(wh.holdout["p"], config.tiers),
+                "risk_tier": risk_tier(wh.holdout["p"], cutoffs),
                 "churned": wh.holdout["label"].astype(bool),
             }
         )
@@ -418,7 +422,7 @@ def _kpi_section(
             "The summary pools the last three followed-up months."
             + (
                 " No warning was issued in them, so precision is undefined: no score reached the "
-                f"{config.tiers.low:.0%} of the lowest tier."
+                f"{cutoffs.low:.0%} of the lowest tier."
                 if pooled["warned"] == 0
                 else ""
             )
@@ -731,18 +735,32 @@ def _fmt(x: float | None) -> str:
     return "–" if x is None or not np.isfinite(x) else f"{x:.3f}"
 
 
-def _tiers_section(wh: _Warehouse, config: RadarConfig, headline: dict[str, float]) -> _Section:
+def _tiers_section(
+    wh: _Warehouse, config: RadarConfig, headline: dict[str, float], cutoffs: TierSettings
+) -> _Section:
     title = "Tier distributions"
     frames = []
+    coverage = ""
     if wh.holdout is not None:
         frames.append(
             pd.DataFrame(
                 {
                     "label": pd.to_datetime(wh.holdout["snapshot_date"]).dt.strftime("%Y-%m-%d")
                     + f"\n({BACKTEST})",
-                    "risk_tier": risk_tier(wh.holdout["p"], config.tiers),
+                    "risk_tier": risk_tier(wh.holdout["p"], cutoffs),
                 }
             )
+        )
+        churned = wh.holdout["label"].astype(bool).to_numpy()
+        warned = wh.holdout["p"].to_numpy(dtype=float) >= cutoffs.low
+        headline["validation_churners"] = float(churned.sum())
+        headline["validation_churners_warned"] = float((warned & churned).sum())
+        headline["validation_recall"] = _ratio((warned & churned).sum(), churned.sum())
+        coverage = (
+            f" On the champion's validation months these cut-offs warned "
+            f"{int(warned.sum()):,} of {len(warned):,} customer-months and reached "
+            f"{int((warned & churned).sum())} of the {int(churned.sum())} churners "
+            f"({_pct(headline['validation_recall'])})."
         )
     if wh.scores is not None and len(wh.scores):
         frames.append(
@@ -756,6 +774,7 @@ def _tiers_section(wh: _Warehouse, config: RadarConfig, headline: dict[str, floa
         latest = wh.scores[pd.to_datetime(wh.scores["as_of"]) == pd.to_datetime(wh.scores["as_of"]).max()]
         headline["customers_scored"] = float(len(latest))
         headline["high_risk_customers"] = float((latest["risk_tier"] == "high").sum())
+        headline["customers_warned"] = float(latest["risk_tier"].isin(list(WARN_TIERS)).sum())
     if not frames:
         return _Section(title, _no_data("No customer has been scored yet."), False)
     labelled = pd.concat(frames, ignore_index=True)
@@ -778,9 +797,9 @@ def _tiers_section(wh: _Warehouse, config: RadarConfig, headline: dict[str, floa
     return _Section(
         title,
         _img(fig, "risk tier distribution per scoring date")
-        + f"<p>Tiers: none &lt; {config.tiers.low:.0%} ≤ low &lt; {config.tiers.medium:.0%} ≤ medium &lt; "
-        f"{config.tiers.high:.0%} ≤ high. Bars marked {BACKTEST} are the champion's validation months.</p>"
-        + _table(table),
+        + f"<p>Tiers: none &lt; {cutoffs.low:.0%} ≤ low &lt; {cutoffs.medium:.0%} ≤ medium &lt; "
+        f"{cutoffs.high:.0%} ≤ high ({html.escape(cutoffs_line(cutoffs, config.tiers))}). Bars marked "
+        f"{BACKTEST} are the champion's validation months.{coverage}</p>" + _table(table),
     )
 
 
@@ -885,6 +904,7 @@ def _summary(
     decisions: list[dict[str, Any]],
     wh: _Warehouse,
     h: dict[str, float],
+    cutoffs: str,
 ) -> str:
     champ = (
         f"Champion: <b>{html.escape(champion.name)} v{champion.version}</b> (validated {champion.tags.get('valid_start', '?')} "
@@ -908,13 +928,29 @@ def _summary(
         else "no gate results"
     )
     source = "live warnings" if h.get("warnings_followed_up_live") else BACKTEST
+    warnings = (
+        f"Warnings (tier low and up) from the cut-offs {html.escape(cutoffs)}"
+        + (
+            f": {h['customers_warned']:,.0f} customers warned at the newest scoring date"
+            if "customers_warned" in h
+            else ""
+        )
+        + (
+            f"; on the champion's validation months they reached {h['validation_churners_warned']:.0f} of "
+            f"{h['validation_churners']:.0f} churners ({_pct(h.get('validation_recall'))})."
+            if "validation_churners" in h
+            else "."
+        )
+    )
     cards = [
-        ("customers scored", f"{h['customers_scored']:.0f}" if "customers_scored" in h else "–"),
+        ("customers scored", f"{h['customers_scored']:,.0f}" if "customers_scored" in h else "–"),
+        ("customers warned", f"{h['customers_warned']:,.0f}" if "customers_warned" in h else "–"),
         ("high risk", f"{h['high_risk_customers']:.0f}" if "high_risk_customers" in h else "–"),
         ("revenue at risk", _money(h.get("revenue_at_risk"))),
         ("churn rate (last month)", f"{h['churn_rate_pct']:.2f} %" if "churn_rate_pct" in h else "–"),
         ("retention rate", f"{h['retention_rate_pct']:.2f} %" if "retention_rate_pct" in h else "–"),
         (f"warning precision ({source})", _pct(h.get("warning_precision"))),
+        (f"warning recall ({source})", _pct(h.get("warning_recall"))),
         (f"false-positive rate ({source})", _pct(h.get("false_positive_rate"))),
         ("feature drift share", _pct(h.get("drift_share"))),
     ]
@@ -924,6 +960,7 @@ def _summary(
     )
     return (
         f'<div class="cards">{card_html}</div><ul><li>{champ}</li><li>{decision}</li>'
+        f"<li>{warnings}</li>"
         f"<li>Data: {gates}; {h.get('quarters_reviewed', 0):.0f} quarter(s) of model runs reviewed.</li>"
         f"<li>Scores as of {html.escape(as_of)}.</li></ul>"
     )
@@ -952,6 +989,8 @@ def build_review(
     decisions = _decisions(paths)
     interventions = _interventions(paths)
     headline: dict[str, float] = {}
+    # The cut-offs monthly scoring used with this champion (its profit threshold may start the low tier).
+    cutoffs = scoring_tiers(config.tiers, champion.metrics.get("profit_threshold") if champion else None)
     if wh.scores is not None and len(wh.scores):
         as_of = pd.to_datetime(wh.scores["as_of"]).max().date().isoformat()
     elif wh.as_of is not None:
@@ -959,13 +998,13 @@ def build_review(
     else:
         as_of = "no-data"
     sections = [
-        _kpi_section(wh, config, interventions, headline),
+        _kpi_section(wh, config, interventions, headline, cutoffs),
         _quarters_section(runs, champion, headline),
         _calibration_section(wh, champion, headline),
         _drift_section(
             drift_path, drift, share, champion, runs, headline, config=config, wh=wh, realised=realised
         ),
-        _tiers_section(wh, config, headline),
+        _tiers_section(wh, config, headline, cutoffs),
         _revenue_section(wh, headline),
         _decisions_section(decisions),
         _gates_section(wh, config),
@@ -982,7 +1021,7 @@ def build_review(
             f'<a href="#{a}">{html.escape(s.title)}</a>' for a, s in zip(anchors, sections, strict=True)
         )
         + "</nav><h2 id='summary'>Executive summary</h2>"
-        + _summary(as_of, champion, decisions, wh, headline)
+        + _summary(as_of, champion, decisions, wh, headline, cutoffs_line(cutoffs, config.tiers))
         + "".join(
             f'<h2 id="{a}">{html.escape(s.title)}</h2>{s.body}'
             for a, s in zip(anchors, sections, strict=True)

@@ -30,8 +30,10 @@ def churn_plots(
     raw: np.ndarray,
     importance: pd.Series,
     profit: pd.DataFrame | None = None,
+    threshold: float | None = None,
 ) -> list[Path]:
-    """``scores``: model name -> validation probability (the first is the model, the rest baselines)."""
+    """``scores``: model name -> validation probability (the first is the model, the rest baselines);
+    ``threshold``: the contact threshold chosen (on the calibration fold), marked on the profit plot."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -101,6 +103,20 @@ def churn_plots(
         ax.plot(profit["threshold"], profit["realised_profit"], label="realised (known outcomes)")
         ax.plot(profit["threshold"], profit["expected_profit"], label="expected (model probabilities)")
         ax.axhline(0, color="k", lw=1)
+        if threshold is not None:
+            at = profit.loc[(profit["threshold"] - threshold).abs().idxmin()]
+            ax.axvline(threshold, color="#d1495b", ls="--", lw=1)
+            ax.plot([threshold], [at["realised_profit"]], "o", color="#d1495b")
+            ax.annotate(
+                f"chosen {threshold:.2f}\n(calibration fold)\n{at['contacted']:.0f} contacted,\n"
+                f"profit {at['realised_profit']:,.0f}",
+                xy=(threshold, at["realised_profit"]),
+                xytext=(8, 8),
+                textcoords="offset points",
+                fontsize=8,
+                color="#d1495b",
+                bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "none"},
+            )
         ax.set(xlabel="contact threshold", ylabel="profit", title="Retention profit by threshold, validation")
         ax.legend()
         paths.append(_save(fig, out_dir / "profit.png"))

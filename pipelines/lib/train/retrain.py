@@ -334,7 +334,13 @@ def _log(
                 mlflow.set_tags({**tags, "model_kind": f"baseline_{name}"})
                 mlflow.log_metrics(figures)
         for path in plots.churn_plots(
-            Path(tmp) / "plots", y, scores, raw=raw, importance=importance, profit=curve
+            Path(tmp) / "plots",
+            y,
+            scores,
+            raw=raw,
+            importance=importance,
+            profit=curve,
+            threshold=metrics["profit_threshold"],
         ):
             mlflow.log_artifact(str(path), artifact_path="plots")
         curve_path = Path(tmp) / "profit_curve.csv"

@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pipelines.lib.monitor.drift import measure_column_drift, measure_drift
+from pipelines.lib.monitor.drift import Periods, measure_column_drift, measure_drift
 
 
 def test_an_obviously_shifted_feature_is_flagged_and_a_stable_one_is_not(tmp_path: Path) -> None:
@@ -73,3 +73,29 @@ def test_prediction_drift_flags_shifted_probabilities_and_target_drift_a_changed
     )
     assert labels.drifted and labels.score < 0.05 and labels.current_mean > labels.reference_mean
     assert labels.html_path.exists() and labels.json_path.exists()
+
+
+def test_a_drift_page_says_which_months_are_reference_and_current(tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+    periods = Periods(
+        "Prediction drift of churn model v2",
+        reference="customers of 2026-06-30, the last month the model trained on",
+        current="customers of the newest snapshot 2026-10-31",
+    )
+    drift = measure_column_drift(
+        pd.Series(rng.beta(2, 30, 300), name="churn_probability"),
+        pd.Series(rng.beta(2, 30, 300), name="churn_probability"),
+        kind="numerical",
+        method="wasserstein",
+        threshold=0.1,
+        out_dir=tmp_path,
+        stem="prediction_drift",
+        sample_rows=500,
+        periods=periods,
+    )
+    page = drift.html_path.read_text()
+    body = page[page.lower().index("<body") :]
+    assert body.index("Prediction drift of churn model v2") < body.index("<script")
+    assert "<b>reference</b>: customers of 2026-06-30, the last month the model trained on" in page
+    assert "<b>current</b>: customers of the newest snapshot 2026-10-31" in page
+    assert periods.tags() == [f"reference: {periods.reference}", f"current: {periods.current}"]

@@ -61,3 +61,21 @@ def test_built_data_docs_load_nothing_from_the_network(tmp_path: Path) -> None:
     index_html = index.read_text()
     assert "static/vendor/jquery-3.7.1.min.js" in index_html
     assert "static/vendor/bootstrap-table-1.19.1.min.js" in index_html
+
+
+def test_a_validation_page_names_its_data_asset_and_run_and_shows_the_gates_own_figure(
+    tmp_path: Path,
+) -> None:
+    validator = gates.Validator(tmp_path / "gx", run_name="learnability-2026-10-31")
+    figures = {"as_of_date": "2026-10-31", "active_customers": 1633, "churns_in_lookback": 367}
+    gates.learnability_gate(figures, min_active=100, min_churns=20, validator=validator)
+    index = validator.build_docs()
+    assert index is not None
+    [page] = list((index.parent / "validations").rglob("*.html"))
+    assert "learnability-2026-10-31" in page.parts and "__none__" not in page.parts
+    html = page.read_text()
+    assert "Data asset:" in html and "None" not in html.split("Data asset:")[1][:200]
+    assert "learnability" in html.split("Data asset:")[1][:200]
+    assert "gate figure: " in html
+    assert "1,633 active customers at 2026-10-31 (at least 100)" in html
+    assert "367 churns in the lookback before 2026-10-31 (at least 20)" in html

@@ -5,7 +5,7 @@ import pytest
 
 from models_registry.policy import PromotionPolicy, decide
 from pipelines.lib.core.config import RadarConfig, TierSettings
-from pipelines.lib.score.tiers import playbook_columns, risk_tier, scoring_tiers
+from pipelines.lib.score.tiers import cutoffs_line, playbook_columns, risk_tier, scoring_tiers, warning_recall
 
 
 def test_risk_tiers_follow_the_domain_cut_offs_with_lower_bounds_inclusive() -> None:
@@ -131,15 +131,38 @@ def test_drift_that_was_not_there_when_the_champion_was_chosen_holds_a_challenge
     ).promote
 
 
-def test_the_low_tier_can_start_where_contacting_pays_by_the_champions_profit_threshold() -> None:
-    fixed = TierSettings()
-    driven = TierSettings(low_from_profit=True)
-    assert scoring_tiers(fixed, 0.08) == fixed  # only when asked
-    assert scoring_tiers(driven, 0.08).low == 0.08
-    assert (scoring_tiers(driven, 0.08).medium, scoring_tiers(driven, 0.08).high) == (0.50, 0.70)
-    assert scoring_tiers(driven, None).low == 0.30  # a champion that logged no threshold
-    assert scoring_tiers(driven, 0.55).low == 0.30  # a threshold above medium would reorder the tiers
-    assert list(risk_tier(np.array([0.05, 0.10]), scoring_tiers(driven, 0.08))) == ["none", "low"]
+def test_the_low_tier_starts_at_the_champions_profit_threshold_when_it_is_below_the_configured_low() -> None:
+    tiers = TierSettings()  # low_from_profit is the default
+    assert tiers.low_from_profit
+    assert scoring_tiers(tiers, 0.17).low == 0.17
+    assert (scoring_tiers(tiers, 0.17).medium, scoring_tiers(tiers, 0.17).high) == (0.50, 0.70)
+    assert list(risk_tier(np.array([0.10, 0.17, 0.29, 0.31]), scoring_tiers(tiers, 0.17))) == [
+        "none",
+        "low",
+        "low",
+        "low",
+    ]
+    assert cutoffs_line(scoring_tiers(tiers, 0.17), tiers) == (
+        "low 17% (the champion's profit threshold), medium 50%, high 70%"
+    )
+
+
+def test_the_low_tier_falls_back_to_the_configured_30_percent_without_a_usable_profit_threshold() -> None:
+    tiers = TierSettings()
+    assert scoring_tiers(tiers, None).low == 0.30  # a champion that logged no threshold
+    assert scoring_tiers(tiers, 0.30).low == 0.30
+    assert scoring_tiers(tiers, 0.45).low == 0.30  # a later start would only shorten the list
+    assert scoring_tiers(tiers, 0.0).low == 0.30
+    assert scoring_tiers(TierSettings(low_from_profit=False), 0.17).low == 0.30  # switched off
+    assert cutoffs_line(scoring_tiers(tiers, None), tiers) == "low 30% (configured), medium 50%, high 70%"
+
+
+def test_the_warnings_recall_is_the_one_measured_at_the_cut_off_scoring_uses() -> None:
+    tiers = TierSettings()
+    metrics = {"low_recall": 0.1975, "profit_recall": 0.321, "profit_threshold": 0.17}
+    assert warning_recall(scoring_tiers(tiers, 0.17), tiers, metrics) == 0.321
+    assert warning_recall(scoring_tiers(tiers, None), tiers, metrics) == 0.1975
+    assert warning_recall(scoring_tiers(tiers, None), tiers, {"low_recall": float("nan")}) is None
 
 
 def test_a_candidate_trained_on_older_data_than_the_champion_is_never_promoted_by_the_policy() -> None:
