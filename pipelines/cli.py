@@ -477,14 +477,15 @@ def _backfill(
     verbose: bool,
 ) -> None:
     from pipelines.lib.core.processes import children_stopped_on_signal
-    from pipelines.runner import RunOutcome, backfill_quarters, run_backfill
+    from pipelines.runner import (
+        RunOutcome,
+        backfill_quarters,
+        refresh_data,
+        run_backfill,
+        trainable_quarters,
+    )
 
-    try:
-        keys = backfill_quarters(quarters, through=through.date().isoformat() if through else None)
-    except ValueError as exc:
-        _fail(f"--through: {exc}", 2)
     _prepare_run(paths, sources, config, as_of)
-    click.echo(f"backfilling {len(keys)} quarter(s), oldest first: {', '.join(keys)}")
     clock = [time.perf_counter()]
     # The per-quarter verdicts go to the terminal while the run's own output goes to the run log.
     out, err = sys.stdout, sys.stderr
@@ -504,11 +505,40 @@ def _backfill(
             )
         else:
             click.echo(f"  {key}: run {outcome.run_id} succeeded ({elapsed:.0f}s)", file=out)
+        for line in outcome.notices:
+            if line.startswith("churn_model: "):
+                click.echo(f"    {line}", file=out)
 
     if not verbose:
         click.echo(f"the runs' output goes to {paths.run_log} (radar backfill -v shows it here)")
     with children_stopped_on_signal(say="backfill stopped"), _output_to(None if verbose else paths.run_log):
-        outcomes = run_backfill(keys, log_level="INFO" if verbose else "WARNING", on_done=_report)
+        # The data are refreshed and gated once; the quarters to retrain are the ones they can train.
+        refreshed = refresh_data(log_level="INFO" if verbose else "WARNING")
+        if refreshed.success and not refreshed.fallback:
+            try:
+                keys = backfill_quarters(
+                    quarters, trainable_quarters(), through=through.date().isoformat() if through else None
+                )
+            except ValueError as exc:
+                keys, refused = [], str(exc)
+    if not refreshed.success or refreshed.fallback:
+        for line in refreshed.failed_gates:
+            click.echo(f"  data refresh: training blocked: {line}", file=err)
+        for line in refreshed.errors:
+            click.echo(f"  data refresh: failed: {line}", file=err)
+        for line in refreshed.fallback:
+            click.echo(f"radar: backfill stopped: no model can be trained, {line}", err=True)
+        sys.exit(3 if refreshed.failed_gates else 1)
+    if not keys:
+        _fail(f"--through: {refused}" if through else refused, 2)
+    click.echo(f"data refreshed and gated ({time.perf_counter() - clock[0]:.0f}s)")
+    click.echo(f"backfilling {len(keys)} quarter(s) of quarterly_retrain, oldest first: {', '.join(keys)}")
+    clock[0] = time.perf_counter()
+    with children_stopped_on_signal(say="backfill stopped"), _output_to(None if verbose else paths.run_log):
+        backfill_id, outcomes = run_backfill(
+            keys, log_level="INFO" if verbose else "WARNING", on_done=_report
+        )
+    click.echo(f"Dagster backfill {backfill_id} (the Backfills tab of `radar ui` lists it with its runs)")
     for line in outcomes[-1][1].fallback:
         click.echo(f"radar: backfill stopped: no model can be trained, {line}", err=True)
     reviews = sorted(paths.reports.glob("quarterly_review_*.html"), key=lambda p: p.stat().st_mtime)

@@ -8,6 +8,8 @@ lifetime 1 / (yearly churn probability) from the churn model, capped; a customer
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 
 import duckdb
@@ -89,6 +91,27 @@ class ValueModel:
     features: list[str]
     metrics: dict[str, float] = field(default_factory=dict)
     window: dict[str, str | int] = field(default_factory=dict)
+
+
+def fingerprint(
+    frame: pd.DataFrame,
+    labels: pd.DataFrame,
+    features: list[str],
+    *,
+    warmup_months: int,
+    seed: int,
+    code: str,
+) -> str:
+    """What decides the fitted regressor, hashed: the labelled snapshots it may learn from (in a fixed order), the
+    features, its settings and the code version. A monthly run on unchanged data reuses the registered version
+    with this fingerprint instead of registering a copy."""
+    rows = frame.merge(labels, on=["customer_id", "snapshot_date"])[
+        ["customer_id", "snapshot_date", LABEL, *features]
+    ].sort_values(["snapshot_date", "customer_id"], kind="stable")
+    digest = hashlib.sha256(pd.util.hash_pandas_object(rows, index=False).to_numpy().tobytes())
+    settings = {"features": features, "warmup_months": warmup_months, "seed": seed, "code": code}
+    digest.update(json.dumps(settings, sort_keys=True).encode())
+    return digest.hexdigest()[:16]
 
 
 def train_value_model(
