@@ -219,14 +219,16 @@ def backfill_quarters(quarters: int, keys: Sequence[str], *, through: str | None
 
 def refresh_data(*, log_level: str = "WARNING", tags: dict[str, str] | None = None) -> RunOutcome:
     """The data part of the quarterly retrain as one unpartitioned run: extract, marts, gates, and the quarters
-    the data can train (which a backfill's quarters are chosen from)."""
+    the data can train (which a backfill's quarters are chosen from). Everything that does not follow from the
+    churn model, so dbt builds and tests every model of the project, as in a whole run."""
     import dagster as dg
 
     from pipelines.definitions import defs
 
     selection = list(
-        dg.AssetSelection.assets("churn_model").upstream().resolve(defs.resolve_asset_graph())
-        - {dg.AssetKey("churn_model")}
+        (dg.AssetSelection.all() - dg.AssetSelection.assets("churn_model").downstream()).resolve(
+            defs.resolve_asset_graph()
+        )
     )
     return run_job("quarterly_retrain", log_level=log_level, asset_selection=selection, tags=tags)
 

@@ -37,3 +37,19 @@ def latest_quarter(instance: dg.DagsterInstance, *, as_of: dt.date | None = None
     key = wanted or quarter_key(dt.date.today())
     instance.add_dynamic_partitions(QUARTERS.name, [key])
     return key
+
+
+def add_quarters(instance: dg.DagsterInstance, keys: list[str]) -> list[str]:
+    """Add the quarters of ``keys`` the instance does not know yet, keeping the list in date order; returns them.
+
+    The UI lists dynamic partitions in the order they were added, so the known ones after the earliest new quarter
+    (the running quarter a first run was started for) are added again behind it. A key removed and added back
+    keeps its runs and materialisations: Dagster records those by the key itself."""
+    known = instance.get_dynamic_partitions(QUARTERS.name)
+    added = sorted(set(keys) - set(known))
+    if added:
+        later = [k for k in known if k > added[0]]
+        for key in later:
+            instance.delete_dynamic_partition(QUARTERS.name, key)
+        instance.add_dynamic_partitions(QUARTERS.name, sorted(set(later) | set(added)))
+    return added

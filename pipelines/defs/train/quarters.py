@@ -3,7 +3,7 @@
 import dagster as dg
 
 from pipelines.defs.resources import RadarResource
-from pipelines.defs.train.partitions import QUARTERS, registered_quarters
+from pipelines.defs.train.partitions import add_quarters
 from pipelines.lib.core.warehouse import connect
 from pipelines.lib.features import mart as feats
 from pipelines.lib.train.quarters import trainable_quarters
@@ -19,16 +19,13 @@ def training_quarters(context: dg.AssetExecutionContext, radar: RadarResource) -
 
     From the first quarter whose matured labels (snapshot + horizon + confirmation lag by the quarter's last day)
     fill the training, calibration and validation windows, even the smallest ones, to the quarter of the newest
-    data. Earlier quarters are not partitions: they could only fail. Quarters are added, never removed, so the
+    data. Earlier quarters are not partitions: they could only fail. Quarters are added, never dropped, so the
     runs and materialisations of a quarter keep their partition."""
     with connect(radar.paths.warehouse, read_only=True) as con:
         frame = feats.labelled_snapshots(con, warmup_months=0)
         as_of = con.execute("select as_of_date from intermediate.int_data_window").fetchone()[0]
     keys = trainable_quarters(frame, radar.config, as_of)
-    known = set(registered_quarters(context.instance))
-    added = [k for k in keys if k not in known]
-    if added:
-        context.instance.add_dynamic_partitions(QUARTERS.name, added)
+    added = add_quarters(context.instance, keys)
     if not keys:
         context.log.warning(f"no quarter up to {as_of} has enough matured labels to train a churn model")
     return dg.MaterializeResult(

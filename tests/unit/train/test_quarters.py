@@ -54,3 +54,25 @@ def test_the_model_fingerprint_follows_the_training_rows_settings_and_code_not_t
     assert model_fingerprint(frame, ["orders_365d"], cfg, code="def") != base
     other = cfg.model_copy(update={"training": cfg.training.model_copy(update={"num_leaves": 8})})
     assert model_fingerprint(frame, ["orders_365d"], other, code="abc") != base
+
+
+def test_quarters_added_after_the_first_run_s_running_quarter_keep_the_partitions_in_date_order() -> None:
+    import dagster as dg
+
+    from pipelines.defs.train.partitions import QUARTERS, add_quarters, latest_quarter
+
+    with dg.instance_for_test() as instance:
+        running = latest_quarter(
+            instance, as_of=pd.Timestamp("2026-10-31").date()
+        )  # a first run, no data yet
+        assert running == "2026-10-01"
+        added = add_quarters(instance, ["2026-01-01", "2026-04-01", "2026-07-01", "2026-10-01"])
+        assert added == ["2026-01-01", "2026-04-01", "2026-07-01"]
+        assert instance.get_dynamic_partitions(QUARTERS.name) == [
+            "2026-01-01",
+            "2026-04-01",
+            "2026-07-01",
+            running,
+        ]
+        assert add_quarters(instance, ["2026-04-01", "2026-07-01"]) == []
+        assert latest_quarter(instance) == "2026-10-01"
