@@ -122,11 +122,14 @@ def test_radar_backfill_is_a_dagster_backfill_of_the_quarterly_retrain_with_one_
     with dg.DagsterInstance.from_config(str(backfilled.paths.dagster_home)) as instance:
         runs = [r.dagster_run for r in sorted(instance.get_run_records(), key=lambda r: r.create_timestamp)]
         assert {r.job_name for r in runs} == {"quarterly_retrain"}
-        refresh, quarters = runs[0], runs[1:]
+        # Two backfills: the two quarters, then the later one again (the re-run on unchanged data).
+        backfill, again = sorted(instance.get_backfills(), key=lambda b: b.backfill_timestamp)
+        assert again.partition_names == QUARTERS[-1:] and again.status == BulkActionStatus.COMPLETED_SUCCESS
+        refresh = runs[0]
+        quarters = [r for r in runs if r.tags.get("dagster/backfill") == backfill.backfill_id]
         # The data are refreshed and gated once, in a run of their own; the quarters are the backfill's runs.
         assert "dagster/partition" not in refresh.tags and "dagster/backfill" not in refresh.tags
         assert [r.tags["dagster/partition"] for r in quarters] == QUARTERS
-        (backfill,) = instance.get_backfills()
         assert backfill.partition_names == QUARTERS
         assert backfill.partition_set_origin.partition_set_name == "quarterly_retrain_partition_set"
         assert backfill.status == BulkActionStatus.COMPLETED_SUCCESS
@@ -134,7 +137,7 @@ def test_radar_backfill_is_a_dagster_backfill_of_the_quarterly_retrain_with_one_
         assert instance.get_run_ids(dg.RunsFilter(tags={"dagster/backfill": backfill.backfill_id})) == [
             r.run_id for r in reversed(quarters)
         ]
-        steps = [{s.step_key for s in instance.get_run_step_stats(r.run_id)} for r in runs]
+        steps = [{s.step_key for s in instance.get_run_step_stats(r.run_id)} for r in [refresh, *quarters]]
         # The partitions follow the data: the first is the data's first trainable quarter, not a fixed year.
         partitions = instance.get_dynamic_partitions("quarter")
     assert {"extract_sources", "dbt_models", "training_quarters"} <= steps[0] and "churn_model" not in steps[

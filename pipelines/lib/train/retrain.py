@@ -12,7 +12,6 @@ says so instead of registering a byte-for-byte copy.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import tempfile
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ import pandas as pd
 
 from pipelines.lib.core.config import RadarConfig
 from pipelines.lib.core.rates import warning_rates
+from pipelines.lib.core.versions import rows_digest
 from pipelines.lib.features import propensity
 from pipelines.lib.score.health_score import health_points
 from pipelines.lib.train import baselines, evaluation, plots, profit, training
@@ -67,7 +67,7 @@ def model_fingerprint(train: pd.DataFrame, features: list[str], cfg: RadarConfig
     rows = train[["customer_id", "snapshot_date", "label", *features]].sort_values(
         ["snapshot_date", "customer_id"], kind="stable"
     )
-    digest = hashlib.sha256(pd.util.hash_pandas_object(rows, index=False).to_numpy().tobytes())
+    digest = rows_digest(rows)
     settings = {
         "features": features,
         "training": cfg.training.model_dump(mode="json", exclude={"model_name", "experiment", "folds"}),

@@ -8,7 +8,6 @@ lifetime 1 / (yearly churn probability) from the churn model, capped; a customer
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 
@@ -19,6 +18,7 @@ import pandas as pd
 from scipy.stats import spearmanr
 
 from pipelines.lib.core.config import ValueSettings
+from pipelines.lib.core.versions import rows_digest
 from pipelines.lib.train.training import NotEnoughDataError, covered_snapshots
 
 LABEL = "revenue_next_12m"
@@ -108,7 +108,7 @@ def fingerprint(
     rows = frame.merge(labels, on=["customer_id", "snapshot_date"])[
         ["customer_id", "snapshot_date", LABEL, *features]
     ].sort_values(["snapshot_date", "customer_id"], kind="stable")
-    digest = hashlib.sha256(pd.util.hash_pandas_object(rows, index=False).to_numpy().tobytes())
+    digest = rows_digest(rows)
     settings = {"features": features, "warmup_months": warmup_months, "seed": seed, "code": code}
     digest.update(json.dumps(settings, sort_keys=True).encode())
     return digest.hexdigest()[:16]

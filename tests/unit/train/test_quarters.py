@@ -52,6 +52,8 @@ def test_the_model_fingerprint_follows_the_training_rows_settings_and_code_not_t
     changed.loc[changed.index[0], "label"] = 1 - changed.loc[changed.index[0], "label"]
     assert model_fingerprint(changed, ["orders_365d"], cfg, code="abc") != base
     assert model_fingerprint(frame, ["orders_365d"], cfg, code="def") != base
+    noisy = frame.assign(orders_365d=frame["orders_365d"] * (1 + 1e-13))  # a rebuild's last-bit differences
+    assert model_fingerprint(noisy, ["orders_365d"], cfg, code="abc") == base
     other = cfg.model_copy(update={"training": cfg.training.model_copy(update={"num_leaves": 8})})
     assert model_fingerprint(frame, ["orders_365d"], other, code="abc") != base
 
