@@ -169,7 +169,7 @@ def test_a_rerun_on_unchanged_data_reuses_the_runs_and_registers_no_new_version(
     )
     cfg = load_config()
     churn = client.search_model_versions(f"name = '{cfg.training.model_name}'")
-    assert sorted((v.version, v.tags["quarter"]) for v in churn) == [("1", QUARTERS[0]), ("2", QUARTERS[1])]
+    assert sorted((str(v.version), v.tags["quarter"]) for v in churn) == [("1", QUARTERS[0]), ("2", QUARTERS[1])]
     runs = client.search_runs(
         [client.get_experiment_by_name(cfg.training.experiment).experiment_id],
         filter_string="tags.model_kind = 'churn'",
@@ -183,7 +183,7 @@ def test_a_rerun_on_unchanged_data_reuses_the_runs_and_registers_no_new_version(
     )
     value = client.search_model_versions(f"name = '{cfg.value.model_name}'")
     trained = value_run.data.tags["value_method"] == "lightgbm_regressor"
-    assert [(v.version, v.tags["quarter"]) for v in value] == ([("1", "2026-10-01")] if trained else [])
+    assert [(str(v.version), v.tags["quarter"]) for v in value] == ([("1", "2026-10-01")] if trained else [])
 
 
 def test_the_newer_quarter_is_decided_by_the_policy_and_the_decision_log_says_why_with_figures(
