@@ -64,7 +64,11 @@ def _partition_set_origin():
 
 
 def create_backfill(
-    instance: dg.DagsterInstance, keys: Sequence[str], *, selection: Sequence[dg.AssetKey], tags: dict[str, str]
+    instance: dg.DagsterInstance,
+    keys: Sequence[str],
+    *,
+    selection: Sequence[dg.AssetKey],
+    tags: dict[str, str],
 ) -> str:
     """Record a partition backfill of `quarterly_retrain` over ``keys`` (every quarter already submitted, see
     the module docstring); returns its id."""

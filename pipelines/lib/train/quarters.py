@@ -35,7 +35,9 @@ def data_quarter(key: str, data_as_of: dt.date | pd.Timestamp) -> str:
     return key if pd.Timestamp(key) <= pd.Timestamp(data_as_of) else quarter_key(data_as_of)
 
 
-def trainable_quarters(frame: pd.DataFrame, cfg: RadarConfig, data_as_of: dt.date | pd.Timestamp) -> list[str]:
+def trainable_quarters(
+    frame: pd.DataFrame, cfg: RadarConfig, data_as_of: dt.date | pd.Timestamp
+) -> list[str]:
     """The quarters a retrain can learn from, oldest first: from the first whose matured labels fit the training
     windows (the smallest ones included) to the quarter of the newest data; none when even that cannot train.
 

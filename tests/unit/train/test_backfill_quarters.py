@@ -14,7 +14,9 @@ def test_a_backfill_takes_the_trainable_quarters_up_to_the_one_holding_through_o
 
 
 def test_a_quarter_the_data_cannot_train_is_refused_in_one_line() -> None:
-    with pytest.raises(ValueError, match=r"quarter 2025-04-01 cannot be trained on this data \(the trainable "):
+    with pytest.raises(
+        ValueError, match=r"quarter 2025-04-01 cannot be trained on this data \(the trainable "
+    ):
         backfill_quarters(2, TRAINABLE, through="2025-05-01")
     with pytest.raises(ValueError, match="no quarter of the data has enough matured labels"):
         backfill_quarters(2, [])
