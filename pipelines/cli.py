@@ -503,14 +503,15 @@ def _backfill(
 ) -> None:
     from pipelines.lib.core.processes import children_stopped_on_signal
     from pipelines.progress import RunProgress
-    from pipelines.runner import RunOutcome, backfill_quarters, run_backfill
+    from pipelines.runner import (
+        RunOutcome,
+        backfill_quarters,
+        refresh_data,
+        run_backfill,
+        trainable_quarters,
+    )
 
-    try:
-        keys = backfill_quarters(quarters, through=through.date().isoformat() if through else None)
-    except ValueError as exc:
-        _fail(f"--through: {exc}", 2)
     _prepare_run(paths, sources, config, as_of)
-    click.echo(f"backfilling {len(keys)} quarter(s), oldest first: {', '.join(keys)}")
     clock = [time.perf_counter()]
     # The per-quarter verdicts go to the terminal (above the progress bars) while the runs' output goes to the
     # run log; the display holds the terminal's stdout and stderr from before the redirection.
@@ -529,20 +530,56 @@ def _backfill(
             progress.echo(f"  {key}: v{d['version']} {verdict} ({elapsed:.0f}s): {'; '.join(d['reasons'])}")
         else:
             progress.echo(f"  {key}: run {outcome.run_id} succeeded ({elapsed:.0f}s)")
+        for line in outcome.notices:
+            if line.startswith("churn_model: "):
+                progress.echo(f"    {line}")
 
     if not verbose:
         click.echo(f"the runs' output goes to {paths.run_log} (radar backfill -v shows it here)")
+    refused = ""
+    keys: list[str] = []
     with (
         children_stopped_on_signal(say="backfill stopped"),
         progress,
         _output_to(None if verbose else paths.run_log),
     ):
-        outcomes = run_backfill(
+        # The data are refreshed and gated once; the quarters to retrain are the ones they can train.
+        refreshed = refresh_data(
+            log_level="INFO" if verbose else "WARNING", on_step=progress.listener("data refresh")
+        )
+        if refreshed.success and not refreshed.fallback:
+            try:
+                keys = backfill_quarters(
+                    quarters, trainable_quarters(), through=through.date().isoformat() if through else None
+                )
+            except ValueError as exc:
+                refused = str(exc)
+    if not refreshed.success or refreshed.fallback:
+        for line in refreshed.failed_gates:
+            click.echo(f"  data refresh: training blocked: {line}", err=True)
+        for line in refreshed.errors:
+            click.echo(f"  data refresh: failed: {line}", err=True)
+        for line in refreshed.fallback:
+            click.echo(f"radar: backfill stopped: no model can be trained, {line}", err=True)
+        sys.exit(3 if refreshed.failed_gates else 1)
+    if not keys:
+        _fail(f"--through: {refused}" if through else refused, 2)
+    click.echo(f"data refreshed and gated ({time.perf_counter() - clock[0]:.0f}s)")
+    click.echo(f"backfilling {len(keys)} quarter(s) of quarterly_retrain, oldest first: {', '.join(keys)}")
+    clock[0] = time.perf_counter()
+    progress = RunProgress(enabled=False if verbose else None)
+    with (
+        children_stopped_on_signal(say="backfill stopped"),
+        progress,
+        _output_to(None if verbose else paths.run_log),
+    ):
+        backfill_id, outcomes = run_backfill(
             keys,
             log_level="INFO" if verbose else "WARNING",
             on_done=_report,
             on_step=lambda key: progress.listener(f"quarter {key}"),
         )
+    click.echo(f"Dagster backfill {backfill_id} (the Backfills tab of `radar ui` lists it with its runs)")
     for line in outcomes[-1][1].fallback:
         click.echo(f"radar: backfill stopped: no model can be trained, {line}", err=True)
     reviews = sorted(paths.reports.glob("quarterly_review_*.html"), key=lambda p: p.stat().st_mtime)

@@ -133,9 +133,9 @@ def run_job(
 ) -> RunOutcome:
     """Run a job in this process against the data home's Dagster instance (the runs show in the UI).
 
-    ``partition_key`` defaults to the newest quarter for a partitioned job; ``asset_selection`` runs part of
-    the job, as the UI's "materialize selected" does; ``on_step`` hears each step start and end while the run
-    executes (the terminal's progress)."""
+    ``partition_key`` defaults to the newest quarter for a partitioned job (none when ``asset_selection``
+    holds no partitioned asset); ``asset_selection`` runs part of the job, as the UI's "materialize selected"
+    does; ``on_step`` hears each step start and end while the run executes (the terminal's progress)."""
     import uuid
 
     import dagster as dg
@@ -154,7 +154,7 @@ def run_job(
         result = job.execute_in_process(
             instance=instance,
             run_id=run_id,
-            partition_key=partition_key or _partition_key(job),
+            partition_key=partition_key or _partition_key(job, instance, asset_selection),
             asset_selection=asset_selection,
             tags=tags,
             raise_on_error=False,
@@ -272,17 +272,51 @@ def delivery_lines(events: Sequence[Any]) -> list[str]:
     return lines
 
 
-def backfill_quarters(quarters: int, *, through: str | None = None) -> list[str]:
+def backfill_quarters(quarters: int, keys: Sequence[str], *, through: str | None = None) -> list[str]:
     """The partition keys of ``quarters`` quarters ending with the one holding ``through`` (an ISO date; default
-    the running quarter), oldest first."""
-    from pipelines.defs.train.partitions import QUARTERS
+    the newest), oldest first, out of ``keys``: the quarters the data can train (`training_quarters`)."""
     from pipelines.lib.train.quarters import quarter_key
 
-    keys = QUARTERS.get_partition_keys()
+    keys = sorted(keys)
+    if not keys:
+        raise ValueError("no quarter of the data has enough matured labels to train a churn model")
     last = quarter_key(dt.date.fromisoformat(through)) if through else keys[-1]
     if last not in keys:
-        raise ValueError(f"quarter {last} is not a partition (they run from {keys[0]} to {keys[-1]})")
+        raise ValueError(
+            f"quarter {last} cannot be trained on this data (the trainable quarters run from {keys[0]} to "
+            f"{keys[-1]})"
+        )
     return keys[: keys.index(last) + 1][-quarters:]
+
+
+def refresh_data(
+    *, log_level: str = "WARNING", tags: dict[str, str] | None = None, on_step: StepListener | None = None
+) -> RunOutcome:
+    """The data part of the quarterly retrain as one unpartitioned run: extract, marts, gates, and the quarters
+    the data can train (which a backfill's quarters are chosen from). Everything that does not follow from the
+    churn model, so dbt builds and tests every model of the project, as in a whole run."""
+    import dagster as dg
+
+    from pipelines.definitions import defs
+
+    selection = list(
+        (dg.AssetSelection.all() - dg.AssetSelection.assets("churn_model").downstream()).resolve(
+            defs().resolve_asset_graph()
+        )
+    )
+    return run_job(
+        "quarterly_retrain", log_level=log_level, asset_selection=selection, tags=tags, on_step=on_step
+    )
+
+
+def trainable_quarters() -> list[str]:
+    """The quarters the data home's instance knows (added by `training_quarters`), oldest first."""
+    import dagster as dg
+
+    from pipelines.defs.train.partitions import registered_quarters
+
+    with dg.DagsterInstance.get() as instance:
+        return registered_quarters(instance)
 
 
 def run_backfill(
@@ -291,62 +325,59 @@ def run_backfill(
     log_level: str = "WARNING",
     on_done: Callable[[str, RunOutcome], None] | None = None,
     on_step: Callable[[str], StepListener | None] | None = None,
-) -> list[tuple[str, RunOutcome]]:
-    """The quarterly retrain job, one partitioned run per quarter, oldest first and one at a time.
+) -> tuple[str, list[tuple[str, RunOutcome]]]:
+    """A Dagster partition backfill of the quarterly retrain, one run per quarter, oldest first and one at a time
+    in this process (pipelines/backfill.py); returns the backfill's id and each quarter's outcome;
+    ``on_step(key)`` gives each quarter's step listener (the terminal's progress).
 
-    The runs are the same as a backfill of `quarterly_retrain` launched in the Dagster UI, tagged
-    `radar/backfill` with one id. The first refreshes the data and passes the gates (the whole job); the later
-    ones start from the retrain (the churn model and everything after it: drift, promotion decision, scores,
-    review), because the data they would refresh again is the same. Each quarter is decided in turn, so the
-    decision log reads like the quarters had run on their schedule; a quarter that cannot be trained (too little
-    history by its cutoff) fails alone and the next one runs; ``on_step(key)`` gives each quarter's step listener.
-    It stops when the data itself is the problem: a
-    failed refresh, a blocking gate, or too few churns to learn from (the later runs do not repeat the gates)."""
-    import uuid
-
+    Every run starts from the retrain (the churn model and everything after it: drift, promotion decision,
+    scores, review) on the data :func:`refresh_data` has just built and gated. Each quarter is decided in turn,
+    so the decision log reads like the quarters had run on their schedule; a quarter that cannot be trained
+    fails alone and the next one runs. It stops when the data itself is the problem: too few churns to learn
+    from, or a failed step before the retrain."""
     import dagster as dg
 
+    from pipelines.backfill import run_quarters
     from pipelines.definitions import defs
 
     retrain_onwards = list(
         dg.AssetSelection.assets("churn_model").downstream().resolve(defs().resolve_asset_graph())
     )
     retrain_steps = {key.to_python_identifier() for key in retrain_onwards}
-    tags = {"radar/backfill": uuid.uuid4().hex[:8]}
-    outcomes: list[tuple[str, RunOutcome]] = []
-    for i, key in enumerate(keys):
+
+    def _run(key: str, tags: dict[str, str]) -> RunOutcome:
         outcome = run_job(
             "quarterly_retrain",
             log_level=log_level,
             partition_key=key,
-            asset_selection=None if i == 0 else retrain_onwards,
+            asset_selection=retrain_onwards,
             tags=tags,
             on_step=on_step(key) if on_step is not None else None,
         )
-        outcomes.append((key, outcome))
         if on_done is not None:
             on_done(key, outcome)
+        return outcome
+
+    def _stop(outcome: RunOutcome) -> bool:
         refresh_failed = any(step not in retrain_steps for step in outcome.failed_steps)
-        if outcome.failed_gates or outcome.fallback or refresh_failed:
-            break  # the data itself is the problem: no later quarter could train on it
-    return outcomes
+        return bool(outcome.failed_gates or outcome.fallback or refresh_failed)
+
+    return run_quarters(keys, _run, selection=retrain_onwards, tags={}, stop_after=_stop)
 
 
-def _partition_key(job) -> str | None:
-    """A job that retrains runs for the newest quarter: the quarterly partition holding all data so far, or,
-    scoring as of a date (`--as-of`), the quarter of that date, so the run is named for the data it sees."""
+def _partition_key(job, instance, asset_selection: Sequence[AssetKey] | None) -> str | None:
+    """A run that trains is for the newest quarter the data can train, or, scoring as of a date (`--as-of`),
+    the quarter of that date; a run that selects no partitioned asset has no partition."""
     if job.partitions_def is None:
         return None
+    if asset_selection is not None:
+        graph = job.asset_layer.asset_graph
+        if not any(graph.get(key).partitions_def is not None for key in asset_selection if graph.has(key)):
+            return None
     from pipelines.defs.train.partitions import latest_quarter
     from pipelines.lib.core.config import load_config
-    from pipelines.lib.train.quarters import quarter_key
 
-    as_of = load_config().scoring.as_of
-    if as_of is not None:
-        key = quarter_key(as_of)
-        if key in job.partitions_def.get_partition_keys():
-            return key
-    return latest_quarter()
+    return latest_quarter(instance, as_of=load_config().scoring.as_of)
 
 
 def _failure_line(failure) -> str:

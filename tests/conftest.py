@@ -75,9 +75,10 @@ def run_pipeline(home: Path, sources: Path, config: Path | None = None) -> Pipel
             radar["config_file"] = str(config)
         from pipelines.defs.train.partitions import latest_quarter
 
+        instance = dg.DagsterInstance.ephemeral()
         result = defs().resolve_job_def("retention_radar").execute_in_process(
-            instance=dg.DagsterInstance.ephemeral(),
-            partition_key=latest_quarter(),
+            instance=instance,
+            partition_key=latest_quarter(instance),
             run_config={"resources": {"radar": {"config": radar}}},
             raise_on_error=False,
         )

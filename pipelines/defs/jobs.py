@@ -2,13 +2,15 @@
 
 import dagster as dg
 
+from pipelines.defs.train.partitions import QUARTERS
 from pipelines.lib.train.quarters import previous_quarter_key
 
 ALL_STAGES = dg.AssetSelection.all()
-# Monthly scoring also follows up the scores of earlier months whose horizon has now passed.
+# Monthly scoring also follows up the scores of earlier months whose horizon has now passed, and adds the
+# quarters the new data can train as partitions.
 SCORING = dg.AssetSelection.groups(
     "ingest", "transform", "features", "value", "score"
-) | dg.AssetSelection.assets("realised_performance")
+) | dg.AssetSelection.assets("realised_performance", "training_quarters")
 
 retention_radar_job = dg.define_asset_job(
     "retention_radar",
@@ -38,8 +40,11 @@ monthly_scoring_job = dg.define_asset_job(
     description="First day of each quarter: retrain on the quarter that just ended (its partition), compare "
     "with the champion, promote or not, score.",
 )
-def quarterly_retrain_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+def quarterly_retrain_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipReason:
     quarter = previous_quarter_key(context.scheduled_execution_time.date())
+    # Quarters are partitions once the data can train them (`training_quarters`, also run by monthly scoring).
+    if not context.instance.has_dynamic_partition(QUARTERS.name, quarter):
+        return dg.SkipReason(f"quarter {quarter} is not a trainable quarter of the data (yet)")
     return dg.RunRequest(run_key=quarter, partition_key=quarter)
 
 

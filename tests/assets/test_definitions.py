@@ -95,14 +95,19 @@ def test_every_asset_has_a_description() -> None:
     assert not missing, missing
 
 
-def test_the_quarterly_schedule_retrains_the_quarter_that_just_ended() -> None:
+def test_the_quarterly_schedule_retrains_the_quarter_that_just_ended_once_the_data_can_train_it() -> None:
     import datetime as dt
 
     schedule = defs.get_repository_def().get_schedule_def("quarterly_retrain_schedule")
-    context = dg.build_schedule_context(
-        scheduled_execution_time=dt.datetime(2027, 1, 1, 6, tzinfo=dt.UTC),
-        repository_def=defs.get_repository_def(),
-    )
-    request = schedule.evaluate_tick(context).run_requests[0]
+    with dg.instance_for_test() as instance:
+        context = dg.build_schedule_context(
+            instance=instance,
+            scheduled_execution_time=dt.datetime(2027, 1, 1, 6, tzinfo=dt.UTC),
+            repository_def=defs.get_repository_def(),
+        )
+        skipped = schedule.evaluate_tick(context)
+        assert not skipped.run_requests and "2026-10-01 is not a trainable quarter" in skipped.skip_message
+        instance.add_dynamic_partitions("quarter", ["2026-07-01", "2026-10-01"])
+        request = schedule.evaluate_tick(context).run_requests[0]
     assert request.partition_key == "2026-10-01"
     assert defs.resolve_asset_graph().get(dg.AssetKey("churn_model")).partitions_def is not None

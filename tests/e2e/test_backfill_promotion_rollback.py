@@ -19,6 +19,7 @@ import dagster as dg
 import pytest
 import yaml
 from click.testing import CliRunner, Result
+from dagster._core.execution.backfill import BulkActionStatus
 from mlflow import MlflowClient
 
 from models_registry.policy import PromotionPolicy
@@ -43,6 +44,7 @@ class Backfilled:
     rollback: Result
     decisions_before_rollback: list[dict]
     champion_before_rollback: str | None
+    rerun: Result
 
 
 @pytest.fixture(scope="module")
@@ -80,12 +82,27 @@ def backfilled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backfilled]
         decisions = _decisions(paths)
         configure_mlflow(paths, load_config(config).training.experiment)
         champion = current_alias_version(load_config(config).training.model_name, CHAMPION)
+        # The later quarter once more, on the same data: it must reuse its run and version.
+        rerun = runner.invoke(
+            main,
+            [
+                "backfill",
+                "--quarters",
+                "1",
+                "--through",
+                QUARTERS[-1],
+                "--sources",
+                str(sources),
+                "--config",
+                str(config),
+            ],
+        )
         if champion == "1":
             # The newer quarter did not beat the older one by the policy's margin (on 1,000 customers the two are
             # often within noise): a reviewer approves it by hand, so there is a champion to roll back from.
             runner.invoke(main, ["promote", "--approve", "2", "--reason", "approved in the quarterly review"])
         rollback = runner.invoke(main, ["rollback", "--reason", "v2 over-warns in the review"])
-        yield Backfilled(paths, backfill, rollback, decisions, champion)
+        yield Backfilled(paths, backfill, rollback, decisions, champion, rerun)
     finally:
         for key, value in saved.items():
             if value is None:
@@ -98,19 +115,40 @@ def _decisions(paths: RadarPaths) -> list[dict]:
     return [json.loads(line) for line in paths.decision_log.read_text().splitlines()]
 
 
-def test_radar_backfill_retrains_each_quarter_in_order_as_tagged_dagster_runs(backfilled: Backfilled) -> None:
+def test_radar_backfill_is_a_dagster_backfill_of_the_quarterly_retrain_with_one_run_per_quarter_in_order(
+    backfilled: Backfilled,
+) -> None:
     assert backfilled.backfill.exit_code == 0, backfilled.backfill.output
     with dg.DagsterInstance.from_config(str(backfilled.paths.dagster_home)) as instance:
         runs = [r.dagster_run for r in sorted(instance.get_run_records(), key=lambda r: r.create_timestamp)]
-        assert [r.tags["dagster/partition"] for r in runs] == QUARTERS
         assert {r.job_name for r in runs} == {"quarterly_retrain"}
-        assert len({r.tags["radar/backfill"] for r in runs}) == 1
-        steps = [{s.step_key for s in instance.get_run_step_stats(r.run_id)} for r in runs]
-    # The first run refreshes the data and passes the gates; the second starts from the retrain.
-    assert {"extract_sources", "dbt_models", "churn_model", "quarterly_review"} <= steps[0]
-    assert (
-        "dbt_models" not in steps[1] and {"churn_model", "champion_decision", "quarterly_review"} <= steps[1]
+        # Two backfills: the two quarters, then the later one again (the re-run on unchanged data).
+        backfill, again = sorted(instance.get_backfills(), key=lambda b: b.backfill_timestamp)
+        assert again.partition_names == QUARTERS[-1:] and again.status == BulkActionStatus.COMPLETED_SUCCESS
+        refresh = runs[0]
+        quarters = [r for r in runs if r.tags.get("dagster/backfill") == backfill.backfill_id]
+        # The data are refreshed and gated once, in a run of their own; the quarters are the backfill's runs.
+        assert "dagster/partition" not in refresh.tags and "dagster/backfill" not in refresh.tags
+        assert [r.tags["dagster/partition"] for r in quarters] == QUARTERS
+        assert backfill.partition_names == QUARTERS
+        assert backfill.partition_set_origin.partition_set_name == "quarterly_retrain_partition_set"
+        assert backfill.status == BulkActionStatus.COMPLETED_SUCCESS
+        assert {r.tags["dagster/backfill"] for r in quarters} == {backfill.backfill_id}
+        assert instance.get_run_ids(dg.RunsFilter(tags={"dagster/backfill": backfill.backfill_id})) == [
+            r.run_id for r in reversed(quarters)
+        ]
+        steps = [{s.step_key for s in instance.get_run_step_stats(r.run_id)} for r in [refresh, *quarters]]
+        # The partitions follow the data: the first is the data's first trainable quarter, not a fixed year.
+        partitions = instance.get_dynamic_partitions("quarter")
+    assert {"extract_sources", "dbt_models", "training_quarters"} <= steps[0] and "churn_model" not in steps[
+        0
+    ]
+    assert all(
+        "dbt_models" not in s and {"churn_model", "champion_decision", "quarterly_review"} <= s
+        for s in steps[1:]
     )
+    assert partitions[-1] == "2026-10-01" and partitions[0] <= QUARTERS[0] and partitions[0] >= "2025-01-01"
+    assert f"Dagster backfill {backfill.backfill_id}" in backfilled.backfill.output
     review = (backfilled.paths.reports / f"quarterly_review_{END.isoformat()}.html").read_text(
         encoding="utf-8"
     )
@@ -119,6 +157,33 @@ def test_radar_backfill_retrains_each_quarter_in_order_as_tagged_dagster_runs(ba
         r"2026-07-01: v2 (promoted to champion|kept as challenger) \(\d+s\): .*the champion's",
         backfilled.backfill.output,
     )
+
+
+def test_a_rerun_on_unchanged_data_reuses_the_runs_and_registers_no_new_version(
+    backfilled: Backfilled,
+) -> None:
+    assert backfilled.rerun.exit_code == 0, backfilled.rerun.output
+    assert "unchanged since run churn-2026-07-01" in backfilled.rerun.output
+    client = MlflowClient(
+        tracking_uri=backfilled.paths.tracking_uri, registry_uri=backfilled.paths.tracking_uri
+    )
+    cfg = load_config()
+    churn = client.search_model_versions(f"name = '{cfg.training.model_name}'")
+    assert sorted((str(v.version), v.tags["quarter"]) for v in churn) == [("1", QUARTERS[0]), ("2", QUARTERS[1])]
+    runs = client.search_runs(
+        [client.get_experiment_by_name(cfg.training.experiment).experiment_id],
+        filter_string="tags.model_kind = 'churn'",
+    )
+    assert sorted(r.data.tags["quarter"] for r in runs) == QUARTERS, "one run per quarter, none repeated"
+    assert len({r.data.tags["model_fingerprint"] for r in runs}) == 2
+    # Three quarterly runs valued the customers on the same data: one value run, at most one value version.
+    (value_run,) = client.search_runs(
+        [client.get_experiment_by_name(cfg.training.experiment).experiment_id],
+        filter_string="tags.model_kind = 'value'",
+    )
+    value = client.search_model_versions(f"name = '{cfg.value.model_name}'")
+    trained = value_run.data.tags["value_method"] == "lightgbm_regressor"
+    assert [(str(v.version), v.tags["quarter"]) for v in value] == ([("1", "2026-10-01")] if trained else [])
 
 
 def test_the_newer_quarter_is_decided_by_the_policy_and_the_decision_log_says_why_with_figures(
@@ -142,7 +207,11 @@ def test_the_newer_quarter_is_decided_by_the_policy_and_the_decision_log_says_wh
         )
         assert backfilled.champion_before_rollback == "2"
     else:
-        failing = ("is below the required", "worse than the champion's", "did not when the champion was chosen")
+        failing = (
+            "is below the required",
+            "worse than the champion's",
+            "did not when the champion was chosen",
+        )
         assert any(text in r for r in second["reasons"] for text in failing)
         assert backfilled.champion_before_rollback == "1"
     client = MlflowClient(

@@ -133,3 +133,58 @@ def test_a_four_quarter_backfill_gives_four_comparable_runs(full_run: PipelineRu
     for s in summaries:
         assert pd.Timestamp(s["window"]["valid_end"]) + pd.Timedelta(days=90) <= pd.Timestamp(s["cutoff"])
     assert retrain.latest_candidate(experiment)["quarter"] == "2026-10-01"
+    # Each quarter learns from the labels matured by its own end: later quarters, later training windows.
+    train_ends = [r.data.tags["train_end"] for r in sorted(runs, key=lambda r: r.data.tags["quarter"])]
+    assert train_ends == sorted(train_ends) and len(set(train_ends)) == 4
+    name = cfg.training.model_name
+    versions = {v.version: v.tags.get("quarter") for v in client.search_model_versions(f"name = '{name}'")}
+    assert sorted(versions.values()) == quarters, "every registered version carries its quarter"
+
+    # The same quarter again on unchanged data: the run and version are reused, nothing new is logged.
+    again = retrain.train_quarter(
+        frame,
+        features,
+        cfg,
+        retrain.RunContext(
+            quarter="2026-07-01", cutoff=training_cutoff("2026-07-01", as_of), tags={}, source_folder=None
+        ),
+    )
+    assert (
+        again["version"] == summaries[2]["version"]
+        and "unchanged since run churn-2026-07-01" in again["reused"]
+    )
+    assert len(client.search_model_versions(f"name = '{name}'")) == 4
+    assert len(client.search_runs([experiment], filter_string="tags.model_kind = 'churn'")) == 4
+
+
+def test_a_quarter_whose_cutoff_adds_no_matured_label_is_the_same_model_and_not_registered_again(
+    full_run: PipelineRun, tmp_path
+) -> None:
+    # Three validation months and a 90-day horizon: the running quarter (data to 2026-10-31) and the one
+    # before (to 2026-09-30) hold out different months but learn from the same rows (up to 2025-12-31).
+    cfg = RadarConfig.model_validate(
+        {"training": {"validation_months": 3, "calibration_months": 2, "warmup_months": 3, "folds": 1}}
+    )
+    with connect(full_run.paths.warehouse, read_only=True) as con:
+        features = feats.feature_columns(con)
+        frame = feats.labelled_snapshots(con, warmup_months=0)
+        as_of = con.execute("select as_of_date from intermediate.int_data_window").fetchone()[0]
+    experiment = configure_mlflow(RadarPaths(tmp_path), cfg.training.experiment)
+    first, second = (
+        retrain.train_quarter(
+            frame,
+            features,
+            cfg,
+            retrain.RunContext(quarter=q, cutoff=training_cutoff(q, as_of), tags={}, source_folder=None),
+        )
+        for q in ("2026-07-01", "2026-10-01")
+    )
+    assert first["window"]["train_end"] == second["window"]["train_end"]
+    assert second["version"] == first["version"] and second["same_model_as"] == "churn-2026-07-01"
+    assert "quarter 2026-10-01 gives the same model as quarter 2026-07-01" in second["reused"]
+    client = MlflowClient()
+    assert len(client.search_model_versions(f"name = '{cfg.training.model_name}'")) == 1
+    run = client.get_run(second["run_id"])
+    assert run.data.tags["same_model_as"] == "churn-2026-07-01" and run.data.tags["quarter"] == "2026-10-01"
+    assert "roc_auc" not in run.data.metrics, "the copy carries no metrics of a model of its own"
+    assert retrain.latest_candidate(experiment, quarter="2026-10-01")["version"] == first["version"]

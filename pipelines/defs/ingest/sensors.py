@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 
@@ -9,9 +10,10 @@ import dagster as dg
 
 from pipelines.defs.jobs import retention_radar_job
 from pipelines.defs.resources import RadarResource
-from pipelines.defs.train.partitions import latest_quarter
+from pipelines.defs.train.partitions import QUARTERS, registered_quarters
 from pipelines.lib.ingest.contract import CONTRACT
 from pipelines.lib.ingest.sources import FolderSource
+from pipelines.lib.train.quarters import quarter_key
 
 
 def folder_state(source: FolderSource) -> dict[str, list[int]]:
@@ -51,10 +53,18 @@ def new_source_files(context: dg.SensorEvaluationContext, radar: RadarResource):
     if not changed:
         return dg.SkipReason("no new or changed source file")
     # The job trains the quarterly-partitioned churn model: a new delivery retrains the running quarter.
-    return dg.RunRequest(
-        run_key=hashlib.sha256(cursor.encode()).hexdigest()[:16],
-        partition_key=latest_quarter(),
-        tags={"radar/changed_files": ",".join(changed)[:200]},
+    known = registered_quarters(context.instance) if context.instance_ref is not None else []
+    # The newest trainable quarter; on a data home that has none yet, the running quarter, added with the run.
+    key = known[-1] if known else quarter_key(dt.date.today())
+    return dg.SensorResult(
+        run_requests=[
+            dg.RunRequest(
+                run_key=hashlib.sha256(cursor.encode()).hexdigest()[:16],
+                partition_key=key,
+                tags={"radar/changed_files": ",".join(changed)[:200]},
+            )
+        ],
+        dynamic_partitions_requests=[] if known else [QUARTERS.build_add_request([key])],
     )
 
 

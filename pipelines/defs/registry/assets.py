@@ -46,6 +46,31 @@ def champion_decision(context: dg.AssetExecutionContext, radar: RadarResource) -
     repaired = repair_interrupted(name, log_path=radar.paths.decision_log)
     if repaired:
         context.log.warning(repaired)
+    if current_alias_version(name, CHAMPION) == version:
+        # The retrain reused the champion's own version (unchanged data, or a quarter that adds no matured label):
+        # there is nothing to compare it with and nothing to decide.
+        reason = f"version {version} is already champion: {churn_model.get('reused') or 'the same model'}"
+        context.log.info(reason)
+        record = {
+            "kind": "unchanged",
+            "version": version,
+            "promoted": False,
+            "alias": CHAMPION,
+            "previous_champion": version,
+            "reasons": [reason],
+            "figures": {},
+        }
+        return dg.Output(
+            record,
+            metadata=shown({
+                "promoted": False,
+                "alias": CHAMPION,
+                "version": version,
+                "previous_champion": version,
+                "reasons": dg.MetadataValue.md(f"- {reason}"),
+                "policy_version": policy.version,
+            }),
+        )
     window = churn_model["window"]
     with connect(radar.paths.warehouse, read_only=True) as con:
         # The window of the candidate's own validation months decides the rows (its warm-up may be shorter

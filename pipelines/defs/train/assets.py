@@ -17,7 +17,11 @@ from pipelines.lib.train.quarters import data_quarter, training_cutoff
 
 @dg.asset(
     group_name="train",
-    deps=[dg.AssetKey(["marts", "customer_features"]), dg.AssetKey(["marts", "churn_labels"])],
+    deps=[
+        dg.AssetKey(["marts", "customer_features"]),
+        dg.AssetKey(["marts", "churn_labels"]),
+        dg.AssetKey("training_quarters"),
+    ],
     kinds={"lightgbm", "mlflow"},
     partitions_def=QUARTERS,
 )
@@ -25,7 +29,9 @@ def churn_model(context: dg.AssetExecutionContext, radar: RadarResource) -> dg.O
     """The quarter's churn model: LightGBM, calibrated, compared with two baselines, one MLflow run per quarter.
 
     Uses only what was known at the quarter's last day (or the newest data, for the running quarter): snapshots
-    up to then whose label window had closed. Three periods, oldest first: the booster learns on the first,
+    up to then whose label window had closed. A retrain that would learn the same model as an earlier run (the
+    same training rows, settings and code: unchanged data, or a quarter whose cutoff adds no matured label)
+    reuses that run's version and says so; nothing is registered twice. Three periods, oldest first: the booster learns on the first,
     early stopping and calibration (isotonic or sigmoid, whichever holds up better) use the second, the metrics
     come from the third; rolling-origin folds repeat it further back. Baselines (rule-based health score,
     logistic regression) are nested runs. Metrics: roc_auc, pr_auc, brier, log_loss, lift_at_10pct,
@@ -68,7 +74,9 @@ def churn_model(context: dg.AssetExecutionContext, radar: RadarResource) -> dg.O
         )
     except training.NotEnoughDataError as exc:
         raise dg.Failure(description=f"cannot train on the data up to {cutoff.date()}: {exc}") from exc
-    notice = "; ".join(n for n in (summary["windows_note"], summary["baseline_verdict"]) if n)
+    notice = "; ".join(
+        n for n in (summary.get("reused"), summary["windows_note"], summary["baseline_verdict"]) if n
+    )
     if notice:
         context.log.warning(notice)
     metrics, window = summary["metrics"], summary["window"]

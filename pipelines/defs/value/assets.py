@@ -8,9 +8,11 @@ from models_registry.registry import CHAMPION, current_alias_version
 from pipelines.defs.metadata import shown
 from pipelines.defs.resources import RadarResource
 from pipelines.lib.core.tracking import configure_mlflow
+from pipelines.lib.core.versions import code_version
 from pipelines.lib.core.warehouse import connect, table_exists
 from pipelines.lib.features import mart as feats
 from pipelines.lib.train.churn_model import load_churn_model
+from pipelines.lib.train.quarters import quarter_key
 from pipelines.lib.train.training import NotEnoughDataError
 from pipelines.lib.value import value_model
 from pipelines.lib.value.probabilistic import predicted_revenue_12m
@@ -63,7 +65,35 @@ def customer_value(context: dg.AssetExecutionContext, radar: RadarResource) -> d
         p_churn = np.full(len(current), float(frame["label"].mean()) if len(frame) else 0.0)
 
     method, fitted, registered, why = "last_12m_revenue", None, None, None
-    if labels is not None and len(labels):
+    key = (
+        value_model.fingerprint(
+            frame,
+            labels,
+            features,
+            warmup_months=cfg.training.warmup_months,
+            seed=cfg.training.seed,
+            code=code_version(),
+        )
+        if labels is not None and len(labels)
+        else None
+    )
+    previous = _previous_run(experiment_id, key) if key else None
+    reused = None
+    if previous is not None and "model_version" in previous.data.tags:
+        registered = previous.data.tags["model_version"]
+        fitted = value_model.ValueModel(
+            model=mlflow.lightgbm.load_model(f"models:/{cfg.value.model_name}/{registered}"),
+            features=features,
+            metrics={k: v for k, v in previous.data.metrics.items() if not k.startswith("customers_")},
+            window={k: previous.data.tags[k] for k in WINDOW_TAGS if k in previous.data.tags},
+        )
+        method = "lightgbm_regressor"
+        reused = (
+            f"value model: the training rows, settings and code are unchanged since run {previous.info.run_name}; "
+            f"reusing {cfg.value.model_name} v{registered}, nothing registered again"
+        )
+        context.log.info(reused)
+    elif labels is not None and len(labels):
         try:
             fitted = value_model.train_value_model(
                 frame, labels, features, warmup_months=cfg.training.warmup_months, seed=cfg.training.seed
@@ -110,25 +140,33 @@ def customer_value(context: dg.AssetExecutionContext, radar: RadarResource) -> d
         horizon_days=cfg.churn.horizon_days,
     ).assign(value_method=method, churn_model_version=version or "none")
 
-    with mlflow.start_run(experiment_id=experiment_id, run_name=f"value-{as_of}") as value_run:
-        mlflow.set_tags(
-            {
-                "model_kind": "value",
-                "value_method": method,
-                "as_of": as_of,
-                "dagster_run_id": context.run_id,
-                **{k: str(v) for k, v in (fitted.window if fitted else {}).items()},
-            }
-        )
-        if fitted is not None:
-            mlflow.log_metrics(fitted.metrics)
-            registered = _register(fitted, current, cfg.value.model_name, as_of)
-            context.log.info(
-                f"value model registered as {cfg.value.model_name} v{registered} (alias current)"
+    # One run per as-of date and model: a re-run on unchanged data logs nothing new (and links the run it reuses).
+    value_run_id = previous.info.run_id if previous is not None else None
+    if previous is None or previous.data.tags.get("as_of") != as_of:
+        with mlflow.start_run(experiment_id=experiment_id, run_name=f"value-{as_of}") as value_run:
+            value_run_id = value_run.info.run_id
+            mlflow.set_tags(
+                {
+                    "model_kind": "value",
+                    "value_method": method,
+                    "as_of": as_of,
+                    "dagster_run_id": context.run_id,
+                    **({FINGERPRINT_TAG: key} if key else {}),
+                    **({"same_model_as": previous.info.run_name} if reused else {}),
+                    **{k: str(v) for k, v in (fitted.window if fitted else {}).items()},
+                }
             )
-        mlflow.log_metrics(
-            {f"customers_{t}": float((values["value_tier"] == t).sum()) for t in cfg.value.tiers}
-        )
+            if fitted is not None:
+                mlflow.log_metrics(fitted.metrics)
+                if reused is None:
+                    registered = _register(fitted, current, cfg.value.model_name, as_of)
+                    context.log.info(
+                        f"value model registered as {cfg.value.model_name} v{registered} (alias current)"
+                    )
+                mlflow.set_tag("model_version", registered)
+            mlflow.log_metrics(
+                {f"customers_{t}": float((values["value_tier"] == t).sum()) for t in cfg.value.tiers}
+            )
 
     with connect(radar.paths.warehouse) as con:
         con.execute("create schema if not exists scores")
@@ -147,10 +185,27 @@ def customer_value(context: dg.AssetExecutionContext, radar: RadarResource) -> d
             **{f"tier_{t}": dg.MetadataValue.int(int(counts.get(t, 0))) for t in cfg.value.tiers},
             **{k: dg.MetadataValue.float(float(v)) for k, v in (fitted.metrics if fitted else {}).items()},
             "total_clv": dg.MetadataValue.float(float(values["clv"].sum())),
-            **radar.mlflow_run_links(value_run.info.run_id),
-            **({"notice": notice} if notice else {}),
+            **(radar.mlflow_run_links(value_run_id) if value_run_id else {}),
+            **({"notice": "; ".join(n for n in (notice, reused) if n)} if notice or reused else {}),
         })
     )
+
+
+WINDOW_TAGS = ("train_start", "train_end", "valid_snapshot", "train_rows", "valid_rows", "final_rows")
+FINGERPRINT_TAG = "model_fingerprint"
+
+
+def _previous_run(experiment_id: str, key: str):
+    """The newest value run that learnt from exactly these rows, settings and code, or None."""
+    import mlflow
+
+    runs = mlflow.MlflowClient().search_runs(
+        [experiment_id],
+        filter_string=f"tags.model_kind = 'value' and tags.{FINGERPRINT_TAG} = '{key}'",
+        order_by=["attributes.start_time DESC"],
+        max_results=1,
+    )
+    return runs[0] if runs else None
 
 
 def _register(fitted: value_model.ValueModel, current: pd.DataFrame, name: str, as_of: str) -> str:
@@ -184,5 +239,6 @@ def _register(fitted: value_model.ValueModel, current: pd.DataFrame, name: str, 
             f"top-10 % revenue share {fitted.metrics['top10_revenue_share']:.0%}."
         ),
     )
+    client.set_model_version_tag(name, version, "quarter", quarter_key(as_of))
     client.set_registered_model_alias(name, "current", version)
     return version

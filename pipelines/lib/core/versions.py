@@ -40,3 +40,15 @@ def code_version(repo: Path = REPO_ROOT) -> str:
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
     return f"{sha}-dirty" if dirty else sha
+
+
+def rows_digest(rows) -> hashlib._Hash:
+    """A SHA-256 over a data frame's values, for fingerprints of what a model learns from. Floats are hashed as
+    float32: DuckDB's parallel sums differ in the last bits from one rebuild of the marts to the next, which no
+    model can tell apart but an exact hash would."""
+    import numpy as np
+    import pandas as pd
+
+    floats = rows.select_dtypes("floating").columns
+    rows = rows.astype({c: np.float32 for c in floats})
+    return hashlib.sha256(pd.util.hash_pandas_object(rows, index=False).to_numpy().tobytes())

@@ -1,5 +1,6 @@
-"""Quarters as training periods. A quarter's retrain learns from every snapshot up to the quarter's last day, or
-up to the newest data when the quarter is still running."""
+"""Quarters as training periods. A quarter's retrain learns from every snapshot whose label had matured by the
+quarter's last day (or by the newest data, when the quarter is still running), and which quarters exist follows
+the data: from the first one whose history can train a model to the one holding the newest data."""
 
 from __future__ import annotations
 
@@ -7,8 +8,7 @@ import datetime as dt
 
 import pandas as pd
 
-QUARTER_CRON = "0 0 1 */3 *"  # Dagster has no quarterly partitions; a 3-monthly cron window is one
-FIRST_QUARTER = "2020-01-01"
+from pipelines.lib.core.config import RadarConfig
 
 
 def quarter_key(day: dt.date | pd.Timestamp) -> str:
@@ -33,3 +33,27 @@ def data_quarter(key: str, data_as_of: dt.date | pd.Timestamp) -> str:
     history from years ago, scored in today's partition); then the quarter of the newest data, so run names,
     tags and messages speak of the data, not the wall clock."""
     return key if pd.Timestamp(key) <= pd.Timestamp(data_as_of) else quarter_key(data_as_of)
+
+
+def trainable_quarters(
+    frame: pd.DataFrame, cfg: RadarConfig, data_as_of: dt.date | pd.Timestamp
+) -> list[str]:
+    """The quarters a retrain can learn from, oldest first: from the first whose matured labels fit the training
+    windows (the smallest ones included) to the quarter of the newest data; none when even that cannot train.
+
+    Earlier quarters would only ever fail, so they are not offered as partitions (or to a backfill)."""
+    from pipelines.lib.train.training import NotEnoughDataError
+    from pipelines.lib.train.windows import fit_windows
+
+    if frame.empty:
+        return []
+    newest = pd.Timestamp(quarter_key(data_as_of))
+    first = pd.Timestamp(quarter_key(frame["snapshot_date"].min()))
+    keys = [d.date().isoformat() for d in pd.date_range(first, newest, freq="QS")]
+    for i, key in enumerate(keys):
+        try:
+            fit_windows(frame, cfg, training_cutoff(key, data_as_of))
+        except NotEnoughDataError:
+            continue
+        return keys[i:]
+    return []

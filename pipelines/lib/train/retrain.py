@@ -3,10 +3,16 @@
 Every quarter's MLflow run carries the same metric names and tags, so the MLflow UI compares quarters side
 by side. Baselines are nested runs under the quarter's run. The function is Dagster-free so that a backfill of
 several quarters can be reproduced (and tested) by calling it once per cutoff.
+
+A model is registered once. Its `model_fingerprint` (the rows it learns from, the settings that shape it and the
+code version) is a tag of its run; a retrain that would learn the same model again, because the data have not
+changed or because another quarter's cutoff leaves the same matured labels, reuses that run and version and
+says so instead of registering a byte-for-byte copy.
 """
 
 from __future__ import annotations
 
+import json
 import tempfile
 from dataclasses import dataclass
 from importlib.metadata import version as installed_version
@@ -18,6 +24,7 @@ import pandas as pd
 
 from pipelines.lib.core.config import RadarConfig
 from pipelines.lib.core.rates import warning_rates
+from pipelines.lib.core.versions import rows_digest
 from pipelines.lib.features import propensity
 from pipelines.lib.score.health_score import health_points
 from pipelines.lib.train import baselines, evaluation, plots, profit, training
@@ -27,6 +34,8 @@ from pipelines.lib.train.windows import fit_windows
 MODEL_KIND = "churn"
 SUMMARY_FILE = "summary.json"
 VALIDATION_SCORES_FILE = "validation_scores.csv"
+FINGERPRINT_TAG = "model_fingerprint"
+SAME_MODEL_TAG = "same_model_as"
 
 
 @dataclass(frozen=True)
@@ -55,6 +64,23 @@ def observable_snapshots(frame: pd.DataFrame, cfg: RadarConfig, cutoff: pd.Times
     return fit_windows(frame, cfg, cutoff).data
 
 
+def model_fingerprint(train: pd.DataFrame, features: list[str], cfg: RadarConfig, *, code: str) -> str:
+    """What decides the fitted model, hashed: the training rows (fit and calibration fold, in a fixed order), the
+    feature list, the training and churn settings, and the code version. Equal fingerprints, equal models."""
+    rows = train[["customer_id", "snapshot_date", "label", *features]].sort_values(
+        ["snapshot_date", "customer_id"], kind="stable"
+    )
+    digest = rows_digest(rows)
+    settings = {
+        "features": features,
+        "training": cfg.training.model_dump(mode="json", exclude={"model_name", "experiment", "folds"}),
+        "churn": cfg.churn.model_dump(mode="json"),
+        "code": code,
+    }
+    digest.update(json.dumps(settings, sort_keys=True, default=str).encode())
+    return digest.hexdigest()[:16]
+
+
 def train_quarter(
     frame: pd.DataFrame, features: list[str], cfg: RadarConfig, run: RunContext
 ) -> dict[str, Any]:
@@ -66,6 +92,10 @@ def train_quarter(
         t = t.model_copy(update={"linear_base": "rfm" if cfg.churn.definition == "inactivity" else "none"})
     cfg = cfg.model_copy(update={"training": t})
     split = training.time_split(data, validation_months=t.validation_months, horizon_days=horizon)
+    fingerprint = model_fingerprint(split.train, features, cfg, code=run.tags.get("code_version", "unknown"))
+    reused = _reuse(cfg, run, fingerprint)
+    if reused is not None:
+        return reused
     fitted = training.fit_churn_model(split.train, features, t, horizon_days=horizon)
     model, valid = fitted.model, split.valid
     y = valid["label"].to_numpy()
@@ -198,6 +228,7 @@ def train_quarter(
     logged = _log(
         cfg,
         run,
+        fingerprint,
         fitted,
         features,
         split,
@@ -223,6 +254,8 @@ def train_quarter(
         "features": features,
         "windows_note": windows.note,
         "baseline_verdict": verdict,
+        "reused": None,
+        FINGERPRINT_TAG: fingerprint,
         **logged,
     }
     import mlflow
@@ -248,6 +281,75 @@ def _validation_scores(valid: pd.DataFrame, probability: np.ndarray, folder: Pat
     path = folder / VALIDATION_SCORES_FILE
     pseudonymise(rows, key=key).to_csv(path, index=False)
     return path
+
+
+def _reuse(cfg: RadarConfig, run: RunContext, fingerprint: str) -> dict[str, Any] | None:
+    """The summary of the run that already learnt this model, or None. Of the quarter's own run (unchanged data,
+    configuration and code: nothing is logged again), else of another quarter's: then a run for this quarter
+    records which model it is (tag `same_model_as`, the model's version, no metrics of its own) and nothing is
+    registered."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    client = mlflow.MlflowClient()
+    experiment = mlflow.get_experiment_by_name(cfg.training.experiment)
+    if experiment is None:
+        return None
+    runs = client.search_runs(
+        [experiment.experiment_id],
+        filter_string=f"tags.model_kind = '{MODEL_KIND}' and tags.{FINGERPRINT_TAG} = '{fingerprint}'",
+        order_by=["attributes.start_time DESC"],
+        max_results=50,
+    )
+    summaries = []
+    for found in runs:
+        try:
+            summaries.append((found, mlflow.artifacts.load_dict(f"{found.info.artifact_uri}/{SUMMARY_FILE}")))
+        except (MlflowException, OSError):  # a run that failed before its summary was written
+            continue
+    own = [(r, s) for r, s in summaries if r.data.tags.get("quarter") == run.quarter]
+    if own:
+        found, summary = own[0]
+        return {
+            **summary,
+            "reused": f"the training rows, configuration and code are unchanged since run {found.info.run_name} "
+            f"({found.info.run_id[:8]}): reusing it and version {summary['version']}, nothing registered again",
+        }
+    originals = [(r, s) for r, s in summaries if SAME_MODEL_TAG not in r.data.tags]
+    if not originals:
+        return None
+    found, summary = originals[0]
+    w = summary["window"]
+    note = (
+        f"quarter {run.quarter} gives the same model as quarter {summary['quarter']} (the same matured labels, "
+        f"training {w['train_start']} to {w['train_end']}, and the same settings and code): version "
+        f"{summary['version']} is its model, no copy registered"
+    )
+    with mlflow.start_run(run_name=f"churn-{run.quarter}") as same:
+        mlflow.set_tags(
+            {
+                "model_kind": MODEL_KIND,
+                "quarter": run.quarter,
+                "training_cutoff": run.cutoff.date().isoformat(),
+                FINGERPRINT_TAG: fingerprint,
+                SAME_MODEL_TAG: found.info.run_name,
+                "same_model_run_id": found.info.run_id,
+                "model_version": summary["version"],
+                "train_end": w["train_end"],
+                **run.tags,
+            }
+        )
+        mlflow.set_tag("mlflow.note.content", note)
+    result = {
+        **summary,
+        "quarter": run.quarter,
+        "cutoff": run.cutoff.date().isoformat(),
+        "run_id": same.info.run_id,
+        "same_model_as": found.info.run_name,
+        "reused": note,
+    }
+    client.log_dict(same.info.run_id, result, SUMMARY_FILE)
+    return result
 
 
 def latest_candidate(experiment_id: str, *, quarter: str | None = None) -> dict[str, Any] | None:
@@ -285,7 +387,20 @@ def _log_datasets(split: training.TimeSplit, features: list[str], quarter: str) 
 
 
 def _log(
-    cfg, run, fitted, features, split, metrics, window, baseline_figures, *, scores, raw, importance, curve
+    cfg,
+    run,
+    fingerprint,
+    fitted,
+    features,
+    split,
+    metrics,
+    window,
+    baseline_figures,
+    *,
+    scores,
+    raw,
+    importance,
+    curve,
 ) -> dict[str, str]:
     import mlflow
     from mlflow.models import infer_signature
@@ -301,6 +416,7 @@ def _log(
         "horizon_days": str(cfg.churn.horizon_days),
         "churn_definition": cfg.churn.definition,
         "calibration_method": model.calibrator.method,
+        FINGERPRINT_TAG: fingerprint,
         **{k: str(v) for k, v in window.items()},
         **run.tags,
     }
@@ -367,5 +483,10 @@ def _log(
         if info.signature is None:
             raise RuntimeError("MLflow logged the model without a signature; refusing to register it")
     version = str(info.registered_model_version)
-    mlflow.MlflowClient().update_model_version(cfg.training.model_name, version, description=description)
+    client = mlflow.MlflowClient()
+    # The registry says which quarter a version is for without opening its run.
+    client.set_model_version_tag(cfg.training.model_name, version, "quarter", run.quarter)
+    client.set_model_version_tag(cfg.training.model_name, version, FINGERPRINT_TAG, fingerprint)
+    client.set_tag(parent.info.run_id, "model_version", version)
+    client.update_model_version(cfg.training.model_name, version, description=description)
     return {"version": version, "run_id": parent.info.run_id}

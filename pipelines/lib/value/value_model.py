@@ -8,6 +8,7 @@ lifetime 1 / (yearly churn probability) from the churn model, capped; a customer
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 import duckdb
@@ -17,6 +18,7 @@ import pandas as pd
 from scipy.stats import spearmanr
 
 from pipelines.lib.core.config import ValueSettings
+from pipelines.lib.core.versions import rows_digest
 from pipelines.lib.train.training import NotEnoughDataError, covered_snapshots
 
 LABEL = "revenue_next_12m"
@@ -89,6 +91,27 @@ class ValueModel:
     features: list[str]
     metrics: dict[str, float] = field(default_factory=dict)
     window: dict[str, str | int] = field(default_factory=dict)
+
+
+def fingerprint(
+    frame: pd.DataFrame,
+    labels: pd.DataFrame,
+    features: list[str],
+    *,
+    warmup_months: int,
+    seed: int,
+    code: str,
+) -> str:
+    """What decides the fitted regressor, hashed: the labelled snapshots it may learn from (in a fixed order), the
+    features, its settings and the code version. A monthly run on unchanged data reuses the registered version
+    with this fingerprint instead of registering a copy."""
+    rows = frame.merge(labels, on=["customer_id", "snapshot_date"])[
+        ["customer_id", "snapshot_date", LABEL, *features]
+    ].sort_values(["snapshot_date", "customer_id"], kind="stable")
+    digest = rows_digest(rows)
+    settings = {"features": features, "warmup_months": warmup_months, "seed": seed, "code": code}
+    digest.update(json.dumps(settings, sort_keys=True).encode())
+    return digest.hexdigest()[:16]
 
 
 def train_value_model(

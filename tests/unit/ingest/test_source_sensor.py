@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import dagster as dg
 
 from pipelines.defs.ingest.sensors import new_source_files
 from pipelines.defs.resources import RadarResource
-from pipelines.defs.train.partitions import latest_quarter
+from pipelines.lib.train.quarters import quarter_key
 
 
 def _tick(folder: Path, cursor: str | None):
@@ -28,9 +29,12 @@ def test_a_new_or_changed_file_starts_one_run_and_an_unchanged_folder_none(tmp_p
 
     (folder / "orders.csv").write_text("order_id,customer_id,order_date,amount\no1,1,2024-01-05,10\n")
     (folder / "notes.txt").write_text("not a source table")
-    second, cursor = _tick(folder, cursor)
-    assert isinstance(second, dg.RunRequest)
-    assert second.partition_key == latest_quarter(), "the job's churn model is partitioned by quarter"
+    result, cursor = _tick(folder, cursor)
+    assert isinstance(result, dg.SensorResult)
+    (second,) = result.run_requests
+    # A data home without trainable quarters yet: the running quarter, added as a partition with the run.
+    assert second.partition_key == quarter_key(dt.date.today()), "the churn model is partitioned by quarter"
+    assert [r.partition_keys for r in result.dynamic_partitions_requests] == [[second.partition_key]]
     assert second.tags["radar/changed_files"] == "orders.csv"
 
     third, cursor = _tick(folder, cursor)
@@ -39,6 +43,6 @@ def test_a_new_or_changed_file_starts_one_run_and_an_unchanged_folder_none(tmp_p
     path = folder / "accounts.csv"
     path.write_text("customer_id,created_at\n1,2024-01-01\n2,2024-02-01\n")
     os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 1_000_000_000))
-    fourth, _ = _tick(folder, cursor)
-    assert isinstance(fourth, dg.RunRequest) and fourth.tags["radar/changed_files"] == "accounts.csv"
+    (fourth,) = _tick(folder, cursor)[0].run_requests
+    assert fourth.tags["radar/changed_files"] == "accounts.csv"
     assert fourth.run_key != second.run_key
