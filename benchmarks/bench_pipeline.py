@@ -88,11 +88,22 @@ def _measure(home: Path, sources: Path, code: Path) -> None:
     env.pop("RADAR_CONFIG", None)
     env.pop("DAGSTER_HOME", None)
     started = time.perf_counter()
-    done = subprocess.run([_radar(), "run", "--sources", str(sources)], env=env, cwd=code, check=False)
+    done = subprocess.run(
+        [_radar(), "run", "--sources", str(sources)],
+        env=env,
+        cwd=code,
+        check=False,
+        capture_output=True,
+        text=True,
+    )
     wall = time.perf_counter() - started
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     figures = {
         "exit_code": done.returncode,
+        # What radar said when the run failed (its verdict lines), so a failed measurement says why.
+        **(
+            {"radar_output": (done.stdout + done.stderr).strip().splitlines()[-8:]} if done.returncode else {}
+        ),
         "wall_seconds": round(wall, 1),
         "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 1),
         "peak_rss_mib": round(usage.ru_maxrss / 1024),
@@ -173,8 +184,6 @@ def _one_size(customers: int, months: int, code: Path, keep: bool) -> list[dict[
             with RESULTS.open("a") as out:
                 out.write(json.dumps(result) + "\n")
             results.append(result)
-            if figures["exit_code"] != 0:
-                break
     finally:
         if not keep:
             shutil.rmtree(home, ignore_errors=True)
