@@ -141,7 +141,9 @@ def _commit(code: Path) -> dict[str, object]:
     def git(*args: str) -> str:
         return subprocess.run(["git", "-C", str(code), *args], capture_output=True, text=True).stdout.strip()
 
-    return {"commit": git("rev-parse", "--short", "HEAD"), "dirty": bool(git("status", "--porcelain"))}
+    # results.jsonl is what the benchmark itself appends, not a change of the code it measures.
+    changed = git("status", "--porcelain", "--", ".", ":!benchmarks/results.jsonl")
+    return {"commit": git("rev-parse", "--short", "HEAD"), "dirty": bool(changed)}
 
 
 def _one_size(customers: int, months: int, code: Path, keep: bool) -> list[dict[str, object]]:
