@@ -31,7 +31,14 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 # What `radar` hands to the pipeline through the environment (see `prepare_environment` and `load_config`).
-RADAR_ENVIRONMENT = ("RADAR_HOME", "RADAR_CONFIG", "RADAR_SOURCES", "RADAR_AS_OF", "DAGSTER_HOME")
+RADAR_ENVIRONMENT = (
+    "RADAR_HOME",
+    "RADAR_CONFIG",
+    "RADAR_SOURCES",
+    "RADAR_AS_OF",
+    "DAGSTER_HOME",
+    "RADAR_DUCKDB_SETTINGS",
+)
 
 
 @pytest.fixture(autouse=True)

@@ -51,8 +51,19 @@
     {{ target.schema }}.radar_try_double(cast({{ column }} as text))
 {%- endmacro %}
 
-{#- Staging reads the newest load of a raw table: exports are full snapshots of the source system. -#}
+{#- Staging reads the newest delivery of a raw table, because exports are full snapshots of the source system. A
+    delivery appends only its new or changed rows and a tombstone (_retired) for each row it no longer holds, so the
+    newest delivery is the live rows: appended, and not retired by a later load. Rows from before versioning have no
+    _row_hash and are read as whole loads, the newest one only. pipelines/lib/ingest/raw_versions.py writes them and
+    reads them the same way (current_rows_sql). -#}
 {% macro latest_load(source_name, table_name) -%}
-    select * from {{ source(source_name, table_name) }}
-    where _load_id = (select max(_load_id) from {{ source(source_name, table_name) }})
+    {%- set raw = source(source_name, table_name) -%}
+    select * from {{ raw }} as r
+    where not coalesce(r._retired, false)
+        and (r._row_hash is not null or r._load_id = (select max(_load_id) from {{ raw }}))
+        and not exists (
+            select 1 from {{ raw }} as x
+            where x._retired and x._row_hash = r._row_hash and x._row_copy = r._row_copy
+                and x._load_id > r._load_id
+        )
 {%- endmacro %}

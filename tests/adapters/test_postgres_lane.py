@@ -42,7 +42,14 @@ MARTS: dict[str, tuple[str, ...]] = {
 }
 DEFECTS = {"missing": 0.01, "bad_date": 0.01, "duplicates": 0.01, "orphans": 0.01, "out_of_range": 0.01}
 # The raw zone's column types (all contract columns are text) in PostgreSQL.
-PG_TYPES = {"VARCHAR": "text", "INTEGER": "integer", "BIGINT": "bigint", "TIMESTAMP": "timestamp"}
+PG_TYPES = {
+    "VARCHAR": "text",
+    "INTEGER": "integer",
+    "BIGINT": "bigint",
+    "TIMESTAMP": "timestamp",
+    "BOOLEAN": "boolean",
+    "UHUGEINT": "numeric(39, 0)",  # the row hash: 128 bits, more than Arrow's decimal128 holds, so copied as text
+}
 NUMERIC_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "FLOAT", "DOUBLE", "DECIMAL")
 TOLERANCE = 1e-9  # relative and absolute: the two engines may add floating-point sums in different orders
 
@@ -82,7 +89,11 @@ def _copy_raw_zone(warehouse: Path, dsn: str) -> None:
             declared = ", ".join(f'"{name}" {PG_TYPES[kind]}' for name, kind in columns)
             pg.execute(f'create table raw."{table}" ({declared})')
             buffer = io.BytesIO()
-            pacsv.write_csv(con.execute(f'select * from raw."{table}"').to_arrow_table(), buffer, options)
+            select = ", ".join(
+                f'cast("{name}" as varchar)' if kind == "UHUGEINT" else f'"{name}"' for name, kind in columns
+            )
+            rows = con.execute(f'select {select} from raw."{table}"').to_arrow_table()
+            pacsv.write_csv(rows, buffer, options)
             with pg.cursor().copy(f'copy raw."{table}" from stdin (format csv)') as copy:
                 copy.write(buffer.getvalue())
 

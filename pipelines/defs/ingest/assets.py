@@ -47,8 +47,9 @@ def ensure_demo_sources(radar: RadarResource, settings: DemoSettings) -> None:
             key,
             group_name="ingest",
             description=f"Raw `{table}` ({CONTRACT[table].system.upper()}): every load of the source table, as "
-            "text, append-only, with load id, location, fingerprint and time. Rows that break the contract are "
-            "kept here and listed with their reason in `ops.quarantine`.",
+            "text, append-only, with load id, location, fingerprint and time; a load adds only its new or changed "
+            "rows and a tombstone for each row it no longer holds. Rows that break the contract are kept here and "
+            "listed with their reason in `ops.quarantine`.",
             kinds={"duckdb"},
         )
         for table, key in RAW_KEYS.items()
@@ -87,7 +88,10 @@ def extract_sources(context: dg.AssetExecutionContext, radar: RadarResource):
                     kept_out[table] = result.forgotten
                     if not result.present:
                         missing.append(table)
-                    context.log.info(f"{table}: {result.status} ({result.rows} rows)")
+                    context.log.info(
+                        f"{table}: {result.status} ({result.rows} rows; {result.appended} new or changed, "
+                        f"{result.retired} no longer delivered)"
+                    )
                     for line in result.notes():
                         context.log.warning(line)
                     for line in result.problem_lines():
@@ -97,6 +101,8 @@ def extract_sources(context: dg.AssetExecutionContext, radar: RadarResource):
                         metadata=shown({
                             "status": result.status,
                             "rows": result.rows,
+                            "rows_appended": result.appended,
+                            "rows_retired": result.retired,
                             "quarantined_rows": result.quarantined,
                             "problems": dg.MetadataValue.md(
                                 "\n".join(f"- {line}" for line in result.problem_lines()) or "none"

@@ -12,6 +12,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from pipelines.defs.resources import RadarResource
 from pipelines.defs.transform.project import dbt_project
+from pipelines.lib.core.warehouse import export_duckdb_settings
 
 
 class RadarDbtTranslator(DagsterDbtTranslator):
@@ -32,6 +33,7 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, radar: Ra
     """Build and test every dbt model with the business rules from radar.yaml passed as vars."""
     # profiles.yml reads the warehouse location from RADAR_HOME; make it the absolute path of this run's home.
     os.environ["RADAR_HOME"] = str(radar.paths.home)
+    export_duckdb_settings(radar.paths.warehouse)
     dbt_vars = json.dumps(radar.config.dbt_vars())
     target = _run_target(radar.paths.home / "dbt_runs", context.run_id)
     yield from dbt.cli(["build", "--vars", dbt_vars], context=context, target_path=target).stream()

@@ -17,6 +17,7 @@ import duckdb
 
 from pipelines.lib.ingest.casts import MIN_DATE, as_date_sql, as_number_sql, finite_sql, lenient_date_sql
 from pipelines.lib.ingest.contract import CONTRACT, TableContract
+from pipelines.lib.ingest.raw_versions import current_rows_sql
 
 RULES = {
     "missing_required": "a key or required field is empty",
@@ -192,8 +193,8 @@ def _latest_accounts(con: duckdb.DuckDBPyConnection) -> bool:
     if not known or con.execute("select count(*) from raw.accounts").fetchone()[0] == 0:
         return False
     con.execute(
-        """create or replace temp table _accounts as select distinct customer_id from raw.accounts
-           where _load_id = (select max(_load_id) from raw.accounts) and customer_id is not null"""
+        f"""create or replace temp table _accounts as select distinct customer_id
+            from {current_rows_sql("accounts")} as a where customer_id is not null"""
     )
     return True
 

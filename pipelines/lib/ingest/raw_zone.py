@@ -1,9 +1,10 @@
-"""Extract source tables into the raw zone: append-only tables that keep every load exactly as it arrived.
+"""Extract source tables into the raw zone: append-only tables that give back every delivery as it arrived.
 
 Each table ``raw.<name>`` holds all contract columns as text (so a malformed value is kept, not lost, and leading zeros
 in ids survive) plus the load's id, location, fingerprint and time. Loading a delivery whose fingerprint was already
-loaded is a no-op; a changed one becomes a new load. Staging reads the newest load of each table, because exports
-are full snapshots.
+loaded is a no-op; a changed one becomes a new load that appends only its new or changed rows and a tombstone for each
+row it no longer holds (``raw_versions.py``). Staging reads the live rows, which are the newest delivery's, because
+exports are full snapshots.
 
 A delivery is first staged in a temporary table. What makes the whole delivery unusable (it cannot be read, a
 required column is missing, the required table is empty) raises a one-line ``ContractError`` before anything is
@@ -21,6 +22,7 @@ import duckdb
 
 from pipelines.lib.ingest.contract import CONTRACT, REQUIRED_TABLES, TableContract
 from pipelines.lib.ingest.quarantine import Problem, problems_of, quarantine
+from pipelines.lib.ingest.raw_versions import VERSION_COLUMNS, add_version_columns, append_changes
 from pipelines.lib.ingest.sources import (
     DELIMITER_NAMES,
     ContractError,
@@ -52,6 +54,8 @@ class LoadResult:
     problems: tuple[Problem, ...] = field(default=())
     delimiter: str | None = None  # a CSV file's delimiter, as detected from its header
     forgotten: int = 0  # rows of tombstoned customers (radar forget) kept out of this load
+    appended: int = 0  # rows this load added to raw: new rows and new versions of changed ones
+    retired: int = 0  # rows of the previous delivery this one no longer holds (tombstones appended)
 
     @property
     def present(self) -> bool:
@@ -86,18 +90,23 @@ def _ensure_schema(con: duckdb.DuckDBPyConnection, contract: TableContract) -> N
             source_file varchar, source_hash varchar, loaded_at timestamp)"""
     )
     cols = ", ".join(f'"{c}" varchar' for c in contract.columns)
+    versions = ", ".join(f"{c} {kind}" for c, kind in VERSION_COLUMNS.items())
     con.execute(
         f"""create table if not exists raw."{contract.name}" ({cols}, _load_id integer, _source_file varchar,
-            _source_hash varchar, _loaded_at timestamp)"""
+            _source_hash varchar, _loaded_at timestamp, {versions})"""
     )
+    add_version_columns(con, contract.name)
 
 
 def _seen(con: duckdb.DuckDBPyConnection, table: str, digest: str) -> tuple[int, int] | None:
-    return con.execute(
-        "select load_id, rows from ops.loads where table_name = ? and source_hash = ? and status = 'loaded'"
+    """The newest load of ``table`` if it had this fingerprint. Only the newest counts: a delivery that goes back
+    to an earlier file (A, then B, then A again) is loaded, so that staging reads A's rows again."""
+    row = con.execute(
+        "select load_id, rows, source_hash from ops.loads where table_name = ? and status = 'loaded'"
         " order by load_id desc limit 1",
-        [table, digest],
+        [table],
     ).fetchone()
+    return (row[0], row[1]) if row is not None and row[2] == digest else None
 
 
 def _label(location: str) -> str:
@@ -241,14 +250,9 @@ def load_table(
         )
         return LoadResult(table, "empty", 0, None, location, digest, delimiter=delimiter)
 
-    columns = ", ".join(f'"{c}"' for c in contract.columns)
     con.execute("begin transaction")
     try:
-        con.execute(
-            f"""insert into raw."{table}" select {columns}, ? as _load_id, ? as _source_file,
-                ? as _source_hash, now() as _loaded_at from _incoming order by _row""",
-            [next_id, location, digest],
-        )
+        appended, retired = append_changes(con, contract, load_id=next_id, location=location, digest=digest)
         problems, quarantined = quarantine(con, table, load_id=next_id, source_file=location)
         record_drops(con, table, int(next_id), forgotten)
         con.execute(
@@ -272,4 +276,6 @@ def load_table(
         tuple(problems),
         delimiter,
         forgotten,
+        appended,
+        retired,
     )

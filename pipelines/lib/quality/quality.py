@@ -12,13 +12,14 @@ import pandas as pd
 from pipelines.lib.ingest.contract import CONTRACT, TableContract
 from pipelines.lib.ingest.quarantine import GATE_RULES, date_of, gate_conditions
 from pipelines.lib.ingest.quarantine import RULES as VALIDATION_RULES
+from pipelines.lib.ingest.raw_versions import current_rows_sql
 
 # rule name -> what it means, for metadata and docs: the quarantine's rules that the gate counts
 RULES = {rule: VALIDATION_RULES[rule] for rule in GATE_RULES}
 
 
 def _latest(table: str) -> str:
-    return f'(select * from raw."{table}" where _load_id = (select max(_load_id) from raw."{table}"))'
+    return current_rows_sql(table)
 
 
 def _rule_sql(contract: TableContract) -> dict[str, str]:
