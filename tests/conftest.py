@@ -38,7 +38,27 @@ RADAR_ENVIRONMENT = (
     "RADAR_AS_OF",
     "DAGSTER_HOME",
     "RADAR_DUCKDB_SETTINGS",
+    "RADAR_MLFLOW_URL",
+    "RADAR_REPORTS_URL",
+    "RADAR_RUN_PID",
 )
+
+
+def _restored(saved: dict[str, str | None]) -> None:
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _radar_environment_restored_per_module() -> Iterator[None]:
+    """A module-scoped fixture that runs `radar` in-process (e.g. `radar run` through click's runner) sets the
+    pipeline's environment before any test's own guard below sees it; the next module starts without it."""
+    saved = {k: os.environ.get(k) for k in RADAR_ENVIRONMENT}
+    yield
+    _restored(saved)
 
 
 @pytest.fixture(autouse=True)
@@ -46,11 +66,7 @@ def _radar_environment_restored() -> Iterator[None]:
     """A CLI test sets the pipeline's environment in-process, as `radar` does; the next test starts without it."""
     saved = {k: os.environ.get(k) for k in RADAR_ENVIRONMENT}
     yield
-    for key, value in saved.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
+    _restored(saved)
 
 
 @dataclass

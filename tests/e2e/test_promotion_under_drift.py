@@ -1,9 +1,13 @@
-"""Drift-gated promotion on real runs: the same company, first clean, then with drift injected into its latest
-months. The drifted delivery's candidate must not be auto-promoted; the clean champion stays, and the decision log
-says why, with the drift figure."""
+"""Drift-gated promotion on real runs: a company's clean delivery one quarter, then the next quarter's delivery with
+drift injected into its latest months. The drifted quarter's candidate must not be auto-promoted; the clean champion
+stays, and the decision log says why, with the drift figure.
+
+The drifted delivery is a quarter later, so that it brings newly matured labels: a delivery that changed only months
+whose labels are still open trains the same model, which the retrain reuses instead of registering a copy."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -16,17 +20,19 @@ from pipelines.lib.simulate import generate_sources
 from tests.conftest import END, PipelineRun, run_pipeline
 
 pytestmark = pytest.mark.slow
+QUARTER_EARLIER = dt.date(2026, 7, 31)
 
 
 @pytest.fixture(scope="module")
-def clean_then_drifted(
-    tmp_path_factory: pytest.TempPathFactory, demo_sources: Path
-) -> tuple[PipelineRun, PipelineRun]:
+def clean_then_drifted(tmp_path_factory: pytest.TempPathFactory) -> tuple[PipelineRun, PipelineRun]:
     home = tmp_path_factory.mktemp("drift_home")
+    clean = tmp_path_factory.mktemp("clean") / "sources"
     drifted = tmp_path_factory.mktemp("drifted") / "sources"
-    # The same company as demo_sources (same seed and size), with its latest 3 months drifted hard.
-    generate_sources(drifted, customers=300, months=24, seed=7, end=END, drift_months=3, drift_strength=1.0)
-    first = run_pipeline(home, demo_sources)
+    # 300 customers from the same start: 30 clean months up to a quarter before END (enough history for a first
+    # champion), then 33 months up to END with the latest 3 drifted hard.
+    generate_sources(clean, customers=300, months=30, seed=7, end=QUARTER_EARLIER)
+    generate_sources(drifted, customers=300, months=33, seed=7, end=END, drift_months=3, drift_strength=1.0)
+    first = run_pipeline(home, clean)
     second = run_pipeline(home, drifted)
     return first, second
 
