@@ -864,6 +864,28 @@ def _decisions_section(decisions: list[dict[str, Any]]) -> _Section:
     )
 
 
+def gate_verdicts(gates: pd.DataFrame, *, history_blocks: bool) -> np.ndarray:
+    """passed / warning / FAILED per gate row: a short history only warns where `gates.short_history` allows it,
+    so the table and the executive summary must not call it a failure."""
+    passed = gates["passed"].astype(bool).to_numpy()
+    warned = (gates["gate"] == "history").to_numpy() & ~passed & (not history_blocks)
+    return np.where(passed, "passed", np.where(warned, "warning", "FAILED"))
+
+
+def _gates_line(gates: pd.DataFrame | None, *, history_blocks: bool) -> str:
+    """The executive summary's word on the gates, by the same verdicts as the gate table."""
+    if gates is None or not len(gates):
+        return "no gate results"
+    verdicts = gate_verdicts(gates, history_blocks=history_blocks)
+    failed = sorted(set(gates["gate"][verdicts == "FAILED"]))
+    warned = sorted(set(gates["gate"][verdicts == "warning"]))
+    if failed:
+        return f"data gate(s) FAILED: {', '.join(failed)}"
+    if warned:
+        return f"no data gate failed; warning: {', '.join(warned)} (see Data gates)"
+    return "all data gates passed"
+
+
 def _gates_section(wh: _Warehouse, config: RadarConfig) -> _Section:
     title = "Data gates"
     if wh.gates is None or not len(wh.gates):
@@ -876,9 +898,7 @@ def _gates_section(wh: _Warehouse, config: RadarConfig) -> _Section:
     ax.set_title("Gate figure ÷ its threshold (≥ 1 passes; green = passed)")
     ax.grid(alpha=0.3, axis="x")
     g["evaluated_at"] = pd.to_datetime(g["evaluated_at"]).dt.strftime("%Y-%m-%d %H:%M")
-    # A short history only warns where `gates.short_history` allows it; the verdict says which.
-    warned = (g["gate"] == "history") & ~g["passed"].astype(bool) & (not config.history_blocks)
-    g["verdict"] = np.where(g["passed"].astype(bool), "passed", np.where(warned, "warning", "FAILED"))
+    g["verdict"] = gate_verdicts(g, history_blocks=config.history_blocks)
     g["value"] = [
         f"{v:,.0f}" if u in ("months", "customers", "churns") else f"{v:.1%}"
         for v, u in zip(g["value"], g["unit"], strict=True)
@@ -905,6 +925,8 @@ def _summary(
     wh: _Warehouse,
     h: dict[str, float],
     cutoffs: str,
+    *,
+    history_blocks: bool,
 ) -> str:
     champ = (
         f"Champion: <b>{html.escape(champion.name)} v{champion.version}</b> (validated {champion.tags.get('valid_start', '?')} "
@@ -920,13 +942,7 @@ def _summary(
         if last
         else "No promotion decision recorded."
     )
-    gates = (
-        "all data gates passed"
-        if wh.gates is not None and len(wh.gates) and bool(wh.gates["passed"].all())
-        else "a data gate failed"
-        if wh.gates is not None and len(wh.gates)
-        else "no gate results"
-    )
+    gates = _gates_line(wh.gates, history_blocks=history_blocks)
     source = "live warnings" if h.get("warnings_followed_up_live") else BACKTEST
     warnings = (
         f"Warnings (tier low and up) from the cut-offs {html.escape(cutoffs)}"
@@ -1021,7 +1037,15 @@ def build_review(
             f'<a href="#{a}">{html.escape(s.title)}</a>' for a, s in zip(anchors, sections, strict=True)
         )
         + "</nav><h2 id='summary'>Executive summary</h2>"
-        + _summary(as_of, champion, decisions, wh, headline, cutoffs_line(cutoffs, config.tiers))
+        + _summary(
+            as_of,
+            champion,
+            decisions,
+            wh,
+            headline,
+            cutoffs_line(cutoffs, config.tiers),
+            history_blocks=config.history_blocks,
+        )
         + "".join(
             f'<h2 id="{a}">{html.escape(s.title)}</h2>{s.body}'
             for a, s in zip(anchors, sections, strict=True)
