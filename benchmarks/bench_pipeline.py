@@ -15,7 +15,7 @@ For each size (``CUSTOMERSxMONTHS``), in its own process:
 
 One JSON line per run goes to ``benchmarks/results.jsonl`` (``"bench": "pipeline"``, with the machine's load
 average before and after, the git commit of the code that ran, and the raw zone's row count), and a table is
-printed. ``--code DIR`` runs another checkout's pipeline (e.g. ``--code /work/main`` to compare with main); the
+printed. ``--code DIR`` runs another checkout's pipeline (e.g. ``--code ../main`` to compare with main's checkout); the
 sources and this script stay the same. Usage:
 
     PYTHONPATH=. .venv/bin/python benchmarks/bench_pipeline.py 2000x36 10000x36 [--code DIR] [--keep]
@@ -82,6 +82,14 @@ def _sources(customers: int, months: int) -> tuple[Path, Path]:
     return first, second
 
 
+def portable(text: str, places: dict[Path, str]) -> str:
+    """``text`` with each of this machine's ``places`` named by its label: results.jsonl is committed, and a
+    path of one machine means nothing on another (nor should it say whose it was)."""
+    for path, label in sorted(places.items(), key=lambda item: -len(str(item[0]))):
+        text = text.replace(str(path), label)
+    return text
+
+
 def _measure(home: Path, sources: Path, code: Path) -> None:
     """In a fresh process: run `radar run` once and print its own figures (see the module docstring)."""
     env = {**os.environ, "RADAR_HOME": str(home), "PYTHONPATH": str(code)}
@@ -102,7 +110,14 @@ def _measure(home: Path, sources: Path, code: Path) -> None:
         "exit_code": done.returncode,
         # What radar said when the run failed (its verdict lines), so a failed measurement says why.
         **(
-            {"radar_output": (done.stdout + done.stderr).strip().splitlines()[-8:]} if done.returncode else {}
+            {
+                "radar_output": [
+                    portable(line, {code: "<code>", home: "<home>", sources: "<sources>"})
+                    for line in (done.stdout + done.stderr).strip().splitlines()[-8:]
+                ]
+            }
+            if done.returncode
+            else {}
         ),
         "wall_seconds": round(wall, 1),
         "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 1),
@@ -178,7 +193,8 @@ def _one_size(customers: int, months: int, code: Path, keep: bool) -> list[dict[
                 "load_average_before": load_before,
                 "load_average_after": [round(x, 2) for x in os.getloadavg()],
                 "cpus": os.cpu_count(),
-                "code": str(code),
+                # Which checkout, not where it lay on this machine (the commit says exactly what ran).
+                "code": "this checkout" if code == REPO else code.name,
                 **_commit(code),
                 "python": platform.python_version(),
                 "measured_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),

@@ -25,6 +25,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -49,6 +50,7 @@ DEFAULT_DATASETS = ("2000x14s1", "2000x14s2", "2000x24s1", "2000x24s2", "10000x2
 END = dt.date(2026, 10, 31)
 CUTOFFS_PER_DATASET = 3
 VALUE_DAYS = 365
+FULL_LOG = re.compile(r"\s*\(full log: [^)]*\)?")
 
 
 @dataclass(frozen=True)
@@ -100,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
                     except RuntimeError as exc:
                         # The pipeline refused with its one line (e.g. too little history for the horizon):
                         # recorded as a cut-off it did not score, and the benchmark goes on.
-                        line = next((x for x in str(exc).splitlines() if "churn_model" in x), str(exc))[:400]
+                        line = refusal_line(str(exc))
                         print(f"{data.name} {t.date()}: no champion scores: {line}")
                         champion = [_unscored(data, t, args.horizon_days, line)]
                     else:
@@ -256,6 +258,13 @@ def champion_value(scores: pd.DataFrame, data: Dataset, t: pd.Timestamp, horizon
         "value_window_days": days,
         "valued": int(predicted.notna().sum()),
     } | tb.value_metrics(predicted.fillna(0.0), actual)
+
+
+def refusal_line(message: str) -> str:
+    """The pipeline's one line from a failed run's message, without the path of the log it kept: that data home
+    is of this machine only, and the results file is committed."""
+    line = next((x for x in message.splitlines() if "churn_model" in x), message)
+    return FULL_LOG.sub("", line)[:400]
 
 
 def _unscored(data: Dataset, t: pd.Timestamp, horizon_days: int, line: str) -> dict:

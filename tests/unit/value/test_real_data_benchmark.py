@@ -172,3 +172,16 @@ def test_the_champion_value_is_ranked_against_the_revenue_that_followed_on_the_b
     # A customer left unvalued counts as 0, not as missing.
     some = scores.iloc[: len(scores) // 2]
     assert real_data.champion_value(some, data, t, HORIZON)["valued"] == len(some)
+
+
+def test_a_refusal_is_recorded_as_its_one_line_without_this_machines_paths() -> None:
+    message = (
+        "radar run as of 2026-05-31 exited 1 (data home kept: /tmp/radar-home-x1):\n"
+        "radar: churn_model: cannot train on the data up to 2026-05-31: set churn.horizon_days to at most about 61 "
+        "(now 90) (full log: /tmp/radar-home-x1/logs/last_run.log)"
+    )
+    line = real_data.refusal_line(message)
+    assert line == (
+        "radar: churn_model: cannot train on the data up to 2026-05-31: set churn.horizon_days to at most about 61 "
+        "(now 90)"
+    )
