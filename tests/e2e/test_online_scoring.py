@@ -7,7 +7,6 @@ import math
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
@@ -28,6 +27,7 @@ from pipelines.lib.features import mart as feats
 from pipelines.lib.serve.app import create_app
 from pipelines.lib.serve.champion import ChampionHolder
 from pipelines.lib.serve.errors import Unavailable
+from pipelines.lib.ui.serve import free_local_port
 from tests.conftest import PipelineRun
 
 pytestmark = pytest.mark.slow
@@ -279,14 +279,8 @@ def test_the_api_holds_no_lock_between_requests_and_keeps_answering_under_a_run(
     assert "a run is writing" in client.get("/health").json()["note"]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_radar_serve_starts_uvicorn_on_127_0_0_1_and_stops_on_sigint(home: RadarPaths) -> None:
-    port = _free_port()
+    port = free_local_port()
     env = {**os.environ, "RADAR_HOME": str(home.home), "PYTHONPATH": str(REPO_ROOT)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "pipelines.cli", "serve", "--port", str(port)],
