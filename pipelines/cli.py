@@ -407,7 +407,7 @@ def _warning_lines(scoring: dict) -> None:
     w = scoring["warnings"]
     if w["recall"] is not None:
         reached = (
-            f"{w['churners_warned']} of the {w['validation_churners']} churners"
+            f"{w['churners_warned']:,} of the {w['validation_churners']:,} churners"
             if w["churners_warned"] is not None
             else "of the churners"
         )

@@ -133,7 +133,7 @@ def test_too_few_churns_score_with_the_health_score_and_say_so(
     warnings = [
         line for line in result.stderr.splitlines() if line.startswith("radar: warning: no model trained")
     ]
-    assert len(warnings) == 1 and "churn_history" in warnings[0] and "threshold 100000" in warnings[0]
+    assert len(warnings) == 1 and "churn_history" in warnings[0] and "threshold 100,000" in warnings[0]
     assert "rule-based health score" in result.stdout
 
     scores = pd.read_csv(home / "exports" / "customer_scores.csv")

@@ -66,8 +66,8 @@ class GateResult:
 def _fmt(value: float, unit: str) -> str:
     if unit == "share":
         return f"{value:.1%}"
-    if unit == "months":
-        return f"{value:g} months"
+    if float(value).is_integer():  # counts (months, customers, churns) with thousands separators
+        return f"{value:,.0f} {unit}".strip()
     return f"{value:g} {unit}".strip()
 
 

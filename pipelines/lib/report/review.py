@@ -759,7 +759,7 @@ def _tiers_section(
         coverage = (
             f" On the champion's validation months these cut-offs warned "
             f"{int(warned.sum()):,} of {len(warned):,} customer-months and reached "
-            f"{int((warned & churned).sum())} of the {int(churned.sum())} churners "
+            f"{int((warned & churned).sum()):,} of the {int(churned.sum()):,} churners "
             f"({_pct(headline['validation_recall'])})."
         )
     if wh.scores is not None and len(wh.scores):
@@ -952,8 +952,8 @@ def _summary(
             else ""
         )
         + (
-            f"; on the champion's validation months they reached {h['validation_churners_warned']:.0f} of "
-            f"{h['validation_churners']:.0f} churners ({_pct(h.get('validation_recall'))})."
+            f"; on the champion's validation months they reached {h['validation_churners_warned']:,.0f} of "
+            f"{h['validation_churners']:,.0f} churners ({_pct(h.get('validation_recall'))})."
             if "validation_churners" in h
             else "."
         )

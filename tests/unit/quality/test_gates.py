@@ -69,6 +69,10 @@ def test_learnability_has_two_verdicts(validator: gates.Validator) -> None:
     active, churns = gates.learnability_gate(figures, min_active=100, min_churns=20, validator=validator)
     assert active.passed and not churns.passed
     assert churns.one_line() == "gate 'churn_history' FAILED: 19 churns, threshold 20 churns"
+    # Counts read as counts on the terminal and in the review: thousands separated, no decimals.
+    big = {**figures, "active_customers": 1633}
+    active, _ = gates.learnability_gate(big, min_active=100, min_churns=20, validator=validator)
+    assert active.one_line() == "gate 'active_customers' passed: 1,633 customers, threshold 100 customers"
 
 
 def test_top_rules_rank_what_is_broken_most() -> None:
