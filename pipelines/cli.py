@@ -359,7 +359,12 @@ def _summary_lines(state: dict) -> None:
         click.echo(
             "  "
             + GateResult(
-                gate["name"], gate["passed"], gate["value"], gate["threshold"], gate["unit"]
+                gate["name"],
+                gate["passed"],
+                gate["value"],
+                gate["threshold"],
+                gate["unit"],
+                blocking=gate.get("blocking", True),
             ).one_line()
         )
     if champ:

@@ -11,6 +11,8 @@ Each check computes its figures in DuckDB, has Great Expectations validate them 
 sources, their top failing rules with example rows, and a link to the GE Data Docs in the data home.
 """
 
+from dataclasses import replace
+
 import dagster as dg
 import pandas as pd
 
@@ -40,6 +42,7 @@ def _result(
     blocks: bool = True,
 ) -> dg.AssetCheckResult:
     """``blocks=False``: a failure is a warning (severity WARN), which Dagster does not let stop the run."""
+    results = [replace(r, blocking=blocks) for r in results]
     docs = validator.build_docs()
     with connect(radar.paths.warehouse) as con:
         gate_store.record(con, results, run_id=context.op_execution_context.run_id, docs=docs)
@@ -82,7 +85,8 @@ def history_gate(context: dg.AssetCheckExecutionContext, radar: RadarResource) -
         )
     validator = _validator(radar, "history")
     result = gates.history_gate(validator, figures, min_months=radar.config.gates.min_history_months)
-    blocks = radar.config.history_blocks or figures.empty
+    # No figures at all (no dated table) is never just a warning.
+    blocks = gates.is_blocking("history", history_blocks=radar.config.history_blocks) or figures.empty
     extra: dict[str, object] = {"per_source": markdown_table(figures)}
     if not result.passed and not blocks:
         extra["consequence"] = (

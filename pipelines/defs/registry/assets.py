@@ -76,7 +76,7 @@ def champion_decision(context: dg.AssetExecutionContext, radar: RadarResource) -
         # The window of the candidate's own validation months decides the rows (its warm-up may be shorter
         # than the configured one when the history is short).
         holdout = feats.labelled_snapshots(con, warmup_months=0)
-        gate_rows = gate_store.latest(con)
+        gate_rows = gate_store.latest(con, history_blocks=radar.config.history_blocks)
     holdout = holdout[holdout["snapshot_date"].between(window["valid_start"], window["valid_end"])]
     y = holdout["label"].to_numpy()
 
@@ -92,7 +92,7 @@ def champion_decision(context: dg.AssetExecutionContext, radar: RadarResource) -
         champion_drifted = {c for c in champion_run.data.tags.get("drifted_features", "").split(",") if c}
         champion_cutoff = champion_run.data.tags.get("training_cutoff")
     # A history gate that only warned (gates.short_history: warn) does not hold a model back.
-    blocking = gate_rows[(gate_rows["gate"] != "history") | radar.config.history_blocks]
+    blocking = gate_rows[gate_rows["blocking"].astype(bool)]
     gates_passed = bool(len(gate_rows)) and bool(blocking["passed"].all())
     decision = decide(
         policy,

@@ -45,7 +45,11 @@ def churn_model(context: dg.AssetExecutionContext, radar: RadarResource) -> dg.O
         # The warm-up is applied once, from where behaviour begins (training.covered_snapshots).
         frame = feats.labelled_snapshots(con, warmup_months=0)
         as_of = con.execute("select as_of_date from intermediate.int_data_window").fetchone()[0]
-        gates = gate_store.latest(con) if table_exists(con, "ops", "gate_results") else None
+        gates = (
+            gate_store.latest(con, history_blocks=cfg.history_blocks)
+            if table_exists(con, "ops", "gate_results")
+            else None
+        )
     cutoff = training_cutoff(quarter, as_of)
     quarter = data_quarter(quarter, as_of)
     tags = {
@@ -54,7 +58,8 @@ def churn_model(context: dg.AssetExecutionContext, radar: RadarResource) -> dg.O
         "feature_mart_version": feature_mart_version(),
         "code_version": code_version(),
         **{
-            f"gate_{g.gate}": f"{'passed' if g.passed else 'failed'} ({g.value:g} vs {g.threshold:g} {g.unit})"
+            f"gate_{g.gate}": f"{'passed' if g.passed else 'failed' if g.blocking else 'warning'} "
+            f"({g.value:g} vs {g.threshold:g} {g.unit})"
             for g in (gates.itertuples() if gates is not None else [])
         },
     }

@@ -43,9 +43,10 @@ class GateResult:
     unit: str
     details: list[dict[str, Any]] = field(default_factory=list)
     failing: list[str] = field(default_factory=list)
+    blocking: bool = True  # a failure stops training; False: it only warns (see `is_blocking`)
 
     def one_line(self) -> str:
-        verdict = "passed" if self.passed else "FAILED"
+        verdict = "passed" if self.passed else "FAILED" if self.blocking else "warning (not blocking)"
         where = f" ({', '.join(self.failing)})" if self.failing else ""
         return (
             f"gate '{self.name}' {verdict}: {_fmt(self.value, self.unit)}{where}, "
@@ -61,6 +62,13 @@ class GateResult:
             "unit": self.unit,
             "failing": self.failing,
         }
+
+
+def is_blocking(gate: str, *, history_blocks: bool) -> bool:
+    """Whether a failure of ``gate`` holds training back. Every gate does, except a short history where
+    `gates.short_history: warn` allows it (`RadarConfig.history_blocks`): the one place this rule lives, for the
+    checks' severity, the promotion decision, the status and the review."""
+    return gate != "history" or history_blocks
 
 
 def _fmt(value: float, unit: str) -> str:

@@ -215,7 +215,7 @@ def _warehouse_state(paths: RadarPaths, config: RadarConfig, champion: _Champion
                 }"""
             ).df()
         if table_exists(con, "ops", "gate_results"):
-            out.gates = gate_store.latest(con)
+            out.gates = gate_store.latest(con, history_blocks=config.history_blocks)
             out.gate_runs = con.execute("select count(distinct run_id) from ops.gate_results").fetchone()[0]
         if champion is not None and {"valid_start", "valid_end"} <= champion.tags.keys():
             start, end = champion.tags["valid_start"], champion.tags["valid_end"]
@@ -864,19 +864,20 @@ def _decisions_section(decisions: list[dict[str, Any]]) -> _Section:
     )
 
 
-def gate_verdicts(gates: pd.DataFrame, *, history_blocks: bool) -> np.ndarray:
-    """passed / warning / FAILED per gate row: a short history only warns where `gates.short_history` allows it,
-    so the table and the executive summary must not call it a failure."""
+def gate_verdicts(gates: pd.DataFrame) -> np.ndarray:
+    """passed / warning / FAILED per gate row, by how each verdict counted when it was evaluated
+    (`gate_store.latest`'s ``blocking``): a gate that only warned is not called a failure, in the table or the
+    executive summary."""
     passed = gates["passed"].astype(bool).to_numpy()
-    warned = (gates["gate"] == "history").to_numpy() & ~passed & (not history_blocks)
+    warned = ~passed & ~gates["blocking"].astype(bool).to_numpy()
     return np.where(passed, "passed", np.where(warned, "warning", "FAILED"))
 
 
-def _gates_line(gates: pd.DataFrame | None, *, history_blocks: bool) -> str:
+def _gates_line(gates: pd.DataFrame | None) -> str:
     """The executive summary's word on the gates, by the same verdicts as the gate table."""
     if gates is None or not len(gates):
         return "no gate results"
-    verdicts = gate_verdicts(gates, history_blocks=history_blocks)
+    verdicts = gate_verdicts(gates)
     failed = sorted(set(gates["gate"][verdicts == "FAILED"]))
     warned = sorted(set(gates["gate"][verdicts == "warning"]))
     if failed:
@@ -898,7 +899,7 @@ def _gates_section(wh: _Warehouse, config: RadarConfig) -> _Section:
     ax.set_title("Gate figure ÷ its threshold (≥ 1 passes; green = passed)")
     ax.grid(alpha=0.3, axis="x")
     g["evaluated_at"] = pd.to_datetime(g["evaluated_at"]).dt.strftime("%Y-%m-%d %H:%M")
-    g["verdict"] = gate_verdicts(g, history_blocks=config.history_blocks)
+    g["verdict"] = gate_verdicts(g)
     g["value"] = [
         f"{v:,.0f}" if u in ("months", "customers", "churns") else f"{v:.1%}"
         for v, u in zip(g["value"], g["unit"], strict=True)
@@ -925,8 +926,6 @@ def _summary(
     wh: _Warehouse,
     h: dict[str, float],
     cutoffs: str,
-    *,
-    history_blocks: bool,
 ) -> str:
     champ = (
         f"Champion: <b>{html.escape(champion.name)} v{champion.version}</b> (validated {champion.tags.get('valid_start', '?')} "
@@ -942,7 +941,7 @@ def _summary(
         if last
         else "No promotion decision recorded."
     )
-    gates = _gates_line(wh.gates, history_blocks=history_blocks)
+    gates = _gates_line(wh.gates)
     source = "live warnings" if h.get("warnings_followed_up_live") else BACKTEST
     warnings = (
         f"Warnings (tier low and up) from the cut-offs {html.escape(cutoffs)}"
@@ -1037,15 +1036,7 @@ def build_review(
             f'<a href="#{a}">{html.escape(s.title)}</a>' for a, s in zip(anchors, sections, strict=True)
         )
         + "</nav><h2 id='summary'>Executive summary</h2>"
-        + _summary(
-            as_of,
-            champion,
-            decisions,
-            wh,
-            headline,
-            cutoffs_line(cutoffs, config.tiers),
-            history_blocks=config.history_blocks,
-        )
+        + _summary(as_of, champion, decisions, wh, headline, cutoffs_line(cutoffs, config.tiers))
         + "".join(
             f'<h2 id="{a}">{html.escape(s.title)}</h2>{s.body}'
             for a, s in zip(anchors, sections, strict=True)

@@ -30,7 +30,11 @@ def collect(paths: RadarPaths, config: RadarConfig) -> dict[str, Any]:
                qualify row_number() over (partition by table_name order by load_id desc) = 1
                order by table_name"""
         ).df()
-        gates = gate_store.latest(con) if table_exists(con, "ops", "gate_results") else None
+        gates = (
+            gate_store.latest(con, history_blocks=config.history_blocks)
+            if table_exists(con, "ops", "gate_results")
+            else None
+        )
         scoring = None
         if table_exists(con, "scores", "customer_scores"):
             scoring = con.execute(
@@ -65,6 +69,7 @@ def collect(paths: RadarPaths, config: RadarConfig) -> dict[str, Any]:
                 "threshold": float(g.threshold),
                 "unit": g.unit,
                 "failing": g.failing or None,
+                "blocking": bool(g.blocking),
             }
             for g in (gates.itertuples() if gates is not None else [])
         ],

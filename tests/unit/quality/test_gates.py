@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pandas as pd
@@ -92,3 +93,12 @@ def test_the_score_tables_dbt_creates_match_the_ones_python_writes() -> None:
         assert body, table
         declared = dict(re.findall(r"(\w+) (varchar|date|double|integer|timestamp)", body.group(1)))
         assert declared == {**columns, "scored_at": "timestamp"}
+
+
+def test_only_a_short_history_may_warn_instead_of_block_and_its_line_says_so() -> None:
+    assert not gates.is_blocking("history", history_blocks=False)
+    assert gates.is_blocking("history", history_blocks=True)
+    assert all(gates.is_blocking(g, history_blocks=False) for g in ("quality", "feature_mart", "churn_history"))
+    short = gates.GateResult("history", False, 9, 18, "months", blocking=False)
+    assert short.one_line() == "gate 'history' warning (not blocking): 9 months, threshold 18 months"
+    assert dataclasses.replace(short, blocking=True).one_line().startswith("gate 'history' FAILED: ")
