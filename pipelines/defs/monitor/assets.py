@@ -9,6 +9,7 @@ from pipelines.lib.core.tracking import configure_mlflow
 from pipelines.lib.core.warehouse import connect
 from pipelines.lib.features import mart as feats
 from pipelines.lib.monitor.drift import Periods, measure_drift
+from pipelines.lib.train import retrain
 
 
 @dg.asset(group_name="monitor", kinds={"evidently"}, deps=[dg.AssetKey("churn_model")])
@@ -19,9 +20,9 @@ def feature_drift(context: dg.AssetExecutionContext, radar: RadarResource) -> dg
     import mlflow
 
     churn_model = candidate_for_run(context, radar)
-    window = churn_model["window"]
+    reference_month = retrain.reference_month(churn_model["window"])
     with connect(radar.paths.warehouse, read_only=True) as con:
-        reference = feats.snapshots_between(con, window["train_end"], window["train_end"])
+        reference = feats.snapshots_between(con, reference_month, reference_month)
         current = feats.latest_snapshot(con)
     as_of = current["snapshot_date"].max().date().isoformat()
     summary = measure_drift(
@@ -35,7 +36,7 @@ def feature_drift(context: dg.AssetExecutionContext, radar: RadarResource) -> dg
         seed=radar.config.training.seed,
         periods=Periods(
             f"Feature drift of churn model v{churn_model['version']}",
-            reference=f"customers of the snapshot {window['train_end']}, the last month the model trained on",
+            reference=f"customers of the snapshot {reference_month}, the last month the model trained on",
             current=f"customers of the newest snapshot {as_of}",
         ),
     )

@@ -15,6 +15,7 @@ from pipelines.defs.train.candidate import candidate_for_run
 from pipelines.lib.core.warehouse import connect
 from pipelines.lib.features import mart as feats
 from pipelines.lib.monitor.drift import ColumnDrift, Periods, measure_column_drift
+from pipelines.lib.train import retrain
 from pipelines.lib.train.churn_model import load_churn_model
 
 
@@ -49,12 +50,12 @@ def prediction_drift(context: dg.AssetExecutionContext, radar: RadarResource) ->
     """
     settings = radar.config.monitoring
     candidate = candidate_for_run(context, radar)
-    window = candidate["window"]
+    reference_month = retrain.reference_month(candidate["window"])
     with connect(radar.paths.warehouse, read_only=True) as con:
-        reference = feats.snapshots_between(con, window["train_end"], window["train_end"])
+        reference = feats.snapshots_between(con, reference_month, reference_month)
         current = feats.latest_snapshot(con)
     if reference.empty or current.empty:
-        where = f"reference month {window['train_end']}" if reference.empty else "newest snapshot"
+        where = f"reference month {reference_month}" if reference.empty else "newest snapshot"
         raise dg.Failure(description=f"no customers in the {where}; prediction drift cannot be measured")
     model = load_churn_model(f"models:/{candidate['model_name']}/{candidate['version']}")
     as_of = current["snapshot_date"].max().date().isoformat()
@@ -70,7 +71,7 @@ def prediction_drift(context: dg.AssetExecutionContext, radar: RadarResource) ->
         seed=radar.config.training.seed,
         periods=Periods(
             f"Prediction drift of churn model v{candidate['version']}",
-            reference=f"its churn probabilities for the customers of {window['train_end']}, the last month it "
+            reference=f"its churn probabilities for the customers of {reference_month}, the last month it "
             "trained on",
             current=f"its churn probabilities for the customers of the newest snapshot {as_of}",
         ),
@@ -89,12 +90,12 @@ def prediction_drift(context: dg.AssetExecutionContext, radar: RadarResource) ->
     context.log.info(
         f"prediction drift {drift.score:.3f} ({drift.method}, threshold {drift.threshold:g}): "
         f"{'drifted' if drift.drifted else 'no drift'}; mean probability {drift.reference_mean:.4f} in "
-        f"{window['train_end']} vs {drift.current_mean:.4f} on {as_of}"
+        f"{reference_month} vs {drift.current_mean:.4f} on {as_of}"
     )
     return dg.Output(
         {
             **drift.as_dict(),
-            "reference_month": window["train_end"],
+            "reference_month": reference_month,
             "as_of": as_of,
             "version": candidate["version"],
         },
@@ -105,7 +106,7 @@ def prediction_drift(context: dg.AssetExecutionContext, radar: RadarResource) ->
             "method": drift.method,
             "reference_mean_probability": dg.MetadataValue.float(drift.reference_mean),
             "current_mean_probability": dg.MetadataValue.float(drift.current_mean),
-            "reference_month": window["train_end"],
+            "reference_month": reference_month,
             "as_of": as_of,
             "model_version": candidate["version"],
             **_report_links(radar, drift, candidate["run_id"]),
@@ -171,7 +172,8 @@ def target_drift(context: dg.AssetExecutionContext, radar: RadarResource) -> dg.
         seed=radar.config.training.seed,
         periods=Periods(
             f"Target drift (churn label) for churn model v{candidate['version']}",
-            reference=f"the churn label of the customers of {reference_month}, the last month the model trained on",
+            reference=f"the churn label of the customers of {reference_month}, the last month the validated model "
+            "trained on",
             current=f"the churn label of the customers of {newest.isoformat()}, the newest month whose labels "
             "have matured",
         ),

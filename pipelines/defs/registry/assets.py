@@ -13,6 +13,7 @@ from pipelines.lib.features import mart as feats
 from pipelines.lib.quality import gate_store
 from pipelines.lib.train import training
 from pipelines.lib.train.churn_model import load_churn_model
+from pipelines.lib.train.evaluation import EVALUATED
 
 
 @dg.asset(
@@ -80,7 +81,14 @@ def champion_decision(context: dg.AssetExecutionContext, radar: RadarResource) -
     holdout = holdout[holdout["snapshot_date"].between(window["valid_start"], window["valid_end"])]
     y = holdout["label"].to_numpy()
 
-    candidate = training.evaluate(y, _predict(f"models:/{name}/{version}", holdout))
+    # The candidate's figures are its out-of-time ones from the retrain (the same months and function): the
+    # registered model may have learnt from these months (`training.refit: newest`), so it is not re-scored here.
+    candidate = {k: float(churn_model["metrics"][k]) for k in EVALUATED}
+    if len(holdout) != window["valid_rows"]:
+        context.log.warning(
+            f"the validation months hold {len(holdout)} rows now and {window['valid_rows']} when the candidate "
+            "was trained; the champion is compared on today's rows"
+        )
     champion_version = current_alias_version(name, CHAMPION)
     champion = None
     champion_drifted: set[str] = set()

@@ -175,6 +175,11 @@ class TrainingSettings(_Strict):
     # monetary value (it then learns only what that misses; strong on transaction data); `none` = its own prior;
     # `auto` = rfm for inactivity churn, none for contractual churn.
     linear_base: Literal["auto", "rfm", "none"] = "auto"
+    # Which model is registered and scores. `newest`: after validation the model learns again on every labelled
+    # month, the validation months included, with early stopping and calibration on the newest of them, so it
+    # scores with behaviour a horizon old instead of two horizons and a validation block old (its metrics are
+    # those of the same procedure one block earlier). `validated`: the model the metrics were measured on.
+    refit: Literal["newest", "validated"] = "newest"
     seed: int = 42
     model_name: str = "retention_radar_churn"
     experiment: str = "retention_radar"

@@ -16,6 +16,10 @@ from pipelines.lib.core.rates import warning_rates
 CORE_METRICS = ("roc_auc", "pr_auc", "brier", "log_loss", "lift_at_10pct", "base_rate")
 
 
+# What `evaluate` returns, in order: the figures a candidate and a champion are compared on.
+EVALUATED = ("roc_auc", "pr_auc", "brier", "log_loss", "lift_at_10pct", "base_rate")
+
+
 def evaluate(y_true: np.ndarray, p: np.ndarray) -> dict[str, float]:
     """Ranking (roc_auc, pr_auc, lift_at_10pct) and probability quality (brier, log_loss)."""
     y_true = np.asarray(y_true, dtype=int)

@@ -1,0 +1,68 @@
+"""The registered model learns again on the newest labelled months; its figures stay those measured out of time."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from pipelines.lib.core.config import TrainingSettings
+from pipelines.lib.train import retrain, training
+
+
+def _company(months: int = 16, customers: int = 300) -> pd.DataFrame:
+    rng = np.random.default_rng(5)
+    dates = pd.date_range("2024-01-31", periods=months, freq="ME")
+    n = months * customers
+    delay = rng.gamma(2, 3, n)
+    logins = rng.poisson(20, n).astype(float)
+    risk = 1 / (1 + np.exp(-(-3.0 + 0.25 * delay - 0.08 * logins)))
+    return pd.DataFrame(
+        {
+            "snapshot_date": np.repeat(dates, customers),
+            "customer_id": np.tile([f"C{i}" for i in range(customers)], months),
+            "payment_delay_vs_norm": delay,
+            "logins_30d": logins,
+            "label": (rng.random(n) < risk).astype(int),
+        }
+    )
+
+
+FEATURES = ["payment_delay_vs_norm", "logins_30d"]
+
+
+def _validated(
+    data: pd.DataFrame, settings: TrainingSettings
+) -> tuple[training.TimeSplit, training.FittedChurnModel]:
+    split = training.time_split(data, validation_months=settings.validation_months, horizon_days=90)
+    return split, training.fit_churn_model(split.train, FEATURES, settings, horizon_days=90)
+
+
+def test_the_scoring_model_learns_from_the_validation_months_and_calibrates_on_the_newest() -> None:
+    data = _company()
+    settings = TrainingSettings(
+        min_child_samples=50, calibration_months=2, validation_months=2, linear_base="none"
+    )
+    split, validated = _validated(data, settings)
+    scoring = retrain._scoring_model(data, validated, FEATURES, settings, horizon_days=90)
+
+    newest = data["snapshot_date"].max()
+    assert validated.calibration["snapshot_date"].max() < split.valid["snapshot_date"].min()
+    # Calibrated on the newest labelled months, the validation months themselves: a horizon nearer to scoring.
+    assert scoring.calibration["snapshot_date"].max() == newest
+    assert set(scoring.calibration["snapshot_date"]) == set(split.valid["snapshot_date"])
+    assert len(scoring.fit) + len(scoring.calibration) > len(validated.fit) + len(validated.calibration)
+    assert retrain.reference_month(
+        {"train_end": "2025-01-31", "model_train_end": newest.date().isoformat()}
+    ) == (newest.date().isoformat())
+    p = scoring.model.churn_probability(split.valid)
+    assert ((p > 0) & (p < 1)).all()
+
+
+def test_validated_keeps_the_model_the_figures_were_measured_on() -> None:
+    data = _company()
+    settings = TrainingSettings(
+        min_child_samples=50, calibration_months=2, validation_months=2, linear_base="none", refit="validated"
+    )
+    _, validated = _validated(data, settings)
+    assert retrain._scoring_model(data, validated, FEATURES, settings, horizon_days=90) is validated
+    assert retrain.reference_month({"train_end": "2025-01-31"}) == "2025-01-31"
