@@ -82,12 +82,16 @@ def moved_phrase(feature: str, now: float, before: float) -> str:
     Templates that print the magnitude of a signed value (days later / earlier than usual, NPS up / down) say
     "up" or "down" about that magnitude; when the sign flips, or the template is a ratio, or either value is
     missing, the previous value is said in full instead."""
+    said_now, said_before = describe(feature, now), describe(feature, before)
+    if said_now == said_before:
+        # A change below the template's rounding that still crossed one of the model's splits.
+        return f"{said_now}, {'up' if now > before else 'down'} a little"
     if np.isnan(now) or np.isnan(before) or feature in _SAID_IN_FULL or np.sign(now) * np.sign(before) < 0:
-        return f"{describe(feature, now)} (before: {describe(feature, before)})"
-    if _number(feature, now) == _number(feature, before):
-        return f"{describe(feature, now)}, {'up' if abs(now) > abs(before) else 'down'} a little"
+        return f"{said_now} (before: {said_before})"
     direction = "up" if abs(now) > abs(before) else "down"
-    return f"{describe(feature, now)}, {direction} from {_number(feature, before)}"
+    if _number(feature, now) == _number(feature, before):
+        return f"{said_now}, {direction} a little"
+    return f"{said_now}, {direction} from {_number(feature, before)}"
 
 
 def moved_by(

@@ -99,6 +99,10 @@ def test_moves_read_in_the_templates_words_when_a_number_alone_would_not() -> No
         "50% fewer logins than in the 3 months before (before: 0% more logins than in the 3 months before)"
     )
     assert moved_phrase("nps_latest", float("nan"), 8.0) == "nps latest: no data (before: last NPS answer 8)"
+    assert moved_phrase("order_gap_cv_365d", 0.81, 0.79) == (
+        "irregular ordering over the year (gap spread 0.8× the mean gap), up a little"
+    )
+    assert moved_phrase("payments_90d", 1.0, 2.0) == "1 payment in the last 3 months, down from 2"
 
 
 def test_the_largest_risers_are_the_customers_whose_probability_rose_most() -> None:
