@@ -117,3 +117,10 @@ def test_the_largest_risers_are_the_customers_whose_probability_rose_most() -> N
     risers = largest_risers(scores, n=2)
     assert risers["customer_id"].tolist() == ["C", "A"]
     assert largest_risers(scores)["customer_id"].tolist() == ["C", "A", "E"]
+
+
+def test_on_the_first_snapshot_every_customer_is_new(model) -> None:
+    current = _snapshot("2026-10-31", {"C1": (9.0, 20.0, 2.0), "C2": (3.0, 25.0, 1.0)})
+    changes = score_changes(model, current, current.iloc[0:0], cutoffs=TierSettings())
+    assert changes["moved_by"].tolist() == [NEW, NEW]
+    assert changes["probability_change"].isna().all()
