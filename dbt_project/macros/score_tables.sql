@@ -9,7 +9,9 @@
         action varchar, owner varchar, sla_hours integer, model_name varchar, model_version varchar,
         score_source varchar, health_colour varchar, health_points integer,
         predicted_revenue_12m double precision, clv double precision, value_tier varchar, service_level varchar,
-        response_hours integer, revenue_at_risk double precision, priority integer, scored_at timestamp
+        response_hours integer, revenue_at_risk double precision, priority integer,
+        previous_as_of date, previous_churn_probability double precision, probability_change double precision,
+        previous_risk_tier varchar, moved_by varchar, scored_at timestamp
     );
     create table if not exists scores.health_scores (
         customer_id varchar, as_of date, health_points integer, health_colour varchar, signals varchar,

@@ -9,6 +9,7 @@ import pytest
 from mlflow import MlflowClient
 
 from pipelines.lib.core.config import load_config
+from pipelines.lib.core.tracking import configure_mlflow
 from pipelines.lib.core.warehouse import connect
 from pipelines.lib.score.tiers import risk_tier, scoring_tiers
 from tests.conftest import END, PipelineRun
@@ -106,6 +107,8 @@ def test_the_crm_export_orders_customers_by_value_and_risk_with_action_owner_and
 ) -> None:
     csv = pd.read_csv(full_run.paths.scores_csv, dtype={"customer_id": str, "model_version": str})
     parquet = pd.read_parquet(full_run.paths.scores_parquet).astype({"as_of": str})
+    for frame in (csv, parquet):
+        frame["previous_as_of"] = pd.to_datetime(frame["previous_as_of"])
     pd.testing.assert_frame_equal(csv, parquet, check_dtype=False)
     assert list(csv["priority"]) == list(range(1, len(csv) + 1))
     assert csv[["action", "owner"]].notna().all().all()
@@ -115,3 +118,80 @@ def test_the_crm_export_orders_customers_by_value_and_risk_with_action_owner_and
     assert csv["value_tier"].notna().mean() > 0.95
     rank = csv["risk_tier"].map({"none": 0, "low": 1, "medium": 2, "high": 3})
     assert rank.is_monotonic_decreasing, "a higher risk tier always comes first"
+
+
+def test_each_score_says_how_it_moved_since_the_previous_snapshot_by_the_same_champion(
+    full_run: PipelineRun,
+) -> None:
+    from pipelines.lib.features import mart as feats
+    from pipelines.lib.train.churn_model import load_churn_model
+
+    scores = pd.read_csv(full_run.paths.scores_csv, dtype={"customer_id": str})
+    previous_date = (pd.Timestamp(END) - pd.offsets.MonthEnd(1)).date().isoformat()
+    with connect(full_run.paths.warehouse, read_only=True) as con:
+        before = feats.snapshots_between(con, previous_date, previous_date)
+    config = load_config()
+    configure_mlflow(full_run.paths, config.training.experiment)
+    model = load_churn_model(f"models:/{config.training.model_name}@champion")
+    known = scores[scores["customer_id"].isin(before["customer_id"])]
+    new = scores[~scores["customer_id"].isin(before["customer_id"])]
+    assert len(known) > 0.8 * len(scores), "most customers were customers a month earlier"
+    assert (new["moved_by"] == "new").all() and new["previous_churn_probability"].isna().all()
+    assert (known["previous_as_of"] == previous_date).all()
+    expected = pd.Series(model.churn_probability(before).round(4), index=before["customer_id"]).reindex(
+        known["customer_id"]
+    )
+    np.testing.assert_allclose(known["previous_churn_probability"], expected, atol=1e-4)
+    np.testing.assert_allclose(
+        known["probability_change"],
+        known["churn_probability"] - known["previous_churn_probability"],
+        atol=2e-4,
+    )
+    assert known["moved_by"].str.len().gt(0).all() and (known["moved_by"] != "new").all()
+
+    risers = pd.read_csv(full_run.paths.risers_csv, dtype={"customer_id": str})
+    top = known[known["probability_change"] > 0].nlargest(len(risers), "probability_change")
+    assert len(risers) == min(10, len(top)) > 0
+    np.testing.assert_allclose(risers["probability_change"], top["probability_change"])
+    meta = full_run.result.asset_materializations_for_node("customer_scores")[-1].metadata
+    assert risers["customer_id"].iloc[0] in meta["largest_risers"].value
+
+
+def test_the_candidates_figures_per_segment_industry_and_tenure_band_are_logged(
+    full_run: PipelineRun,
+) -> None:
+    meta = full_run.result.asset_materializations_for_node("segment_performance")[-1].metadata
+    table = pd.read_csv(meta["table"].value)
+    assert {"segment", "industry", "tenure_band"} <= set(table["dimension"])
+    assert meta["not_delivered"].value == "none"
+    whole = table[table["dimension"] == "all customers"].iloc[0]
+    for dimension, groups in table[table["dimension"] != "all customers"].groupby("dimension"):
+        assert groups["customer_months"].sum() == whole["customer_months"], dimension
+        assert groups["churners"].sum() == whole["churners"], dimension
+    client = MlflowClient(tracking_uri=full_run.paths.tracking_uri, registry_uri=full_run.paths.tracking_uri)
+    run_id = meta["mlflow_run_id"].value
+    assert [a.path for a in client.list_artifacts(run_id, "segments")] == [
+        f"segments/{meta['table'].value.rsplit('/', 1)[1]}"
+    ]
+    assert client.get_run(run_id).data.metrics["segments_flagged"] == meta["segments_flagged"].value
+
+
+def test_payments_that_slipped_for_one_customer_top_the_reasons_the_champions_score_moved(
+    full_run: PipelineRun,
+) -> None:
+    from pipelines.lib.features import mart as feats
+    from pipelines.lib.score.score_changes import score_changes
+    from pipelines.lib.train.churn_model import load_churn_model
+
+    config = load_config()
+    configure_mlflow(full_run.paths, config.training.experiment)
+    model = load_churn_model(f"models:/{config.training.model_name}@champion")
+    with connect(full_run.paths.warehouse, read_only=True) as con:
+        before = feats.latest_snapshot(con)
+    delay = before["payment_delay_vs_norm"]
+    steady = before.loc[[(delay - delay.median()).abs().idxmin()]].reset_index(drop=True)
+    slipped = steady.assign(payment_delay_vs_norm=float(delay.quantile(0.99)) + 10)
+    changes = score_changes(model, slipped, steady, cutoffs=config.tiers)
+    assert changes["probability_change"].iloc[0] > 0
+    assert changes["moved_by"].iloc[0].startswith("payments ")
+    assert "later than usual" in changes["moved_by"].iloc[0].split("; ")[0]

@@ -76,6 +76,13 @@ def test_the_first_run_scores_every_customer_active_in_the_trailing_year(first_r
     assert scores["reasons"].str.len().gt(0).all()
 
 
+def test_the_per_segment_figures_say_segment_and_industry_are_not_delivered(first_run: PipelineRun) -> None:
+    meta = first_run.result.asset_materializations_for_node("segment_performance")[-1].metadata
+    assert meta["not_delivered"].value == "segment, industry"
+    table = pd.read_csv(meta["table"].value)
+    assert set(table["dimension"]) == {"all customers", "tenure_band"}
+
+
 def test_a_short_history_warns_and_the_windows_fit_it(first_run: PipelineRun) -> None:
     checks = {e.check_name: e for e in first_run.result.get_asset_check_evaluations()}
     history = checks["history_gate"]

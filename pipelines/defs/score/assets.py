@@ -14,14 +14,14 @@ import numpy as np
 import pandas as pd
 
 from models_registry.registry import CHAMPION, current_alias_version
-from pipelines.defs.metadata import shown
+from pipelines.defs.metadata import markdown_table, shown
 from pipelines.defs.resources import RadarResource
 from pipelines.lib.core.atomic import write_atomic
 from pipelines.lib.core.tracking import configure_mlflow
 from pipelines.lib.core.warehouse import connect
 from pipelines.lib.features import mart as feats
 from pipelines.lib.quality import gates, quality
-from pipelines.lib.score import score_store
+from pipelines.lib.score import score_changes, score_store
 from pipelines.lib.score.health_score import fired_signals, health_colour, health_points
 from pipelines.lib.score.model_scores import champion_cutoffs, score_with_model
 from pipelines.lib.score.priority import customer_value_as_of, prioritise
@@ -37,6 +37,7 @@ EXPORT_COLUMNS = [
     "risk_tier",
     "health_colour",
     "reasons",
+    *score_changes.CHANGE_COLUMNS,
     "action",
     "owner",
     "sla_hours",
@@ -49,6 +50,7 @@ EXPORT_COLUMNS = [
     "model_version",
 ]
 COLOUR_TIER = {"red": "high", "yellow": "medium", "green": "none"}
+RISERS = 10  # rows of exports/largest_risers.csv and of the asset's `largest_risers` table
 
 
 def _learnability(radar: RadarResource) -> list[gates.GateResult]:
@@ -94,6 +96,9 @@ def _publish(radar: RadarResource, scores: pd.DataFrame) -> pd.DataFrame:
     export = scores[EXPORT_COLUMNS]
     write_atomic(radar.paths.scores_csv, lambda path: export.to_csv(path, index=False))
     write_atomic(radar.paths.scores_parquet, lambda path: export.to_parquet(path, index=False))
+    # Rewritten with every export (empty for the health-score fallback), so it never lists another day's risers.
+    risers = score_changes.largest_risers(scores, n=RISERS)
+    write_atomic(radar.paths.risers_csv, lambda path: risers.to_csv(path, index=False))
     return scores
 
 
@@ -118,6 +123,7 @@ def _publish_fallback(radar: RadarResource, health: pd.DataFrame) -> pd.DataFram
     ).assign(
         model_name=None,
         model_version=None,
+        **dict.fromkeys(score_changes.CHANGE_COLUMNS),
         score_source=score_store.FALLBACK,
         health_colour=health["health_colour"],
         health_points=health["health_points"],
@@ -225,6 +231,10 @@ def customer_scores(context: dg.AssetExecutionContext, radar: RadarResource) -> 
     cutoffs = champion_cutoffs(cfg.tiers, name, version)
     scored = score_with_model(model, current, cutoffs=cutoffs, playbook=cfg.playbook)
     p = scored["churn_probability"].to_numpy()
+    with connect(radar.paths.warehouse, read_only=True) as con:
+        previous = score_changes.previous_snapshot(con, current["snapshot_date"].max().date().isoformat())
+    # Both snapshots through the same champion: the change is the customer's, not a retrain's.
+    changes = score_changes.score_changes(model, current, previous, cutoffs=cutoffs)
     health = _health(current)
     scores = pd.concat(
         [
@@ -235,6 +245,7 @@ def customer_scores(context: dg.AssetExecutionContext, radar: RadarResource) -> 
                 }
             ),
             scored,
+            changes,
         ],
         axis=1,
     ).assign(
@@ -247,6 +258,9 @@ def customer_scores(context: dg.AssetExecutionContext, radar: RadarResource) -> 
     as_of = str(scores["as_of"].iloc[0])
     scores = _publish(radar, scores)
     tier_meta = _tier_metadata(scores)
+    risers = score_changes.largest_risers(scores, n=RISERS)
+    new = int((scores["moved_by"] == score_changes.NEW).sum())
+    compared = scores["probability_change"].notna()
     context.log.info(
         f"scored {len(scores)} customers as of {as_of}: "
         + ", ".join(f"{k.removeprefix('tier_')} {v.value}" for k, v in tier_meta.items())
@@ -264,6 +278,28 @@ def customer_scores(context: dg.AssetExecutionContext, radar: RadarResource) -> 
                 "export": dg.MetadataValue.path(str(radar.paths.scores_csv)),
                 "export_parquet": dg.MetadataValue.path(str(radar.paths.scores_parquet)),
                 "revenue_at_risk": dg.MetadataValue.float(float(scores["revenue_at_risk"].fillna(0).sum())),
+                "previous_as_of": str(previous["snapshot_date"].max().date()) if len(previous) else "none",
+                "customers_new": dg.MetadataValue.int(new),
+                "customers_risen": dg.MetadataValue.int(int((scores["probability_change"] > 0).sum())),
+                # Left out when nobody has a previous score: a mean of nothing is no figure.
+                **(
+                    {"mean_probability_change": float(scores.loc[compared, "probability_change"].mean())}
+                    if compared.any()
+                    else {}
+                ),
+                "largest_risers": markdown_table(
+                    risers[
+                        [
+                            "customer_id",
+                            "previous_churn_probability",
+                            "churn_probability",
+                            "probability_change",
+                            "moved_by",
+                        ]
+                    ],
+                    empty="(no customer's probability rose since the previous snapshot)",
+                ),
+                "risers_export": dg.MetadataValue.path(str(radar.paths.risers_csv)),
                 "act_first": dg.MetadataValue.md(
                     scores.head(10)[
                         ["priority", "customer_id", "risk_tier", "value_tier", "churn_probability", "reasons"]

@@ -64,6 +64,11 @@ class RadarPaths:
         return self.exports / "customer_scores.parquet"
 
     @property
+    def risers_csv(self) -> Path:
+        """The customers whose churn probability rose most since their previous score (beside the export)."""
+        return self.exports / "largest_risers.csv"
+
+    @property
     def gx_root(self) -> Path:
         """Great Expectations' project root: validation results and Data Docs (`gx/uncommitted/data_docs/`)."""
         return self.home

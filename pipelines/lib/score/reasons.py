@@ -68,7 +68,7 @@ _TEMPLATES: dict[str, Callable[[float], str]] = {
     "avg_order_gap_365d": lambda v: f"orders every {v:.0f} days on average over the year",
     "order_gap_ratio": lambda v: f"the silence since the last order is {v:.1f}× the usual gap",
     "order_gap_trend": lambda v: f"gaps between orders {v:.1f}× as long as the year before",
-    "payments_90d": lambda v: f"{v:.0f} payments in the last 3 months",
+    "payments_90d": lambda v: f"{_count(v, 'payment')} in the last 3 months",
     "payment_delay_norm": lambda v: f"usually pays {_days_from_due(v)}",
     "overdue_invoices": lambda v: f"{v:.0f} invoice(s) overdue and unpaid",
     "overdue_amount": lambda v: f"{v:,.0f} overdue and unpaid",

@@ -31,6 +31,12 @@ SCORE_COLUMNS: dict[str, str] = {
     "response_hours": "integer",
     "revenue_at_risk": "double",
     "priority": "integer",
+    # Why the score moved (pipelines/lib/score/score_changes.py).
+    "previous_as_of": "date",
+    "previous_churn_probability": "double",
+    "probability_change": "double",
+    "previous_risk_tier": "varchar",
+    "moved_by": "varchar",
 }
 HEALTH_COLUMNS: dict[str, str] = {
     "customer_id": "varchar",
