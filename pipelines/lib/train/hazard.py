@@ -418,3 +418,71 @@ def km_figure(km: pd.DataFrame, path: Path, *, title: str) -> Path:
 
 def settings_params(settings: HazardSettings) -> dict[str, object]:
     return {f"hazard_{k}": v for k, v in asdict(settings).items()} | {"hazard_max_months": MAX_MONTHS}
+
+
+# --- tracking ------------------------------------------------------------------------------------------------
+
+RUN_KIND = "survival"
+MODEL_ARTIFACTS = "model"
+
+
+def log_run(
+    fit: HazardFit, *, parent_run_id: str, quarter: str, cutoff: pd.Timestamp, tags: dict[str, str]
+) -> str:
+    """Log the fit as a child run `survival-<quarter>` of the quarter's churn run (tags model_kind=survival and
+    the same quarter), so the MLflow UI shows it under that quarter's model and the churn run's own metric keys
+    stay as they were: params, the calibration metrics per horizon, the Kaplan-Meier vs predicted table and
+    figure, and the scoring model's booster. Aggregates only: no customer id leaves the warehouse."""
+    import tempfile
+
+    import mlflow
+
+    run_tags = {
+        "model_kind": RUN_KIND,
+        "quarter": quarter,
+        "training_cutoff": cutoff.date().isoformat(),
+        **{k: str(v) for k, v in fit.window.items()},
+        **tags,
+    }
+    with (
+        mlflow.start_run(run_name=f"survival-{quarter}", parent_run_id=parent_run_id, tags=run_tags) as run,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
+        mlflow.log_params(settings_params(fit.settings) | {"n_features": len(fit.model.features)})
+        mlflow.log_metrics(fit.metrics)
+        table = Path(tmp) / "km_vs_predicted.csv"
+        fit.km.to_csv(table, index=False)
+        mlflow.log_artifact(str(table), artifact_path="evaluation")
+        figure = km_figure(
+            fit.km,
+            Path(tmp) / "km_vs_predicted.png",
+            title=f"validation origins {fit.window['valid_start']} to {fit.window['valid_end']}",
+        )
+        mlflow.log_artifact(str(figure), artifact_path="plots")
+        mlflow.log_artifacts(str(fit.model.save(Path(tmp) / MODEL_ARTIFACTS)), artifact_path=MODEL_ARTIFACTS)
+    return run.info.run_id
+
+
+def latest_run(experiment_id: str):
+    """The newest quarter's survival run (the newest run of that quarter), or None before the first one."""
+    import mlflow
+
+    runs = mlflow.MlflowClient().search_runs(
+        [experiment_id],
+        filter_string=f"tags.model_kind = '{RUN_KIND}'",
+        order_by=["tags.quarter DESC", "attributes.start_time DESC"],
+        max_results=1,
+    )
+    return runs[0] if runs else None
+
+
+def load_run_model(run_id: str) -> HazardModel:
+    import tempfile
+
+    import mlflow
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = mlflow.artifacts.download_artifacts(
+            run_id=run_id, artifact_path=MODEL_ARTIFACTS, dst_path=tmp
+        )
+        return HazardModel.load(Path(folder))
