@@ -424,6 +424,7 @@ def settings_params(settings: HazardSettings) -> dict[str, object]:
 
 RUN_KIND = "survival"
 MODEL_ARTIFACTS = "model"
+KM_ARTIFACT = "evaluation/km_vs_predicted.csv"
 
 
 def log_run(
@@ -450,9 +451,10 @@ def log_run(
     ):
         mlflow.log_params(settings_params(fit.settings) | {"n_features": len(fit.model.features)})
         mlflow.log_metrics(fit.metrics)
-        table = Path(tmp) / "km_vs_predicted.csv"
+        folder, name = KM_ARTIFACT.rsplit("/", 1)
+        table = Path(tmp) / name
         fit.km.to_csv(table, index=False)
-        mlflow.log_artifact(str(table), artifact_path="evaluation")
+        mlflow.log_artifact(str(table), artifact_path=folder)
         figure = km_figure(
             fit.km,
             Path(tmp) / "km_vs_predicted.png",
@@ -474,6 +476,18 @@ def latest_run(experiment_id: str):
         max_results=1,
     )
     return runs[0] if runs else None
+
+
+def logged_kaplan_meier(run_id: str) -> pd.DataFrame:
+    """The Kaplan-Meier vs predicted table a survival run logged (see `kaplan_meier_vs_predicted`): what a
+    review section plots, without refitting anything."""
+    import tempfile
+
+    import mlflow
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=KM_ARTIFACT, dst_path=tmp)
+        return pd.read_csv(path)
 
 
 def load_run_model(run_id: str) -> HazardModel:
