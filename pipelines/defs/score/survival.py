@@ -25,16 +25,18 @@ def customer_survival(context: dg.AssetExecutionContext, radar: RadarResource) -
     survival model. Without one (no quarter trained yet, e.g. while the learnability gate fails) it writes
     nothing and says so: the survival curve adds to the scores, it never holds them back.
     """
-    experiment_id = configure_mlflow(radar.paths, radar.config.training.experiment)
-    run = hazard.latest_run(experiment_id)
-    if run is None:
-        context.log.warning(
-            "no survival model yet (materialise `survival_model`); no survival curves written"
-        )
-        return dg.MaterializeResult(metadata=shown({"notice": "no survival model yet"}))
-    model = hazard.load_run_model(run.info.run_id)
     with connect(radar.paths.warehouse, read_only=True) as con:
         current = feats.latest_snapshot(con)
+    experiment_id = configure_mlflow(radar.paths, radar.config.training.experiment)
+    as_of = current["snapshot_date"].max() if len(current) else None
+    run = hazard.latest_run(experiment_id, not_after=as_of)
+    if run is None:
+        why = (
+            "no survival model learnt from data up to the newest snapshot yet (materialise `survival_model`)"
+        )
+        context.log.warning(f"{why}; no survival curves written")
+        return dg.MaterializeResult(metadata=shown({"notice": why}))
+    model = hazard.load_run_model(run.info.run_id)
     missing = [f for f in model.features if f not in current]
     if current.empty or missing:
         why = (

@@ -465,17 +465,22 @@ def log_run(
     return run.info.run_id
 
 
-def latest_run(experiment_id: str):
-    """The newest quarter's survival run (the newest run of that quarter), or None before the first one."""
+def latest_run(experiment_id: str, *, not_after: pd.Timestamp | None = None):
+    """The newest quarter's survival run (the newest run of that quarter) whose training cutoff is on or before
+    ``not_after`` (scoring as of a date never uses a model that learnt from later data), or None."""
     import mlflow
 
     runs = mlflow.MlflowClient().search_runs(
         [experiment_id],
         filter_string=f"tags.model_kind = '{RUN_KIND}'",
         order_by=["tags.quarter DESC", "attributes.start_time DESC"],
-        max_results=1,
+        max_results=200,
     )
-    return runs[0] if runs else None
+    for run in runs:
+        cutoff = run.data.tags.get("training_cutoff")
+        if cutoff and (not_after is None or pd.Timestamp(cutoff) <= pd.Timestamp(not_after)):
+            return run
+    return None
 
 
 def logged_kaplan_meier(run_id: str) -> pd.DataFrame:
