@@ -48,8 +48,8 @@ class HazardSettings:
     validation_months: int = 3  # origin months judged on, the newest whose follow-up is complete
     early_stopping_months: int = 3  # the newest event months of the training rows, for early stopping
     # Every customer enters the training rows from every `origin_stride`-th snapshot only (a different offset per
-    # customer): neighbouring origins of one customer repeat nearly the same rows, and a third of them keeps the
-    # fit at a few seconds on the demo while validation still uses every origin.
+    # customer): neighbouring origins of one customer repeat nearly the same rows; a third of them keeps the
+    # fit at 20 to 45 s on the busy 2-core machine (demo) while validation still uses every origin.
     origin_stride: int = 3
     n_estimators: int = 800
     learning_rate: float = 0.05
