@@ -21,7 +21,7 @@ from pipelines.lib.core.tracking import configure_mlflow
 from pipelines.lib.core.warehouse import connect
 from pipelines.lib.features import mart as feats
 from pipelines.lib.quality import gates, quality
-from pipelines.lib.score import score_changes, score_store
+from pipelines.lib.score import score_changes, score_store, survival_store
 from pipelines.lib.score.health_score import fired_signals, health_colour, health_points
 from pipelines.lib.score.model_scores import champion_cutoffs, score_with_model
 from pipelines.lib.score.priority import customer_value_as_of, prioritise
@@ -49,6 +49,8 @@ EXPORT_COLUMNS = [
     "model_name",
     "model_version",
 ]
+# The survival curve (`customer_survival`) joined by customer and as_of: empty where none was drawn.
+EXPORT_SURVIVAL_COLUMNS = list(survival_store.SURVIVAL_COLUMNS)
 COLOUR_TIER = {"red": "high", "yellow": "medium", "green": "none"}
 RISERS = 10  # rows of exports/largest_risers.csv and of the asset's `largest_risers` table
 
@@ -93,7 +95,8 @@ def _publish(radar: RadarResource, scores: pd.DataFrame) -> pd.DataFrame:
         value = customer_value_as_of(con, as_of)
         scores = prioritise(scores, value, value_tiers=list(radar.config.value.tiers))
         score_store.replace_as_of(con, "customer_scores", scores)
-    export = scores[EXPORT_COLUMNS]
+        survival = survival_store.survival_as_of(con, as_of)
+    export = scores[EXPORT_COLUMNS].merge(survival, on="customer_id", how="left")
     write_atomic(radar.paths.scores_csv, lambda path: export.to_csv(path, index=False))
     write_atomic(radar.paths.scores_parquet, lambda path: export.to_parquet(path, index=False))
     # Rewritten with every export (empty for the health-score fallback), so it never lists another day's risers.
@@ -180,7 +183,12 @@ def health_scores(context: dg.AssetExecutionContext, radar: RadarResource) -> dg
 
 @dg.asset(
     group_name="score",
-    deps=[dg.AssetKey(["champion_decision"]), dg.AssetKey(["customer_value"]), health_scores],
+    deps=[
+        dg.AssetKey(["champion_decision"]),
+        dg.AssetKey(["customer_value"]),
+        dg.AssetKey(["customer_survival"]),
+        health_scores,
+    ],
     kinds={"duckdb", "csv"},
     pool="warehouse",
 )
