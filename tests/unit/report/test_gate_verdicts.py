@@ -10,7 +10,7 @@ import pandas as pd
 
 from pipelines.lib.quality import gate_store
 from pipelines.lib.quality.gates import GateResult
-from pipelines.lib.report.review import _gates_line, gate_verdicts
+from pipelines.lib.report.review import gate_verdicts, gates_line
 
 GATES = pd.DataFrame(
     {"gate": ["history", "quality", "learnability"], "passed": [False, True, True], "blocking": [False, True, True]}
@@ -23,11 +23,11 @@ def test_a_gate_that_only_warned_is_a_warning_and_one_that_blocked_a_failure() -
 
 
 def test_the_summary_line_says_failed_only_for_a_failure_and_names_the_gates() -> None:
-    assert _gates_line(GATES) == "no data gate failed; warning: history (see Data gates)"
-    assert _gates_line(GATES.assign(blocking=True)) == "data gate(s) FAILED: history"
-    assert _gates_line(GATES.assign(passed=[True, False, True])) == "data gate(s) FAILED: quality"
-    assert _gates_line(GATES.assign(passed=True)) == "all data gates passed"
-    assert _gates_line(None) == "no gate results"
+    assert gates_line(GATES) == "no data gate failed; warning: history (see Data gates)"
+    assert gates_line(GATES.assign(blocking=True)) == "data gate(s) FAILED: history"
+    assert gates_line(GATES.assign(passed=[True, False, True])) == "data gate(s) FAILED: quality"
+    assert gates_line(GATES.assign(passed=True)) == "all data gates passed"
+    assert gates_line(None) == "no gate results"
 
 
 def test_the_store_keeps_whether_a_verdict_blocked_and_older_rows_follow_the_rule(tmp_path: Path) -> None:

@@ -1,0 +1,293 @@
+"""Everything the review reads, in one pass and into plain frames and dataclasses: the MLflow experiment and
+registry, the warehouse (lifecycles, scores, gate results, the champion's holdout), the newest drift report, the
+decision log and the optional interventions file.
+
+Nothing here plots or formats; the sections only see what `gather` returns, so a section can be tested on a
+hand-built `Gathered`. A store that does not exist yet gives an empty frame or None (the section says so); an
+unreadable one raises.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from models_registry.registry import CHALLENGER, CHAMPION, current_alias_version, read_log
+from pipelines.lib.core.config import RadarConfig, TierSettings
+from pipelines.lib.core.paths import RadarPaths
+from pipelines.lib.core.warehouse import connect, table_exists
+from pipelines.lib.features import mart as feats
+from pipelines.lib.monitor import performance
+from pipelines.lib.quality import gate_store
+from pipelines.lib.report import kpis
+from pipelines.lib.score.tiers import scoring_tiers
+
+RUN_METRICS = ("roc_auc", "pr_auc", "brier", "lift_at_10pct")
+# Logged on each candidate's run by the monitor assets: feature, prediction and target drift.
+DRIFT_METRICS = (
+    "drift_share",
+    "prediction_drift_score",
+    "prediction_drift_detected",
+    "target_drift_p_value",
+    "target_drift_detected",
+    "reference_churn_rate",
+    "current_churn_rate",
+)
+
+
+def interventions_file(paths: RadarPaths) -> Path:
+    """Where a team records the outcomes of its interventions (optional; contract in `kpis.INTERVENTION_COLUMNS`)."""
+    return paths.home / "interventions.csv"
+
+
+@dataclass(frozen=True)
+class Champion:
+    name: str
+    version: str
+    run_id: str
+    tags: dict[str, str]
+    metrics: dict[str, float]
+
+
+@dataclass
+class Warehouse:
+    as_of: dt.date | None = None
+    data_start: dt.date | None = None
+    lifecycles: pd.DataFrame | None = None
+    scores: pd.DataFrame | None = None
+    gates: pd.DataFrame | None = None
+    gate_runs: int = 0
+    holdout: pd.DataFrame | None = None
+    follow_up: performance.FollowUp | None = None
+
+
+@dataclass(frozen=True)
+class Drift:
+    """The newest Evidently feature-drift report: its file, one row per feature, and the drifted share."""
+
+    path: Path | None = None
+    features: pd.DataFrame | None = None
+    share: float | None = None
+
+
+@dataclass
+class Gathered:
+    """What one review is made of; each section function reads from it and nothing else."""
+
+    paths: RadarPaths
+    config: RadarConfig
+    cutoffs: TierSettings  # the tier cut-offs monthly scoring used with this champion
+    as_of: str  # the newest scoring date (or the data's as-of date): the review's name and date
+    runs: pd.DataFrame
+    champion: Champion | None
+    realised: pd.DataFrame
+    warehouse: Warehouse
+    drift: Drift
+    decisions: list[dict[str, Any]] = field(default_factory=list)
+    interventions: pd.DataFrame | None = None
+
+
+def gather(paths: RadarPaths, config: RadarConfig) -> Gathered:
+    """Read every store the review draws on, once."""
+    runs, champion = _mlflow_state(paths, config)
+    wh = _warehouse_state(paths, config, champion)
+    if wh.scores is not None and len(wh.scores):
+        as_of = pd.to_datetime(wh.scores["as_of"]).max().date().isoformat()
+    elif wh.as_of is not None:
+        as_of = wh.as_of.isoformat()
+    else:
+        as_of = "no-data"
+    return Gathered(
+        paths=paths,
+        config=config,
+        # The cut-offs monthly scoring used with this champion (its profit threshold may start the low tier).
+        cutoffs=scoring_tiers(config.tiers, champion.metrics.get("profit_threshold") if champion else None),
+        as_of=as_of,
+        runs=runs,
+        champion=champion,
+        realised=_realised_runs(paths, config),
+        warehouse=wh,
+        drift=_newest_drift(paths),
+        decisions=read_log(paths.decision_log),
+        interventions=_interventions(paths),
+    )
+
+
+def champion_probabilities(model_name: str, frame: pd.DataFrame) -> np.ndarray:
+    """The champion's churn probabilities for ``frame``; the one place that knows the model's flavour."""
+    from pipelines.lib.train.churn_model import load_churn_model
+
+    model = load_churn_model(f"models:/{model_name}@champion")
+    return model.predict_proba(frame[list(model.feature_names)])[:, 1]
+
+
+def _mlflow_state(paths: RadarPaths, config: RadarConfig) -> tuple[pd.DataFrame, Champion | None]:
+    """Every churn-model run of the experiment with its version, alias and decision; and the champion."""
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    from pipelines.lib.core.tracking import configure_mlflow
+
+    if not paths.mlflow_db.exists():
+        return pd.DataFrame(), None
+    experiment_id = configure_mlflow(paths, config.training.experiment)
+    client = MlflowClient()
+    name = config.training.model_name
+    runs = client.search_runs([experiment_id], max_results=5000)
+    versions = {v.run_id: v for v in client.search_model_versions(f"name = '{name}'")}
+    # Search results leave aliases out (mlflow#9783), so ask for each alias the registry uses.
+    aliases: dict[str, list[str]] = {}
+    for alias in (CHAMPION, CHALLENGER):
+        holder = current_alias_version(name, alias)
+        if holder is not None:
+            aliases.setdefault(holder, []).append(alias)
+    rows = []
+    for run in runs:
+        m, tags = run.data.metrics, run.data.tags
+        # Only the quarterly churn models: their baselines are nested runs with the same metric names.
+        if "roc_auc" not in m or tags.get("model_kind", "churn") != "churn":
+            continue
+        version = versions.get(run.info.run_id)
+        rows.append(
+            {
+                "run_id": run.info.run_id,
+                "version": str(version.version) if version else "",
+                "aliases": ", ".join(aliases.get(str(version.version), [])) if version else "",
+                "quarter": _quarter(tags),
+                "valid_end": tags.get("valid_end", ""),
+                "decision": tags.get("promotion_decision", ""),
+                "started": pd.Timestamp(run.info.start_time, unit="ms"),
+                **{k: m.get(k, np.nan) for k in (*RUN_METRICS, *DRIFT_METRICS)},
+            }
+        )
+    frame = pd.DataFrame(rows)
+    if len(frame):
+        frame = frame.sort_values(["quarter", "started"]).reset_index(drop=True)
+    try:
+        mv = client.get_model_version_by_alias(name, "champion")
+    except MlflowException:
+        return frame, None
+    run = client.get_run(mv.run_id)
+    return frame, Champion(name, str(mv.version), mv.run_id, run.data.tags, run.data.metrics)
+
+
+def _realised_runs(paths: RadarPaths, config: RadarConfig) -> pd.DataFrame:
+    """The realised-performance evaluations logged by the monitor, oldest first (one per data as-of date)."""
+    from mlflow import MlflowClient
+
+    from pipelines.lib.core.tracking import configure_mlflow
+
+    if not paths.mlflow_db.exists():
+        return pd.DataFrame()
+    experiment_id = configure_mlflow(paths, config.training.experiment)
+    runs = MlflowClient().search_runs(
+        [experiment_id], filter_string="tags.model_kind = 'realised_performance'", max_results=500
+    )
+    frame = pd.DataFrame(
+        [
+            {"data_as_of": r.data.tags.get("data_as_of", ""), "run_id": r.info.run_id, **r.data.metrics}
+            for r in runs
+        ]
+    )
+    return frame.sort_values("data_as_of").reset_index(drop=True) if len(frame) else frame
+
+
+def _quarter(tags: dict[str, str]) -> str:
+    """The run's `quarter` tag when training set one, else the quarter its validation period ended in."""
+    if tags.get("quarter"):
+        return tags["quarter"]
+    if tags.get("valid_end"):
+        return str(pd.Timestamp(tags["valid_end"]).to_period("Q"))
+    return "unknown"
+
+
+def _warehouse_state(paths: RadarPaths, config: RadarConfig, champion: Champion | None) -> Warehouse:
+    out = Warehouse()
+    with connect(paths.warehouse, read_only=True) as con:
+        if table_exists(con, "scores", "customer_scores") and table_exists(con, "marts", "churn_labels"):
+            lag = config.churn.confirmation_lag_days
+            out.follow_up = performance.follow_up_scores(
+                con, horizon_days=config.churn.horizon_days, lag_days=lag
+            )
+        if table_exists(con, "intermediate", "int_data_window"):
+            start, as_of = con.execute(
+                "select data_start_date::date, as_of_date::date from intermediate.int_data_window"
+            ).fetchone()
+            out.data_start, out.as_of = start, as_of
+        if table_exists(con, "intermediate", "int_customer_lifecycles"):
+            out.lifecycles = con.execute(
+                "select customer_id, created_at, churned_at, churn_type from intermediate.int_customer_lifecycles"
+            ).df()
+        if table_exists(con, "scores", "customer_scores"):
+            has_features = table_exists(con, "marts", "customer_features")
+            # ASOF: the revenue at the snapshot the score was made from, even when a partial month's snapshot
+            # date has since moved on to the month's end.
+            out.scores = con.execute(
+                f"""select s.customer_id, s.as_of, s.churn_probability, s.risk_tier, s.revenue_at_risk,
+                           {"f.revenue_365d" if has_features else "null::double as revenue_365d"}
+                    from scores.customer_scores as s
+                    {
+                    "asof left join marts.customer_features as f "
+                    "on s.customer_id = f.customer_id and s.as_of >= f.snapshot_date"
+                    if has_features
+                    else ""
+                }"""
+            ).df()
+        if table_exists(con, "ops", "gate_results"):
+            out.gates = gate_store.latest(con, history_blocks=config.history_blocks)
+            out.gate_runs = con.execute("select count(distinct run_id) from ops.gate_results").fetchone()[0]
+        if champion is not None and {"valid_start", "valid_end"} <= champion.tags.keys():
+            start, end = champion.tags["valid_start"], champion.tags["valid_end"]
+            rows = feats.snapshots_between(con, start, end)
+            labels = con.execute(
+                """select customer_id, snapshot_date, churned_within_horizon::int as label
+                   from marts.churn_labels where is_labelled and snapshot_date between ? and ?""",
+                [start, end],
+            ).df()
+    if champion is not None and {"valid_start", "valid_end"} <= champion.tags.keys():
+        labels["snapshot_date"] = pd.to_datetime(labels["snapshot_date"])
+        holdout = rows.merge(labels, on=["customer_id", "snapshot_date"], how="inner")
+        if len(holdout):
+            holdout["p"] = champion_probabilities(champion.name, holdout)
+            out.holdout = holdout[["snapshot_date", "label", "p"]]
+    return out
+
+
+def _newest_drift(paths: RadarPaths) -> Drift:
+    """Per-feature scores and the drift share of the newest Evidently JSON report in the data home."""
+    reports = sorted(paths.reports.glob("drift_*.json"), key=lambda p: p.stat().st_mtime)
+    if not reports:
+        return Drift()
+    doc = json.loads(reports[-1].read_text())
+    rows, share = [], None
+    for metric in doc.get("metrics", []):
+        cfg = metric.get("config", {})
+        kind = cfg.get("type", "")
+        if kind.endswith("DriftedColumnsCount"):
+            share = float(metric["value"]["share"])
+        elif kind.endswith("ValueDrift"):
+            score, threshold, method = float(metric["value"]), float(cfg["threshold"]), cfg["method"]
+            drifted = score < threshold if "p_value" in method else score >= threshold
+            rows.append(
+                {
+                    "feature": cfg["column"],
+                    "method": method,
+                    "score": score,
+                    "threshold": threshold,
+                    "drifted": drifted,
+                }
+            )
+    return Drift(reports[-1], pd.DataFrame(rows), share)
+
+
+def _interventions(paths: RadarPaths) -> pd.DataFrame | None:
+    source = interventions_file(paths)
+    if not source.exists():
+        return None
+    return kpis.validate_interventions(pd.read_csv(source, dtype=str), source=str(source))
