@@ -251,12 +251,34 @@ def _warehouse_state(paths: RadarPaths, config: RadarConfig, champion: Champion 
                 [start, end],
             ).df()
     if champion is not None and {"valid_start", "valid_end"} <= champion.tags.keys():
-        labels["snapshot_date"] = pd.to_datetime(labels["snapshot_date"])
-        holdout = rows.merge(labels, on=["customer_id", "snapshot_date"], how="inner")
-        if len(holdout):
-            holdout["p"] = champion_probabilities(champion.name, holdout)
-            out.holdout = holdout[["snapshot_date", "label", "p"]]
+        out.holdout = _out_of_time_scores(champion)
+        if out.holdout is None:
+            labels["snapshot_date"] = pd.to_datetime(labels["snapshot_date"])
+            holdout = rows.merge(labels, on=["customer_id", "snapshot_date"], how="inner")
+            if len(holdout):
+                holdout["p"] = champion_probabilities(champion.name, holdout)
+                out.holdout = holdout[["snapshot_date", "label", "p"]]
     return out
+
+
+def _out_of_time_scores(champion: Champion) -> pd.DataFrame | None:
+    """The validation scores the champion's retrain logged, when the registered model learnt from those months
+    itself (`training.refit: newest`): scoring them again would judge it on rows it has seen. None otherwise."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    from pipelines.lib.train.retrain import VALIDATION_SCORES_FILE
+
+    if champion.tags.get("refit") != "newest":
+        return None
+    try:
+        local = mlflow.artifacts.download_artifacts(
+            run_id=champion.run_id, artifact_path=f"evaluation/{VALIDATION_SCORES_FILE}"
+        )
+    except (MlflowException, OSError):
+        return None
+    logged = pd.read_csv(local, parse_dates=["snapshot_date"])
+    return logged.rename(columns={"churn_probability": "p"})[["snapshot_date", "label", "p"]]
 
 
 def _newest_drift(paths: RadarPaths) -> Drift:
