@@ -6,10 +6,12 @@ from pipelines.defs.metadata import markdown_table, shown
 from pipelines.defs.resources import RadarResource
 from pipelines.defs.train.candidate import candidate_for_run
 from pipelines.lib.core.atomic import write_atomic
+from pipelines.lib.core.pseudonym import key_for
 from pipelines.lib.core.tracking import configure_mlflow
 from pipelines.lib.core.warehouse import connect
 from pipelines.lib.monitor import segments
 from pipelines.lib.score.tiers import scoring_tiers
+from pipelines.lib.train import retrain
 from pipelines.lib.train.churn_model import load_churn_model
 
 
@@ -30,17 +32,23 @@ def segment_performance(context: dg.AssetExecutionContext, radar: RadarResource)
     window = candidate["window"]
     cutoffs = scoring_tiers(radar.config.tiers, candidate.get("metrics", {}).get("profit_threshold"))
     model = load_churn_model(f"models:/{candidate['model_name']}/{candidate['version']}")
+    configure_mlflow(radar.paths, radar.config.training.experiment)
     with connect(radar.paths.warehouse, read_only=True) as con:
         try:
             report = segments.segment_report(
-                con, model, start=window["valid_start"], end=window["valid_end"], warn_from=cutoffs.low
+                con,
+                model,
+                start=window["valid_start"],
+                end=window["valid_end"],
+                warn_from=cutoffs.low,
+                logged=retrain.out_of_time_scores(candidate["run_id"], {"refit": window.get("refit", "")}),
+                key=key_for(radar.paths.home),
             )
         except ValueError as exc:
             raise dg.Failure(description=str(exc)) from exc
     stem = f"segment_performance_{window['valid_end']}_v{candidate['version']}"
     csv_path = radar.paths.reports / f"{stem}.csv"
     write_atomic(csv_path, lambda path: report.table.to_csv(path, index=False))
-    configure_mlflow(radar.paths, radar.config.training.experiment)
     with mlflow.start_run(run_id=candidate["run_id"]):
         mlflow.log_artifact(str(csv_path), artifact_path="segments")
         mlflow.log_metric("segments_flagged", len(report.flagged))

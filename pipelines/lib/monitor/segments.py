@@ -20,6 +20,7 @@ import pandas as pd
 from sklearn.metrics import roc_auc_score
 
 from pipelines.lib.core import rates
+from pipelines.lib.core.pseudonym import pseudonymise
 from pipelines.lib.core.warehouse import table_exists
 from pipelines.lib.features import mart as feats
 
@@ -209,12 +210,26 @@ def segment_report(
     warn_from: float,
     min_rows: int = MIN_ROWS,
     min_churners: int = MIN_CHURNERS,
+    logged: pd.DataFrame | None = None,
+    key: bytes | None = None,
 ) -> SegmentReport:
     """``model``'s figures per segment, industry and tenure band on the labelled months ``start`` to ``end``: what
     the monitor asset logs for each candidate and what the review shows for the champion (its validation months,
-    its low-tier cut-off as ``warn_from``)."""
+    its low-tier cut-off as ``warn_from``).
+
+    ``logged``: the run's out-of-time validation scores (pseudonymised with ``key``), used instead of scoring the
+    months again when the registered model learnt from them (`training.refit: newest`)."""
     frame = validation_rows(con, start, end)
     if frame.empty:
         raise ValueError(f"no labelled customer-months between {start} and {end} to judge the model on")
-    frame["p"] = model.churn_probability(frame)
+    if logged is None:
+        frame["p"] = model.churn_probability(frame)
+    else:
+        if key is None:
+            raise ValueError("the logged validation scores carry pseudonyms: the pseudonym key is needed")
+        frame["pseudonym"] = pseudonymise(frame[["customer_id"]], key=key)["customer_id"].to_numpy()
+        scores = logged.rename(columns={"customer_id": "pseudonym", "churn_probability": "p"})
+        frame = frame.merge(scores[["pseudonym", "snapshot_date", "p"]], on=["pseudonym", "snapshot_date"])
+        if frame.empty:
+            raise ValueError(f"the logged validation scores match no customer-month between {start} and {end}")
     return segment_table(frame, warn_from=warn_from, min_rows=min_rows, min_churners=min_churners)

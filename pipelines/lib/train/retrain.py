@@ -278,6 +278,25 @@ def reference_month(window: dict[str, Any]) -> str:
     return str(window.get("model_train_end", window["train_end"]))
 
 
+def out_of_time_scores(run_id: str, tags: dict[str, str]) -> pd.DataFrame | None:
+    """The validation scores a churn run logged (customer pseudonym, snapshot_date, label, churn_probability),
+    when its registered model learnt from those months itself (``refit: newest``): a figure on those months must
+    come from them, not from scoring them again. None when the model is the validated one or nothing was logged."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    if tags.get("refit") != "newest":
+        return None
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            local = mlflow.artifacts.download_artifacts(
+                run_id=run_id, artifact_path=f"evaluation/{VALIDATION_SCORES_FILE}", dst_path=tmp
+            )
+            return pd.read_csv(local, parse_dates=["snapshot_date"])
+    except (MlflowException, OSError):
+        return None
+
+
 def _scoring_model(
     data: pd.DataFrame,
     validated: training.FittedChurnModel,

@@ -21,12 +21,16 @@ import pandas as pd
 from models_registry.registry import CHALLENGER, CHAMPION, current_alias_version, read_log
 from pipelines.lib.core.config import RadarConfig, TierSettings
 from pipelines.lib.core.paths import RadarPaths
+from pipelines.lib.core.pseudonym import key_for, pseudonymise
 from pipelines.lib.core.warehouse import connect, table_exists
 from pipelines.lib.features import mart as feats
-from pipelines.lib.monitor import performance
+from pipelines.lib.monitor import performance, segments
+from pipelines.lib.monitor.segments import SegmentReport
 from pipelines.lib.quality import gate_store
 from pipelines.lib.report import kpis
+from pipelines.lib.score import score_changes, survival_store
 from pipelines.lib.score.tiers import scoring_tiers
+from pipelines.lib.train import hazard, retrain
 
 RUN_METRICS = ("roc_auc", "pr_auc", "brier", "lift_at_10pct")
 # Logged on each candidate's run by the monitor assets: feature, prediction and target drift.
@@ -77,6 +81,19 @@ class Drift:
 
 
 @dataclass
+class Customers:
+    """What the review shows customer by customer: the survival model's check against Kaplan-Meier, the champion
+    per segment, and the customers whose risk rose most (pseudonyms, never ids: the review leaves the warehouse)."""
+
+    survival_km: pd.DataFrame | None = None
+    survival_quarter: str | None = None
+    expected_months: pd.Series | None = None
+    segments: SegmentReport | None = None
+    segments_error: str | None = None
+    risers: pd.DataFrame | None = None
+
+
+@dataclass
 class Gathered:
     """What one review is made of; each section function reads from it and nothing else."""
 
@@ -91,6 +108,7 @@ class Gathered:
     drift: Drift
     decisions: list[dict[str, Any]] = field(default_factory=list)
     interventions: pd.DataFrame | None = None
+    customers: Customers = field(default_factory=Customers)
 
 
 def gather(paths: RadarPaths, config: RadarConfig) -> Gathered:
@@ -116,6 +134,7 @@ def gather(paths: RadarPaths, config: RadarConfig) -> Gathered:
         drift=_newest_drift(paths),
         decisions=read_log(paths.decision_log),
         interventions=_interventions(paths),
+        customers=_customers(paths, config, champion),
     )
 
 
@@ -251,8 +270,11 @@ def _warehouse_state(paths: RadarPaths, config: RadarConfig, champion: Champion 
                 [start, end],
             ).df()
     if champion is not None and {"valid_start", "valid_end"} <= champion.tags.keys():
-        out.holdout = _out_of_time_scores(champion)
-        if out.holdout is None:
+        # Scoring the validation months again would judge a model that learnt from them (`training.refit`).
+        logged = retrain.out_of_time_scores(champion.run_id, champion.tags)
+        if logged is not None:
+            out.holdout = logged.rename(columns={"churn_probability": "p"})[["snapshot_date", "label", "p"]]
+        else:
             labels["snapshot_date"] = pd.to_datetime(labels["snapshot_date"])
             holdout = rows.merge(labels, on=["customer_id", "snapshot_date"], how="inner")
             if len(holdout):
@@ -261,24 +283,50 @@ def _warehouse_state(paths: RadarPaths, config: RadarConfig, champion: Champion 
     return out
 
 
-def _out_of_time_scores(champion: Champion) -> pd.DataFrame | None:
-    """The validation scores the champion's retrain logged, when the registered model learnt from those months
-    itself (`training.refit: newest`): scoring them again would judge it on rows it has seen. None otherwise."""
+def _customers(paths: RadarPaths, config: RadarConfig, champion: Champion | None) -> Customers:
     import mlflow
     from mlflow.exceptions import MlflowException
 
-    from pipelines.lib.train.retrain import VALIDATION_SCORES_FILE
+    out = Customers()
+    if paths.mlflow_db.exists():
+        experiment = mlflow.get_experiment_by_name(config.training.experiment)
+        run = hazard.latest_run(experiment.experiment_id) if experiment is not None else None
+        if run is not None:
+            try:
+                out.survival_km = hazard.logged_kaplan_meier(run.info.run_id)
+                out.survival_quarter = run.data.tags.get("quarter")
+            except (MlflowException, OSError):
+                out.survival_km = None
+    with connect(paths.warehouse, read_only=True) as con:
+        if table_exists(con, "scores", survival_store.TABLE):
+            out.expected_months = con.execute(
+                f"""select expected_months_12m from scores.{survival_store.TABLE}
+                    where as_of = (select max(as_of) from scores.{survival_store.TABLE})"""
+            ).df()["expected_months_12m"]
+        if table_exists(con, "scores", "customer_scores"):
+            newest = con.execute(
+                "select * from scores.customer_scores "
+                "where as_of = (select max(as_of) from scores.customer_scores)"
+            ).df()
+            if "probability_change" in newest:
+                out.risers = pseudonymise(score_changes.largest_risers(newest), key=key_for(paths.home))
+        if champion is not None and {"valid_start", "valid_end"} <= champion.tags.keys():
+            from pipelines.lib.train.churn_model import load_churn_model
 
-    if champion.tags.get("refit") != "newest":
-        return None
-    try:
-        local = mlflow.artifacts.download_artifacts(
-            run_id=champion.run_id, artifact_path=f"evaluation/{VALIDATION_SCORES_FILE}"
-        )
-    except (MlflowException, OSError):
-        return None
-    logged = pd.read_csv(local, parse_dates=["snapshot_date"])
-    return logged.rename(columns={"churn_probability": "p"})[["snapshot_date", "label", "p"]]
+            cutoffs = scoring_tiers(config.tiers, champion.metrics.get("profit_threshold"))
+            try:
+                out.segments = segments.segment_report(
+                    con,
+                    load_churn_model(f"models:/{champion.name}@champion"),
+                    start=champion.tags["valid_start"],
+                    end=champion.tags["valid_end"],
+                    warn_from=cutoffs.low,
+                    logged=retrain.out_of_time_scores(champion.run_id, champion.tags),
+                    key=key_for(paths.home),
+                )
+            except ValueError as exc:
+                out.segments_error = str(exc)
+    return out
 
 
 def _newest_drift(paths: RadarPaths) -> Drift:

@@ -10,6 +10,7 @@ from pipelines.lib.report.review.blocks import Section
 from pipelines.lib.report.review.gather import Gathered
 from pipelines.lib.report.review.sections import (
     calibration,
+    customers,
     decisions,
     drift,
     gates,
@@ -23,8 +24,11 @@ SECTIONS: tuple[Callable[[Gathered], Section], ...] = (
     kpis.section,
     quarters.section,
     calibration.section,
+    customers.by_segment,
+    customers.survival,
     drift.section,
     tiers.section,
+    customers.risers,
     revenue.section,
     decisions.section,
     gates.section,
