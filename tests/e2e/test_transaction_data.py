@@ -76,6 +76,43 @@ def test_the_first_run_scores_every_customer_active_in_the_trailing_year(first_r
     assert scores["reasons"].str.len().gt(0).all()
 
 
+def test_labels_count_a_lapse_and_return_as_churn_in_the_lapse_and_active_again_after(
+    first_run: PipelineRun,
+) -> None:
+    """Every labelled customer-month against the orders themselves: churned = no order in (t, t + 90 days]; a
+    customer with an order in the 365 days up to t is in the labels at t, however long their silence."""
+    orders = pd.read_csv(
+        first_run.sources / "orders.csv", parse_dates=["order_date"], dtype={"customer_id": str}
+    )
+    with duckdb.connect(str(first_run.paths.warehouse), read_only=True) as con:
+        labels = con.execute(
+            "select customer_id, snapshot_date, churned_within_horizon from marts.churn_labels where is_labelled"
+        ).df()
+    days = orders[["customer_id", "order_date"]].assign(day=orders["order_date"].dt.normalize())
+    pairs = labels.merge(days, on="customer_id")
+    after = pairs["day"] - pairs["snapshot_date"]
+    ordered = pairs[(after > pd.Timedelta(0)) & (after <= pd.Timedelta(days=90))]
+    bought = set(zip(ordered["customer_id"], ordered["snapshot_date"], strict=True))
+    expected = [
+        (c, t) not in bought for c, t in zip(labels["customer_id"], labels["snapshot_date"], strict=True)
+    ]
+    assert labels["churned_within_horizon"].astype(bool).tolist() == expected
+
+    every = days.merge(pd.DataFrame({"snapshot_date": labels["snapshot_date"].unique()}), how="cross")
+    since = every["snapshot_date"] - every["day"]
+    before = every[(since >= pd.Timedelta(0)) & (since < pd.Timedelta(days=365))]
+    active = set(zip(before["customer_id"], before["snapshot_date"], strict=True))
+    assert active == set(zip(labels["customer_id"], labels["snapshot_date"], strict=True))
+
+    # Lapse and return: churned at one snapshot (no order within its horizon), yet a later snapshot, judged on its
+    # own horizon, stayed: the customer came back and counted as active again.
+    churned = labels["churned_within_horizon"].astype(bool)
+    first_churn = labels[churned].groupby("customer_id")["snapshot_date"].min().rename("first_churn")
+    stayed = labels[~churned].merge(first_churn, on="customer_id")
+    returned = stayed.loc[stayed["snapshot_date"] > stayed["first_churn"], "customer_id"].unique()
+    assert len(returned) >= 5, returned
+
+
 def test_the_per_segment_figures_say_segment_and_industry_are_not_delivered(first_run: PipelineRun) -> None:
     meta = first_run.result.asset_materializations_for_node("segment_performance")[-1].metadata
     assert meta["not_delivered"].value == "segment, industry"
