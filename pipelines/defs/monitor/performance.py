@@ -3,20 +3,26 @@
 import dagster as dg
 
 from pipelines.defs.metadata import markdown_table, shown
-from pipelines.defs.resources import RadarResource
-from pipelines.lib.core.tracking import configure_mlflow
+from pipelines.defs.resources import MlflowResource, RadarResource
 from pipelines.lib.core.warehouse import connect, table_exists
 from pipelines.lib.monitor import performance
 
 RUN_KIND = "realised_performance"
 
 
-def _log_to_mlflow(radar: RadarResource, result: performance.RealisedPerformance, data_as_of: str) -> str:
+def _log_to_mlflow(
+    tracking: MlflowResource, result: performance.RealisedPerformance, data_as_of: str
+) -> str:
     """One MLflow run per data as-of date (a re-run updates it rather than adding another)."""
+
+    with tracking.active() as client:
+        return _log_run(client, tracking.experiment_id(), result, data_as_of)
+
+
+def _log_run(client, experiment_id: str, result: performance.RealisedPerformance, data_as_of: str) -> str:
     import mlflow
 
-    experiment_id = configure_mlflow(radar.paths, radar.config.training.experiment)
-    found = mlflow.MlflowClient().search_runs(
+    found = client.search_runs(
         [experiment_id],
         filter_string=f"tags.model_kind = '{RUN_KIND}' and tags.data_as_of = '{data_as_of}'",
         max_results=1,
@@ -47,7 +53,9 @@ def _log_to_mlflow(radar: RadarResource, result: performance.RealisedPerformance
     kinds={"evidently", "mlflow"},
     deps=[dg.AssetKey("customer_scores"), dg.AssetKey(["marts", "churn_labels"])],
 )
-def realised_performance(context: dg.AssetExecutionContext, radar: RadarResource) -> dg.MaterializeResult:
+def realised_performance(
+    context: dg.AssetExecutionContext, radar: RadarResource, tracking: MlflowResource
+) -> dg.MaterializeResult:
     """How last quarter's warnings turned out: every stored monthly score whose horizon has passed, joined with
     the churn that really happened (`marts.churn_labels` of the scoring date).
 
@@ -99,7 +107,7 @@ def realised_performance(context: dg.AssetExecutionContext, radar: RadarResource
         sample_rows=cfg.monitoring.drift_sample_rows,
         seed=cfg.training.seed,
     )
-    run_id = _log_to_mlflow(radar, result, data_as_of.isoformat())
+    run_id = _log_to_mlflow(tracking, result, data_as_of.isoformat())
     by_tier = result.by_tier.assign(
         **{
             c: result.by_tier[c].round(3)
@@ -121,7 +129,7 @@ def realised_performance(context: dg.AssetExecutionContext, radar: RadarResource
                 "churned": dg.MetadataValue.int(result.churned),
                 "scoring_dates": ", ".join(result.scoring_dates),
                 "by_tier": markdown_table(by_tier),
-                **radar.mlflow_run_links(run_id),
+                **radar.mlflow_run_links(run_id, client=tracking.client()),
                 "report": dg.MetadataValue.path(str(result.html_path)),
                 "report_url": radar.report_link(result.html_path),
                 "report_json": dg.MetadataValue.path(str(result.json_path)),

@@ -5,9 +5,8 @@ import dagster as dg
 from models_registry.policy import PromotionPolicy, decide
 from models_registry.registry import CHAMPION, apply_decision, current_alias_version, repair_interrupted
 from pipelines.defs.metadata import shown
-from pipelines.defs.resources import RadarResource
+from pipelines.defs.resources import MlflowResource, RadarResource
 from pipelines.defs.train.candidate import candidate_for_run
-from pipelines.lib.core.tracking import configure_mlflow
 from pipelines.lib.core.warehouse import connect
 from pipelines.lib.features import mart as feats
 from pipelines.lib.quality import gate_store
@@ -21,7 +20,9 @@ from pipelines.lib.train.churn_model import load_churn_model
     pool="warehouse",
     deps=[dg.AssetKey("churn_model"), dg.AssetKey("feature_drift")],
 )
-def champion_decision(context: dg.AssetExecutionContext, radar: RadarResource) -> dg.Output[dict]:
+def champion_decision(
+    context: dg.AssetExecutionContext, radar: RadarResource, tracking: MlflowResource
+) -> dg.Output[dict]:
     """Candidate vs champion on the same, most recent holdout, under `models_registry/promotion_policy.yaml`.
 
     The candidate becomes `champion` only if it beats the champion by the policy's margin, is not worse
@@ -33,20 +34,20 @@ def champion_decision(context: dg.AssetExecutionContext, radar: RadarResource) -
     """
     import mlflow
 
-    churn_model = candidate_for_run(context, radar)
-    candidate_run = mlflow.MlflowClient().get_run(churn_model["run_id"])
+    client = tracking.client()
+    churn_model = candidate_for_run(context, radar, tracking)
+    candidate_run = client.get_run(churn_model["run_id"])
     drift_share = candidate_run.data.metrics.get("drift_share")
     drifted = {c for c in candidate_run.data.tags.get("drifted_features", "").split(",") if c}
     if drift_share is None:
         raise dg.Failure(description=f"churn model version {churn_model['version']} has no drift check yet")
     policy = PromotionPolicy.load()
     name, version = churn_model["model_name"], churn_model["version"]
-    configure_mlflow(radar.paths, radar.config.training.experiment)
     # `radar run` repairs before it starts; a run launched from the UI reaches here without that.
-    repaired = repair_interrupted(name, log_path=radar.paths.decision_log)
+    repaired = repair_interrupted(name, client=client, log_path=radar.paths.decision_log)
     if repaired:
         context.log.warning(repaired)
-    if current_alias_version(name, CHAMPION) == version:
+    if current_alias_version(name, CHAMPION, client=client) == version:
         # The retrain reused the champion's own version (unchanged data, or a quarter that adds no matured label):
         # there is nothing to compare it with and nothing to decide.
         reason = f"version {version} is already champion: {churn_model.get('reused') or 'the same model'}"
@@ -80,14 +81,13 @@ def champion_decision(context: dg.AssetExecutionContext, radar: RadarResource) -
     holdout = holdout[holdout["snapshot_date"].between(window["valid_start"], window["valid_end"])]
     y = holdout["label"].to_numpy()
 
-    candidate = training.evaluate(y, _predict(f"models:/{name}/{version}", holdout))
-    champion_version = current_alias_version(name, CHAMPION)
+    candidate = training.evaluate(y, _predict(tracking, f"models:/{name}/{version}", holdout))
+    champion_version = current_alias_version(name, CHAMPION, client=client)
     champion = None
     champion_drifted: set[str] = set()
     champion_cutoff = None
     if champion_version is not None and champion_version != version:
-        champion = training.evaluate(y, _predict(f"models:/{name}@{CHAMPION}", holdout))
-        client = mlflow.MlflowClient()
+        champion = training.evaluate(y, _predict(tracking, f"models:/{name}@{CHAMPION}", holdout))
         champion_run = client.get_run(client.get_model_version(name, champion_version).run_id)
         champion_drifted = {c for c in champion_run.data.tags.get("drifted_features", "").split(",") if c}
         champion_cutoff = champion_run.data.tags.get("training_cutoff")
@@ -107,8 +107,8 @@ def champion_decision(context: dg.AssetExecutionContext, radar: RadarResource) -
         baseline=candidate_run.data.metrics.get("baseline_health_score_roc_auc"),
         baseline_gain_interval=_interval(candidate_run.data.metrics, "health_score"),
     )
-    record = apply_decision(name, version, decision, log_path=radar.paths.decision_log)
-    with mlflow.start_run(run_id=churn_model["run_id"]):
+    record = apply_decision(name, version, decision, client=client, log_path=radar.paths.decision_log)
+    with tracking.active(), mlflow.start_run(run_id=churn_model["run_id"]):
         mlflow.log_metrics({f"holdout_{k}": v for k, v in candidate.items()})
     for reason in decision.reasons:
         context.log.info(reason)
@@ -121,7 +121,7 @@ def champion_decision(context: dg.AssetExecutionContext, radar: RadarResource) -
             "previous_champion": record["previous_champion"] or "none",
             "reasons": dg.MetadataValue.md("\n".join(f"- {r}" for r in decision.reasons)),
             "policy_version": policy.version,
-            **radar.mlflow_run_links(churn_model["run_id"], key="candidate_mlflow_run"),
+            **radar.mlflow_run_links(churn_model["run_id"], key="candidate_mlflow_run", client=client),
         }),
     )
 
@@ -133,5 +133,7 @@ def _interval(metrics: dict[str, float], baseline: str) -> tuple[float, float] |
     return (low, high) if low is not None and high is not None else None
 
 
-def _predict(model_uri: str, frame):
-    return load_churn_model(model_uri).churn_probability(frame)
+def _predict(tracking: MlflowResource, model_uri: str, frame):
+    with tracking.reading():
+        model = load_churn_model(model_uri)
+    return model.churn_probability(frame)

@@ -15,9 +15,8 @@ import pandas as pd
 
 from models_registry.registry import CHAMPION, current_alias_version
 from pipelines.defs.metadata import shown
-from pipelines.defs.resources import RadarResource
+from pipelines.defs.resources import MlflowResource, RadarResource
 from pipelines.lib.core.atomic import write_atomic
-from pipelines.lib.core.tracking import configure_mlflow
 from pipelines.lib.core.warehouse import connect
 from pipelines.lib.features import mart as feats
 from pipelines.lib.quality import gates, quality
@@ -178,7 +177,9 @@ def health_scores(context: dg.AssetExecutionContext, radar: RadarResource) -> dg
     kinds={"duckdb", "csv"},
     pool="warehouse",
 )
-def customer_scores(context: dg.AssetExecutionContext, radar: RadarResource) -> dg.MaterializeResult:
+def customer_scores(
+    context: dg.AssetExecutionContext, radar: RadarResource, tracking: MlflowResource
+) -> dg.MaterializeResult:
     """Scores from the `champion` model for every customer active at the newest date in the sources.
 
     Written to `scores.customer_scores` (one row per customer and as_of; a re-run replaces that as_of) and to
@@ -195,9 +196,9 @@ def customer_scores(context: dg.AssetExecutionContext, radar: RadarResource) -> 
         return dg.MaterializeResult(
             metadata=shown({"score_source": score_store.FALLBACK, "fallback_reason": why})
         )
-    configure_mlflow(radar.paths, cfg.training.experiment)
+    client = tracking.client()
     name = cfg.training.model_name
-    version = current_alias_version(name, CHAMPION)
+    version = current_alias_version(name, CHAMPION, client=client)
     if version is None:
         # The first candidate was held back (see champion_decision): the customers still get a score today.
         why = f"no '{CHAMPION}' version of model '{name}' yet (the first candidate was held back)"
@@ -213,7 +214,8 @@ def customer_scores(context: dg.AssetExecutionContext, radar: RadarResource) -> 
                 }
             )
         )
-    model = load_churn_model(f"models:/{name}@{CHAMPION}")
+    with tracking.reading():
+        model = load_churn_model(f"models:/{name}/{version}")
     features = list(model.feature_names)
     current = _current(radar)
     missing = [f for f in features if f not in current]
@@ -222,7 +224,7 @@ def customer_scores(context: dg.AssetExecutionContext, radar: RadarResource) -> 
             description=f"the champion model needs feature(s) the mart no longer has: {', '.join(missing)}; "
             "retrain (job quarterly_retrain)"
         )
-    cutoffs = champion_cutoffs(cfg.tiers, name, version)
+    cutoffs = champion_cutoffs(cfg.tiers, name, version, client=client)
     scored = score_with_model(model, current, cutoffs=cutoffs, playbook=cfg.playbook)
     p = scored["churn_probability"].to_numpy()
     health = _health(current)

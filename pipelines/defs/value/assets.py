@@ -6,8 +6,7 @@ import pandas as pd
 
 from models_registry.registry import CHAMPION, current_alias_version
 from pipelines.defs.metadata import shown
-from pipelines.defs.resources import RadarResource
-from pipelines.lib.core.tracking import configure_mlflow
+from pipelines.defs.resources import MlflowResource, RadarResource
 from pipelines.lib.core.versions import code_version
 from pipelines.lib.core.warehouse import connect, table_exists
 from pipelines.lib.features import mart as feats
@@ -29,7 +28,9 @@ COLUMNS_SQL = """customer_id varchar, as_of date, predicted_revenue_12m double, 
     kinds={"lightgbm", "duckdb", "mlflow"},
     pool="warehouse",
 )
-def customer_value(context: dg.AssetExecutionContext, radar: RadarResource) -> dg.MaterializeResult:
+def customer_value(
+    context: dg.AssetExecutionContext, radar: RadarResource, tracking: MlflowResource
+) -> dg.MaterializeResult:
     """Customer value as of the newest snapshot, in `scores.customer_value`.
 
     `predicted_revenue_12m` comes from a LightGBM regressor on the feature mart, trained on snapshots whose next
@@ -40,10 +41,14 @@ def customer_value(context: dg.AssetExecutionContext, radar: RadarResource) -> d
     by the champion churn model's probability. Value tiers (VIP 10 % / Premium 20 % / Standard 60 % /
     Basic 10 % by CLV, configurable under `value:`) carry their service level.
     """
+    with tracking.active() as client:
+        return _customer_value(context, radar, client, tracking.experiment_id())
+
+
+def _customer_value(context: dg.AssetExecutionContext, radar: RadarResource, client, experiment_id: str):
     import mlflow
 
     cfg = radar.config
-    experiment_id = configure_mlflow(radar.paths, cfg.training.experiment)
     with connect(radar.paths.warehouse, read_only=True) as con:
         features = feats.feature_columns(con)
         frame = feats.labelled_snapshots(con, warmup_months=0)
@@ -58,7 +63,7 @@ def customer_value(context: dg.AssetExecutionContext, radar: RadarResource) -> d
     as_of = str(current["snapshot_date"].max().date())
 
     name = cfg.training.model_name
-    version = current_alias_version(name, CHAMPION)
+    version = current_alias_version(name, CHAMPION, client=client)
     if version is not None:
         p_churn = load_churn_model(f"models:/{name}@{CHAMPION}").churn_probability(current)
     else:
@@ -77,7 +82,7 @@ def customer_value(context: dg.AssetExecutionContext, radar: RadarResource) -> d
         if labels is not None and len(labels)
         else None
     )
-    previous = _previous_run(experiment_id, key) if key else None
+    previous = _previous_run(client, experiment_id, key) if key else None
     reused = None
     if previous is not None and "model_version" in previous.data.tags:
         registered = previous.data.tags["model_version"]
@@ -159,7 +164,7 @@ def customer_value(context: dg.AssetExecutionContext, radar: RadarResource) -> d
             if fitted is not None:
                 mlflow.log_metrics(fitted.metrics)
                 if reused is None:
-                    registered = _register(fitted, current, cfg.value.model_name, as_of)
+                    registered = _register(client, fitted, current, cfg.value.model_name, as_of)
                     context.log.info(
                         f"value model registered as {cfg.value.model_name} v{registered} (alias current)"
                     )
@@ -185,7 +190,7 @@ def customer_value(context: dg.AssetExecutionContext, radar: RadarResource) -> d
             **{f"tier_{t}": dg.MetadataValue.int(int(counts.get(t, 0))) for t in cfg.value.tiers},
             **{k: dg.MetadataValue.float(float(v)) for k, v in (fitted.metrics if fitted else {}).items()},
             "total_clv": dg.MetadataValue.float(float(values["clv"].sum())),
-            **(radar.mlflow_run_links(value_run_id) if value_run_id else {}),
+            **(radar.mlflow_run_links(value_run_id, client=client) if value_run_id else {}),
             **({"notice": "; ".join(n for n in (notice, reused) if n)} if notice or reused else {}),
         })
     )
@@ -195,11 +200,9 @@ WINDOW_TAGS = ("train_start", "train_end", "valid_snapshot", "train_rows", "vali
 FINGERPRINT_TAG = "model_fingerprint"
 
 
-def _previous_run(experiment_id: str, key: str):
+def _previous_run(client, experiment_id: str, key: str):
     """The newest value run that learnt from exactly these rows, settings and code, or None."""
-    import mlflow
-
-    runs = mlflow.MlflowClient().search_runs(
+    runs = client.search_runs(
         [experiment_id],
         filter_string=f"tags.model_kind = 'value' and tags.{FINGERPRINT_TAG} = '{key}'",
         order_by=["attributes.start_time DESC"],
@@ -208,7 +211,7 @@ def _previous_run(experiment_id: str, key: str):
     return runs[0] if runs else None
 
 
-def _register(fitted: value_model.ValueModel, current: pd.DataFrame, name: str, as_of: str) -> str:
+def _register(client, fitted: value_model.ValueModel, current: pd.DataFrame, name: str, as_of: str) -> str:
     """Log the regressor in the active run and register it, so the version that valued a month's customers can
     be found, reloaded and compared in the MLflow UI like the churn model. Alias `current`: the value model has
     no promotion policy, the newest validated one is used."""
@@ -226,7 +229,6 @@ def _register(fitted: value_model.ValueModel, current: pd.DataFrame, name: str, 
     if info.signature is None:
         raise RuntimeError("MLflow logged the value model without a signature; refusing to register it")
     version = str(info.registered_model_version)
-    client = mlflow.MlflowClient()
     window = fitted.window
     client.update_model_version(
         name,
