@@ -13,6 +13,7 @@ from pipelines.lib.core.tracking import Tracking
 from pipelines.lib.core.warehouse import connect
 from pipelines.lib.features import mart as feats
 from pipelines.lib.train import retrain
+from pipelines.lib.train.candidate import candidate_of_run
 from pipelines.lib.train.quarters import training_cutoff
 from tests.conftest import PipelineRun
 
@@ -133,7 +134,10 @@ def test_a_four_quarter_backfill_gives_four_comparable_runs(full_run: PipelineRu
     assert valid_ends == sorted(valid_ends) and len(set(valid_ends)) == 4
     for s in summaries:
         assert pd.Timestamp(s["window"]["valid_end"]) + pd.Timedelta(days=90) <= pd.Timestamp(s["cutoff"])
-    assert retrain.latest_candidate(client, experiment)["quarter"] == "2026-10-01"
+    assert (
+        candidate_of_run(dict(zip(quarters, summaries, strict=True)), run_quarter=None)["quarter"]
+        == "2026-10-01"
+    )
     # Each quarter learns from the labels matured by its own end: later quarters, later training windows.
     train_ends = [r.data.tags["train_end"] for r in sorted(runs, key=lambda r: r.data.tags["quarter"])]
     assert train_ends == sorted(train_ends) and len(set(train_ends)) == 4
@@ -172,7 +176,7 @@ def test_a_quarter_whose_cutoff_adds_no_matured_label_is_the_same_model_and_not_
         frame = feats.labelled_snapshots(con, warmup_months=0)
         as_of = con.execute("select as_of_date from intermediate.int_data_window").fetchone()[0]
     tracking = Tracking.for_home(RadarPaths(tmp_path), cfg.training.experiment)
-    experiment, client = tracking.experiment_id(), tracking.client()
+    client = tracking.client()
     first, second = (
         retrain.train_quarter(
             frame,
@@ -190,4 +194,4 @@ def test_a_quarter_whose_cutoff_adds_no_matured_label_is_the_same_model_and_not_
     run = client.get_run(second["run_id"])
     assert run.data.tags["same_model_as"] == "churn-2026-07-01" and run.data.tags["quarter"] == "2026-10-01"
     assert "roc_auc" not in run.data.metrics, "the copy carries no metrics of a model of its own"
-    assert retrain.latest_candidate(client, experiment, quarter="2026-10-01")["version"] == first["version"]
+    assert retrain.run_summary(client, second["run_id"])["version"] == first["version"]

@@ -4,22 +4,22 @@ import dagster as dg
 
 from pipelines.defs.metadata import shown
 from pipelines.defs.resources import MlflowResource, RadarResource
-from pipelines.defs.train.candidate import candidate_for_run
+from pipelines.defs.train.candidate import CANDIDATE_INPUT, candidate_for_run
 from pipelines.lib.core.warehouse import connect
 from pipelines.lib.features import mart as feats
 from pipelines.lib.monitor.drift import Periods, measure_drift
 
 
-@dg.asset(group_name="monitor", kinds={"evidently"}, deps=[dg.AssetKey("churn_model")])
+@dg.asset(group_name="monitor", kinds={"evidently"}, ins={"churn_model": CANDIDATE_INPUT})
 def feature_drift(
-    context: dg.AssetExecutionContext, radar: RadarResource, tracking: MlflowResource
+    context: dg.AssetExecutionContext, radar: RadarResource, tracking: MlflowResource, churn_model: dict
 ) -> dg.Output[dict]:
     """Evidently data-drift report: the last month the candidate trained on (reference) vs the newest snapshot
     (current). Both sides are one monthly cross-section of the active customers, so the comparison is like
     for like. The HTML and JSON are saved in the data home and logged to the candidate's MLflow run."""
     import mlflow
 
-    churn_model = candidate_for_run(context, radar, tracking)
+    churn_model = candidate_for_run(context, churn_model)
     window = churn_model["window"]
     with connect(radar.paths.warehouse, read_only=True) as con:
         reference = feats.snapshots_between(con, window["train_end"], window["train_end"])

@@ -11,7 +11,7 @@ import pandas as pd
 
 from pipelines.defs.metadata import shown
 from pipelines.defs.resources import MlflowResource, RadarResource
-from pipelines.defs.train.candidate import candidate_for_run
+from pipelines.defs.train.candidate import CANDIDATE_INPUT, candidate_for_run
 from pipelines.lib.core.warehouse import connect
 from pipelines.lib.features import mart as feats
 from pipelines.lib.monitor.drift import ColumnDrift, Periods, measure_column_drift
@@ -41,9 +41,9 @@ def _report_links(
     }
 
 
-@dg.asset(group_name="monitor", kinds={"evidently", "mlflow"}, deps=[dg.AssetKey("churn_model")])
+@dg.asset(group_name="monitor", kinds={"evidently", "mlflow"}, ins={"churn_model": CANDIDATE_INPUT})
 def prediction_drift(
-    context: dg.AssetExecutionContext, radar: RadarResource, tracking: MlflowResource
+    context: dg.AssetExecutionContext, radar: RadarResource, tracking: MlflowResource, churn_model: dict
 ) -> dg.Output[dict]:
     """Evidently prediction drift: the candidate's churn probabilities for the customers of the last month it
     trained on (reference) vs for the customers of the newest snapshot (current), as a Wasserstein distance
@@ -54,7 +54,7 @@ def prediction_drift(
     retrained model is wanted. Metric `prediction_drift_score` on the candidate's run; plotted here over time.
     """
     settings = radar.config.monitoring
-    candidate = candidate_for_run(context, radar, tracking)
+    candidate = candidate_for_run(context, churn_model)
     window = candidate["window"]
     with connect(radar.paths.warehouse, read_only=True) as con:
         reference = feats.snapshots_between(con, window["train_end"], window["train_end"])
@@ -124,10 +124,11 @@ def prediction_drift(
 @dg.asset(
     group_name="monitor",
     kinds={"evidently", "mlflow"},
-    deps=[dg.AssetKey("churn_model"), dg.AssetKey(["marts", "churn_labels"])],
+    ins={"churn_model": CANDIDATE_INPUT},
+    deps=[dg.AssetKey(["marts", "churn_labels"])],
 )
 def target_drift(
-    context: dg.AssetExecutionContext, radar: RadarResource, tracking: MlflowResource
+    context: dg.AssetExecutionContext, radar: RadarResource, tracking: MlflowResource, churn_model: dict
 ) -> dg.Output[dict]:
     """Evidently target drift: the churn label of the last month the candidate trained on (reference) vs of
     the most recent month whose labels have matured (its horizon, plus the grace period for contractual churn,
@@ -138,7 +139,7 @@ def target_drift(
     When no month after the reference has matured yet, the metadata says so and nothing is measured.
     """
     settings = radar.config.monitoring
-    candidate = candidate_for_run(context, radar, tracking)
+    candidate = candidate_for_run(context, churn_model)
     reference_month = candidate["window"]["train_end"]
     with connect(radar.paths.warehouse, read_only=True) as con:
         newest = con.execute(

@@ -6,7 +6,7 @@ from models_registry.policy import PromotionPolicy, decide
 from models_registry.registry import CHAMPION, apply_decision, current_alias_version, repair_interrupted
 from pipelines.defs.metadata import shown
 from pipelines.defs.resources import MlflowResource, RadarResource
-from pipelines.defs.train.candidate import candidate_for_run
+from pipelines.defs.train.candidate import CANDIDATE_INPUT, candidate_for_run
 from pipelines.lib.core.warehouse import connect
 from pipelines.lib.features import mart as feats
 from pipelines.lib.quality import gate_store
@@ -18,10 +18,11 @@ from pipelines.lib.train.churn_model import load_churn_model
     group_name="registry",
     kinds={"mlflow"},
     pool="warehouse",
-    deps=[dg.AssetKey("churn_model"), dg.AssetKey("feature_drift")],
+    ins={"churn_model": CANDIDATE_INPUT},
+    deps=[dg.AssetKey("feature_drift")],
 )
 def champion_decision(
-    context: dg.AssetExecutionContext, radar: RadarResource, tracking: MlflowResource
+    context: dg.AssetExecutionContext, radar: RadarResource, tracking: MlflowResource, churn_model: dict
 ) -> dg.Output[dict]:
     """Candidate vs champion on the same, most recent holdout, under `models_registry/promotion_policy.yaml`.
 
@@ -35,7 +36,7 @@ def champion_decision(
     import mlflow
 
     client = tracking.client()
-    churn_model = candidate_for_run(context, radar, tracking)
+    churn_model = candidate_for_run(context, churn_model)
     candidate_run = client.get_run(churn_model["run_id"])
     drift_share = candidate_run.data.metrics.get("drift_share")
     drifted = {c for c in candidate_run.data.tags.get("drifted_features", "").split(",") if c}

@@ -135,11 +135,12 @@ def _tier_metadata(scores: pd.DataFrame) -> dict[str, dg.MetadataValue]:
     kinds={"duckdb", "csv"},
     pool="warehouse",
 )
-def health_scores(context: dg.AssetExecutionContext, radar: RadarResource) -> dg.MaterializeResult:
+def health_scores(context: dg.AssetExecutionContext, radar: RadarResource) -> dg.Output[dict]:
     """The rule-based health score (green / yellow / red) for every active customer, in `scores.health_scores`.
 
     When the learnability gate fails it is also **the** score: written to `scores.customer_scores` and the export
-    with `score_source = health_score_fallback`, and said so in the log and in this asset's metadata.
+    with `score_source = health_score_fallback`, and said so in the log and in this asset's metadata. The
+    verdict is this asset's output, which `customer_scores` takes, so scoring judges learnability once per run.
     """
     current = _current(radar)
     health = _health(current)
@@ -168,30 +169,31 @@ def health_scores(context: dg.AssetExecutionContext, radar: RadarResource) -> dg
                 **_tier_metadata(scores),
             }
         )
-    return dg.MaterializeResult(metadata=shown(metadata))
+    verdict = {"learnable": learnable, "why": "; ".join(v.one_line() for v in verdicts if not v.passed)}
+    return dg.Output(verdict, metadata=shown(metadata))
 
 
 @dg.asset(
     group_name="score",
-    deps=[dg.AssetKey(["champion_decision"]), dg.AssetKey(["customer_value"]), health_scores],
+    deps=[dg.AssetKey(["champion_decision"]), dg.AssetKey(["customer_value"])],
+    ins={"health_scores": dg.AssetIn("health_scores")},
     kinds={"duckdb", "csv"},
     pool="warehouse",
 )
 def customer_scores(
-    context: dg.AssetExecutionContext, radar: RadarResource, tracking: MlflowResource
+    context: dg.AssetExecutionContext, radar: RadarResource, tracking: MlflowResource, health_scores: dict
 ) -> dg.MaterializeResult:
     """Scores from the `champion` model for every customer active at the newest date in the sources.
 
     Written to `scores.customer_scores` (one row per customer and as_of; a re-run replaces that as_of) and to
     `exports/customer_scores.csv` for a CRM import, with `score_source = model` and the health colour alongside.
     Reasons are the three features that raise the risk most. When the learnability gate fails, the health-score
-    fallback written by `health_scores` stands and no model score replaces it.
+    fallback written by `health_scores` stands and no model score replaces it (its verdict, handed on).
     """
 
     cfg = radar.config
-    verdicts = _learnability(radar)
-    if not all(v.passed for v in verdicts):
-        why = "; ".join(v.one_line() for v in verdicts if not v.passed)
+    if not health_scores["learnable"]:
+        why = health_scores["why"]
         context.log.warning(f"not scoring with a model: {why}; the health-score fallback stands")
         return dg.MaterializeResult(
             metadata=shown({"score_source": score_store.FALLBACK, "fallback_reason": why})

@@ -315,7 +315,7 @@ def _reuse(cfg: RadarConfig, run: RunContext, fingerprint: str, client: MlflowCl
     summaries = []
     for found in runs:
         try:
-            summaries.append((found, _load_summary(client, found.info.run_id)))
+            summaries.append((found, run_summary(client, found.info.run_id)))
         except (MlflowException, OSError):  # a run that failed before its summary was written
             continue
     own = [(r, s) for r, s in summaries if r.data.tags.get("quarter") == run.quarter]
@@ -363,29 +363,8 @@ def _reuse(cfg: RadarConfig, run: RunContext, fingerprint: str, client: MlflowCl
     return result
 
 
-def latest_candidate(
-    client: MlflowClient, experiment_id: str, *, quarter: str | None = None
-) -> dict[str, Any] | None:
-    """The newest churn retrain's summary: of ``quarter`` if given, else of the newest quarter trained."""
-    from mlflow.exceptions import MlflowException
-
-    query = f"tags.model_kind = '{MODEL_KIND}'" + (f" and tags.quarter = '{quarter}'" if quarter else "")
-    runs = client.search_runs(
-        [experiment_id],
-        filter_string=query,
-        order_by=["tags.quarter DESC", "attributes.start_time DESC"],
-        max_results=20,
-    )
-    for found in runs:
-        try:
-            return _load_summary(client, found.info.run_id)
-        except (MlflowException, OSError):  # a run that failed before its summary was written is no candidate
-            continue
-    return None
-
-
-def _load_summary(client: MlflowClient, run_id: str) -> dict[str, Any]:
-    """A retrain's summary, read through ``client`` (not the process-wide store)."""
+def run_summary(client: MlflowClient, run_id: str) -> dict[str, Any]:
+    """What a retrain logged about itself (the summary `churn_model` returns), read through ``client``."""
     with tempfile.TemporaryDirectory() as tmp:
         return json.loads(Path(client.download_artifacts(run_id, SUMMARY_FILE, tmp)).read_text())
 
