@@ -112,7 +112,7 @@ def test_a_four_quarter_backfill_gives_four_comparable_runs(full_run: PipelineRu
     with connect(full_run.paths.warehouse, read_only=True) as con:
         features = feats.feature_columns(con)
         frame = feats.labelled_snapshots(con, warmup_months=0)
-        as_of = con.execute("select as_of_date from intermediate.int_data_window").fetchone()[0]
+        as_of = con.execute("select as_of_date from marts.data_window").fetchone()[0]
     tracking = Tracking.for_home(RadarPaths(tmp_path), cfg.training.experiment)
     experiment, client = tracking.experiment_id(), tracking.client()
     quarters = ["2026-01-01", "2026-04-01", "2026-07-01", "2026-10-01"]
@@ -174,7 +174,7 @@ def test_a_quarter_whose_cutoff_adds_no_matured_label_is_the_same_model_and_not_
     with connect(full_run.paths.warehouse, read_only=True) as con:
         features = feats.feature_columns(con)
         frame = feats.labelled_snapshots(con, warmup_months=0)
-        as_of = con.execute("select as_of_date from intermediate.int_data_window").fetchone()[0]
+        as_of = con.execute("select as_of_date from marts.data_window").fetchone()[0]
     tracking = Tracking.for_home(RadarPaths(tmp_path), cfg.training.experiment)
     client = tracking.client()
     first, second = (

@@ -5,6 +5,7 @@ import dagster as dg
 from pipelines.defs.metadata import markdown_table, shown
 from pipelines.defs.resources import MlflowResource, RadarResource
 from pipelines.lib.core.warehouse import connect, table_exists
+from pipelines.lib.features import mart as feats
 from pipelines.lib.monitor import performance
 
 RUN_KIND = "realised_performance"
@@ -73,7 +74,7 @@ def realised_performance(
             raise dg.Failure(
                 description="no scores stored yet (scores.customer_scores); run the scoring first"
             )
-        data_as_of = con.execute("select as_of_date::date from intermediate.int_data_window").fetchone()[0]
+        data_as_of = feats.data_as_of(con)
         follow = performance.follow_up_scores(con, horizon_days=cfg.churn.horizon_days, lag_days=lag)
     common = {
         "scoring_dates_stored": dg.MetadataValue.int(follow.scoring_dates),

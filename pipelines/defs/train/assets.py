@@ -45,7 +45,7 @@ def churn_model(
         feature_names = feats.feature_columns(con)
         # The warm-up is applied once, from where behaviour begins (training.covered_snapshots).
         frame = feats.labelled_snapshots(con, warmup_months=0)
-        as_of = con.execute("select as_of_date from intermediate.int_data_window").fetchone()[0]
+        as_of = feats.data_as_of(con)
         gates = (
             gate_store.latest(con, history_blocks=cfg.history_blocks)
             if table_exists(con, "ops", "gate_results")

@@ -24,7 +24,12 @@ COLUMNS_SQL = """customer_id varchar, as_of date, predicted_revenue_12m double, 
 
 @dg.asset(
     group_name="value",
-    deps=[dg.AssetKey(["marts", "customer_features"]), dg.AssetKey("champion_decision")],
+    deps=[
+        dg.AssetKey(["marts", "customer_features"]),
+        dg.AssetKey(["marts", "customer_revenue_labels"]),
+        dg.AssetKey(["marts", "customer_acquisition_costs"]),
+        dg.AssetKey("champion_decision"),
+    ],
     kinds={"lightgbm", "duckdb", "mlflow"},
     pool="warehouse",
 )
@@ -53,11 +58,8 @@ def _customer_value(context: dg.AssetExecutionContext, radar: RadarResource, cli
         features = feats.feature_columns(con)
         frame = feats.labelled_snapshots(con, warmup_months=0)
         current = feats.latest_snapshot(con)
-        labels = value_model.revenue_labels(con) if table_exists(con, "staging", "stg_erp__orders") else None
-        acquisition = con.execute(
-            "select customer_id, any_value(acquisition_cost) as acquisition_cost from staging.stg_crm__accounts "
-            "group by customer_id"
-        ).df()
+        labels = value_model.revenue_labels(con) if table_exists(con, "marts", "customer_revenue_labels") else None
+        acquisition = con.execute("select customer_id, acquisition_cost from marts.customer_acquisition_costs").df()
     if current.empty:
         raise dg.Failure(description="no active customers at the newest snapshot; nothing to value")
     as_of = str(current["snapshot_date"].max().date())

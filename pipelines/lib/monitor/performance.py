@@ -26,6 +26,7 @@ import pandas as pd
 
 from pipelines.lib.core import rates
 from pipelines.lib.core.atomic import write_atomic
+from pipelines.lib.features import mart as feats
 from pipelines.lib.monitor.drift import Periods, deterministic_sample, save_html
 from pipelines.lib.score.tiers import TIER_ORDER
 
@@ -62,7 +63,7 @@ def follow_up_scores(con: duckdb.DuckDBPyConnection, *, horizon_days: int, lag_d
         order by s.as_of, s.customer_id
         """
     ).df()
-    as_of_date = con.execute("select as_of_date::date from intermediate.int_data_window").fetchone()[0]
+    as_of_date = feats.data_as_of(con)
     dates = con.execute(
         """
         select s.as_of::date as as_of, count(*) as scored,

@@ -26,27 +26,11 @@ YEAR_DAYS = 365
 
 
 def revenue_labels(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Realised revenue in the 12 months after each snapshot whose 12 months are over (by the data's as-of)."""
+    """Realised revenue in the 12 months after each snapshot whose 12 months are over (by the data's as-of), from
+    the mart that sums the validated orders (`marts.customer_revenue_labels`)."""
     return con.execute(
-        f"""
-        with orders as (
-            select customer_id, order_date, amount from staging.stg_erp__orders
-            where order_date is not null and amount >= 0
-            qualify row_number() over (partition by order_id order by load_id desc) = 1
-        ),
-        labelled as (
-            select f.customer_id, f.snapshot_date from marts.customer_features as f
-            cross join intermediate.int_data_window as w
-            where f.snapshot_date + interval {YEAR_DAYS} day <= w.as_of_date
-        )
-        select l.customer_id, l.snapshot_date::timestamp as snapshot_date,
-               coalesce(sum(o.amount), 0)::double as {LABEL}
-        from labelled as l
-        left join orders as o
-            on o.customer_id = l.customer_id
-            and o.order_date > l.snapshot_date and o.order_date <= l.snapshot_date + interval {YEAR_DAYS} day
-        group by all
-        """
+        f"""select customer_id, snapshot_date::timestamp as snapshot_date, {LABEL}::double as {LABEL}
+            from marts.customer_revenue_labels order by customer_id, snapshot_date"""
     ).df()
 
 
