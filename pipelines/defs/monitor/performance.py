@@ -8,46 +8,6 @@ from pipelines.lib.core.warehouse import connect, table_exists
 from pipelines.lib.features import mart as feats
 from pipelines.lib.monitor import performance
 
-RUN_KIND = "realised_performance"
-
-
-def _log_to_mlflow(
-    tracking: MlflowResource, result: performance.RealisedPerformance, data_as_of: str
-) -> str:
-    """One MLflow run per data as-of date (a re-run updates it rather than adding another)."""
-
-    with tracking.active() as client:
-        return _log_run(client, tracking.experiment_id(), result, data_as_of)
-
-
-def _log_run(client, experiment_id: str, result: performance.RealisedPerformance, data_as_of: str) -> str:
-    import mlflow
-
-    found = client.search_runs(
-        [experiment_id],
-        filter_string=f"tags.model_kind = '{RUN_KIND}' and tags.data_as_of = '{data_as_of}'",
-        max_results=1,
-    )
-    run_id = found[0].info.run_id if found else None
-    with mlflow.start_run(run_id=run_id, run_name=None if run_id else f"realised-{data_as_of}") as run:
-        mlflow.set_tags(
-            {
-                "model_kind": RUN_KIND,
-                "data_as_of": data_as_of,
-                "scoring_dates": ",".join(result.scoring_dates),
-            }
-        )
-        mlflow.log_metrics(
-            {
-                **result.figures,
-                "matured_scores": result.scores,
-                "matured_scoring_dates": len(result.scoring_dates),
-            }
-        )
-        mlflow.log_artifact(str(result.html_path), artifact_path="performance")
-        mlflow.log_artifact(str(result.json_path), artifact_path="performance")
-        return run.info.run_id
-
 
 @dg.asset(
     group_name="monitor",
@@ -108,7 +68,7 @@ def realised_performance(
         sample_rows=cfg.monitoring.drift_sample_rows,
         seed=cfg.training.seed,
     )
-    run_id = _log_to_mlflow(tracking, result, data_as_of.isoformat())
+    run_id = performance.log_realised_run(tracking.tracking, result, data_as_of.isoformat())
     by_tier = result.by_tier.assign(
         **{
             c: result.by_tier[c].round(3)

@@ -10,7 +10,6 @@ when the data is learnable, replaces the fallback rows with the model's.
 """
 
 import dagster as dg
-import numpy as np
 import pandas as pd
 
 from models_registry.registry import CHAMPION, current_alias_version
@@ -20,34 +19,11 @@ from pipelines.lib.core.atomic import write_atomic
 from pipelines.lib.core.warehouse import connect
 from pipelines.lib.features import mart as feats
 from pipelines.lib.quality import gates, quality
-from pipelines.lib.score import score_store
-from pipelines.lib.score.health_score import fired_signals, health_colour, health_points
+from pipelines.lib.score import score_frames, score_store
 from pipelines.lib.score.model_scores import champion_cutoffs, score_with_model
 from pipelines.lib.score.priority import customer_value_as_of, prioritise
-from pipelines.lib.score.tiers import TIER_ORDER, cutoffs_line, playbook_columns
+from pipelines.lib.score.tiers import TIER_ORDER, cutoffs_line
 from pipelines.lib.train.churn_model import load_churn_model
-
-EXPORT_COLUMNS = [
-    "priority",
-    "customer_id",
-    "as_of",
-    "score_source",
-    "churn_probability",
-    "risk_tier",
-    "health_colour",
-    "reasons",
-    "action",
-    "owner",
-    "sla_hours",
-    "value_tier",
-    "service_level",
-    "predicted_revenue_12m",
-    "clv",
-    "revenue_at_risk",
-    "model_name",
-    "model_version",
-]
-COLOUR_TIER = {"red": "high", "yellow": "medium", "green": "none"}
 
 
 def _learnability(radar: RadarResource) -> list[gates.GateResult]:
@@ -70,19 +46,6 @@ def _current(radar: RadarResource) -> pd.DataFrame:
     return current
 
 
-def _health(current: pd.DataFrame) -> pd.DataFrame:
-    points = health_points(current)
-    return pd.DataFrame(
-        {
-            "customer_id": current["customer_id"].to_numpy(),
-            "as_of": current["snapshot_date"].dt.date.to_numpy(),
-            "health_points": points,
-            "health_colour": health_colour(points),
-            "signals": fired_signals(current),
-        }
-    )
-
-
 def _publish(radar: RadarResource, scores: pd.DataFrame) -> pd.DataFrame:
     """Join the customer value, order by value × risk, and write the table and both CRM exports."""
     as_of = str(scores["as_of"].iloc[0])
@@ -90,38 +53,15 @@ def _publish(radar: RadarResource, scores: pd.DataFrame) -> pd.DataFrame:
         value = customer_value_as_of(con, as_of)
         scores = prioritise(scores, value, value_tiers=list(radar.config.value.tiers))
         score_store.replace_as_of(con, "customer_scores", scores)
-    export = scores[EXPORT_COLUMNS]
+    export = scores[score_frames.EXPORT_COLUMNS]
     write_atomic(radar.paths.scores_csv, lambda path: export.to_csv(path, index=False))
     write_atomic(radar.paths.scores_parquet, lambda path: export.to_parquet(path, index=False))
     return scores
 
 
 def _publish_fallback(radar: RadarResource, health: pd.DataFrame) -> pd.DataFrame:
-    """The rule-based health score as the customers' score (red -> high, yellow -> medium, green -> none), for
-    when there is no model to score with: too little churn to learn from, or no champion yet."""
-    tiers = health["health_colour"].map(COLOUR_TIER).to_numpy()
-    scores = pd.concat(
-        [
-            pd.DataFrame(
-                {
-                    "customer_id": health["customer_id"],
-                    "as_of": health["as_of"],
-                    "churn_probability": np.nan,
-                    "risk_tier": tiers,
-                    "reasons": health["signals"],
-                }
-            ),
-            playbook_columns(tiers, radar.config.playbook),
-        ],
-        axis=1,
-    ).assign(
-        model_name=None,
-        model_version=None,
-        score_source=score_store.FALLBACK,
-        health_colour=health["health_colour"],
-        health_points=health["health_points"],
-    )
-    return _publish(radar, scores)
+    """The health score as the customers' score (see `score_frames.fallback_scores`), published."""
+    return _publish(radar, score_frames.fallback_scores(health, radar.config.playbook))
 
 
 def _tier_metadata(scores: pd.DataFrame) -> dict[str, dg.MetadataValue]:
@@ -143,7 +83,7 @@ def health_scores(context: dg.AssetExecutionContext, radar: RadarResource) -> dg
     verdict is this asset's output, which `customer_scores` takes, so scoring judges learnability once per run.
     """
     current = _current(radar)
-    health = _health(current)
+    health = score_frames.health_frame(current)
     with connect(radar.paths.warehouse) as con:
         score_store.replace_as_of(con, "health_scores", health)
     verdicts = _learnability(radar)
@@ -204,7 +144,7 @@ def customer_scores(
     if version is None:
         # The first candidate was held back (see champion_decision): the customers still get a score today.
         why = f"no '{CHAMPION}' version of model '{name}' yet (the first candidate was held back)"
-        scores = _publish_fallback(radar, _health(_current(radar)))
+        scores = _publish_fallback(radar, score_frames.health_frame(_current(radar)))
         context.log.warning(f"{why}; the scores are the rule-based health score")
         return dg.MaterializeResult(
             metadata=shown(
@@ -229,24 +169,8 @@ def customer_scores(
     cutoffs = champion_cutoffs(cfg.tiers, name, version, client=client)
     scored = score_with_model(model, current, cutoffs=cutoffs, playbook=cfg.playbook)
     p = scored["churn_probability"].to_numpy()
-    health = _health(current)
-    scores = pd.concat(
-        [
-            pd.DataFrame(
-                {
-                    "customer_id": current["customer_id"].to_numpy(),
-                    "as_of": current["snapshot_date"].dt.date.to_numpy(),
-                }
-            ),
-            scored,
-        ],
-        axis=1,
-    ).assign(
-        model_name=name,
-        model_version=version,
-        score_source=score_store.MODEL,
-        health_colour=health["health_colour"].to_numpy(),
-        health_points=health["health_points"].to_numpy(),
+    scores = score_frames.model_scores(
+        current, scored, score_frames.health_frame(current), name=name, version=version
     )
     as_of = str(scores["as_of"].iloc[0])
     scores = _publish(radar, scores)

@@ -191,3 +191,25 @@ def customer_value_table(
             "response_hours": hours,
         }
     )
+
+
+def predict_revenue(
+    current: pd.DataFrame, fitted: ValueModel | None, *, method: str, why: str | None
+) -> tuple[np.ndarray, str, str | None]:
+    """The 12-month revenue of the snapshot's customers, how it was predicted and, when not by the validated
+    model, a notice saying why and what stands in: BG/NBD x Gamma-Gamma from the orders, else last year's revenue
+    (``method`` and ``why`` as the training left them)."""
+    from pipelines.lib.value.probabilistic import predicted_revenue_12m
+
+    if fitted is not None:
+        return np.clip(fitted.model.predict(current[fitted.features]), 0, None), method, None
+    predicted = predicted_revenue_12m(current)
+    if predicted is not None:
+        method = "bgnbd_gamma_gamma"
+        stand_in = "BG/NBD expected orders x Gamma-Gamma spend predict the 12-month revenue"
+    else:
+        stand_in = "last year's revenue stands in"
+        predicted = (
+            current["revenue_365d"].fillna(0).to_numpy() if "revenue_365d" in current else np.zeros(len(current))
+        )
+    return predicted, method, f"value model not trained ({why}); {stand_in}"
