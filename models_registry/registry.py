@@ -1,7 +1,8 @@
 """Registry operations on MLflow aliases, and the decision log that aliases themselves do not keep.
 
 MLflow aliases have no history, so every decision is appended to a JSON-lines log in the data home and written
-as tags on the model version; `champion` is only ever moved here.
+as tags on the model version; `champion` is only ever moved here. Every operation takes the ``client`` of the
+registry it acts on.
 """
 
 from __future__ import annotations
@@ -10,19 +11,24 @@ import datetime as dt
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from models_registry.policy import Decision
+
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
 
 CHAMPION, CHALLENGER = "champion", "challenger"
 
 
-def current_alias_version(model_name: str, alias: str) -> str | None:
+def current_alias_version(model_name: str, alias: str, *, client: MlflowClient | None = None) -> str | None:
+    """The version holding ``alias``, or None. Without ``client``: the process-wide MLflow (only the quarterly
+    review, which points it at the data home itself, still asks so)."""
     from mlflow import MlflowClient
     from mlflow.exceptions import MlflowException
 
     try:
-        return str(MlflowClient().get_model_version_by_alias(model_name, alias).version)
+        return str((client or MlflowClient()).get_model_version_by_alias(model_name, alias).version)
     except MlflowException:
         return None
 
@@ -35,7 +41,13 @@ PENDING_FILE = "pending_decision.json"
 
 
 def apply_decision(
-    model_name: str, version: str, decision: Decision, *, log_path: Path, kind: str = "policy"
+    model_name: str,
+    version: str,
+    decision: Decision,
+    *,
+    client: MlflowClient,
+    log_path: Path,
+    kind: str = "policy",
 ) -> dict[str, Any]:
     """Move the aliases as decided, tag the version and the run, and append the decision to the log.
 
@@ -48,7 +60,7 @@ def apply_decision(
     """
     import uuid
 
-    previous = current_alias_version(model_name, CHAMPION)
+    previous = current_alias_version(model_name, CHAMPION, client=client)
     alias = CHAMPION if decision.promote else CHALLENGER
     record = {
         "kind": kind,
@@ -73,11 +85,11 @@ def apply_decision(
         tags["gates_passed"] = str(bool(decision.figures["gates_passed"])).lower()
     intent = {"record": record, "tags": tags}
     _write_pending(log_path, intent)
-    _carry_out(intent, log_path=log_path)
+    _carry_out(intent, client=client, log_path=log_path)
     return record
 
 
-def repair_interrupted(model_name: str, *, log_path: Path) -> str | None:
+def repair_interrupted(model_name: str, *, client: MlflowClient, log_path: Path) -> str | None:
     """Finish, or undo, a promotion decision that a killed process left half done; one line saying what.
 
     With an intent on disk the decision is carried out to its end (it was made; only its recording stopped).
@@ -93,22 +105,19 @@ def repair_interrupted(model_name: str, *, log_path: Path) -> str | None:
             pending.unlink()
         else:
             if intent["record"]["model_name"] == model_name:
-                _carry_out(intent, log_path=log_path)
+                _carry_out(intent, client=client, log_path=log_path)
                 r = intent["record"]
                 return (
                     f"finished an interrupted promotion decision of {r['decided_at']}: "
                     f"version {r['version']} is {r['alias']}"
                 )
-    return _undo_unrecorded_champion(model_name, log_path=log_path)
+    return _undo_unrecorded_champion(model_name, client=client, log_path=log_path)
 
 
-def _undo_unrecorded_champion(model_name: str, *, log_path: Path) -> str | None:
-    from mlflow import MlflowClient
-
-    current = current_alias_version(model_name, CHAMPION)
+def _undo_unrecorded_champion(model_name: str, *, client: MlflowClient, log_path: Path) -> str | None:
+    current = current_alias_version(model_name, CHAMPION, client=client)
     if current is None:
         return None
-    client = MlflowClient()
     if "decision_kind" in client.get_model_version(model_name, current).tags:
         return None
     recorded = [r for r in read_log(log_path) if r["promoted"] and r["version"] != current]
@@ -119,6 +128,7 @@ def _undo_unrecorded_champion(model_name: str, *, log_path: Path) -> str | None:
             model_name,
             back,
             Decision(promote=True, reasons=[f"repair: {reason}"], figures={"repaired_from": current}),
+            client=client,
             log_path=log_path,
             kind="repair",
         )
@@ -156,11 +166,8 @@ def read_log(log_path: Path) -> list[dict[str, Any]]:
     return records
 
 
-def _carry_out(intent: dict[str, Any], *, log_path: Path) -> None:
+def _carry_out(intent: dict[str, Any], *, client: MlflowClient, log_path: Path) -> None:
     """Tags, log line, alias, in that order; each step may run twice (a repair repeats what was done)."""
-    from mlflow import MlflowClient
-
-    client = MlflowClient()
     record, tags = intent["record"], intent["tags"]
     name, version = record["model_name"], record["version"]
     for key, value in tags.items():
@@ -173,7 +180,7 @@ def _carry_out(intent: dict[str, Any], *, log_path: Path) -> None:
         _append_log(log_path, record)
     client.set_registered_model_alias(name, record["alias"], version)
     # A promoted version is no longer a challenger, whatever it was before.
-    if record["promoted"] and current_alias_version(name, CHALLENGER) == version:
+    if record["promoted"] and current_alias_version(name, CHALLENGER, client=client) == version:
         client.delete_registered_model_alias(name, CHALLENGER)
     _pending_path(log_path).unlink(missing_ok=True)
 
@@ -204,16 +211,17 @@ def _pending_path(log_path: Path) -> Path:
     return log_path.parent / PENDING_FILE
 
 
-def approve(model_name: str, version: str, *, reason: str, approver: str, log_path: Path) -> dict[str, Any]:
+def approve(
+    model_name: str, version: str, *, reason: str, approver: str, client: MlflowClient, log_path: Path
+) -> dict[str, Any]:
     """A human makes ``version`` champion, overriding the policy; never for a model whose data failed a gate."""
-    from mlflow import MlflowClient
     from mlflow.exceptions import MlflowException
 
     try:
-        tags = MlflowClient().get_model_version(model_name, version).tags
+        tags = client.get_model_version(model_name, version).tags
     except MlflowException as exc:
         raise RegistryError(f"{model_name} has no version {version}") from exc
-    if current_alias_version(model_name, CHAMPION) == str(version):
+    if current_alias_version(model_name, CHAMPION, client=client) == str(version):
         raise RegistryError(f"version {version} of {model_name} is already champion")
     if tags.get("gates_passed") != "true":
         raise RegistryError(
@@ -225,12 +233,12 @@ def approve(model_name: str, version: str, *, reason: str, approver: str, log_pa
         reasons=[f"approved by {approver}: {reason}"],
         figures={"approved_by": approver, "gates_passed": True},
     )
-    return apply_decision(model_name, version, decision, log_path=log_path, kind="approval")
+    return apply_decision(model_name, version, decision, client=client, log_path=log_path, kind="approval")
 
 
-def rollback(model_name: str, *, reason: str, log_path: Path) -> dict[str, Any]:
+def rollback(model_name: str, *, reason: str, client: MlflowClient, log_path: Path) -> dict[str, Any]:
     """Give `champion` back to the version that held it before the current one, as the decision log records."""
-    current = current_alias_version(model_name, CHAMPION)
+    current = current_alias_version(model_name, CHAMPION, client=client)
     if current is None:
         raise RegistryError(f"{model_name} has no champion to roll back")
     previous = None
@@ -249,4 +257,4 @@ def rollback(model_name: str, *, reason: str, log_path: Path) -> dict[str, Any]:
         reasons=[f"rollback from version {current}: {reason}"],
         figures={"rolled_back_from": current},
     )
-    return apply_decision(model_name, previous, decision, log_path=log_path, kind="rollback")
+    return apply_decision(model_name, previous, decision, client=client, log_path=log_path, kind="rollback")

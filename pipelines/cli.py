@@ -632,15 +632,16 @@ def promote(version: str, reason: str, approver: str | None) -> None:
 
     from models_registry.registry import RegistryError, approve
 
-    paths, config = _registry_context()
+    paths, config, client = _registry_context()
     with _writing(paths):
-        _repair_decision(paths, config)
+        _repair_decision(paths, config, client)
         try:
             record = approve(
                 config.training.model_name,
                 version,
                 reason=reason,
                 approver=approver or getpass.getuser(),
+                client=client,
                 log_path=paths.decision_log,
             )
         except RegistryError as exc:
@@ -655,33 +656,35 @@ def rollback(reason: str) -> None:
     from models_registry.registry import RegistryError
     from models_registry.registry import rollback as do_rollback
 
-    paths, config = _registry_context()
+    paths, config, client = _registry_context()
     with _writing(paths):
-        _repair_decision(paths, config)
+        _repair_decision(paths, config, client)
         try:
-            record = do_rollback(config.training.model_name, reason=reason, log_path=paths.decision_log)
+            record = do_rollback(
+                config.training.model_name, reason=reason, client=client, log_path=paths.decision_log
+            )
         except RegistryError as exc:
             _fail(str(exc))
     click.echo(f"version {record['version']} is champion again (was {record['previous_champion']})")
 
 
-def _repair_decision(paths: RadarPaths, config) -> None:
+def _repair_decision(paths: RadarPaths, config, client) -> None:
     """Finish (or undo) a promotion decision a killed run left half done, before deciding anything new."""
     from models_registry.registry import repair_interrupted
 
-    line = repair_interrupted(config.training.model_name, log_path=paths.decision_log)
+    line = repair_interrupted(config.training.model_name, client=client, log_path=paths.decision_log)
     if line:
         click.echo(f"radar: {line}", err=True)
 
 
 def _registry_context():
-    from pipelines.lib.core.tracking import configure_mlflow
+    """The data home, its configuration and a client of its model registry."""
+    from pipelines.lib.core.tracking import Tracking
 
     paths, config = _paths(), load_config()
     if not paths.mlflow_db.exists():
         _fail(f"no model registry at {paths.mlflow_db} yet (run `radar run`)")
-    configure_mlflow(paths, config.training.experiment)
-    return paths, config
+    return paths, config, Tracking.for_home(paths, config.training.experiment).client()
 
 
 @main.command()

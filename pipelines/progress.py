@@ -7,10 +7,11 @@ a test) it shows nothing, so logs and scripts read exactly the verdict lines the
 
 from __future__ import annotations
 
-import os
 import sys
 from types import TracebackType
 from typing import IO, TYPE_CHECKING
+
+from pipelines.lib.core import environment
 
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 def interactive(stream: IO[str] | None = None) -> bool:
     """Whether a live display belongs on ``stream`` (default stdout): a terminal, and not a CI job."""
     stream = stream if stream is not None else sys.stdout
-    if os.environ.get("CI", "").strip().lower() not in ("", "0", "false"):
+    if environment.in_ci():
         return False
     isatty = getattr(stream, "isatty", None)
     return bool(isatty and isatty())

@@ -108,15 +108,15 @@ def recover_home(paths: RadarPaths, *, config: Path | None = None) -> list[str]:
 
     from models_registry.registry import repair_interrupted
     from pipelines.lib.core.config import load_config
-    from pipelines.lib.core.tracking import configure_mlflow
+    from pipelines.lib.core.tracking import Tracking
     from pipelines.recovery import take_over_dead_runs
 
     with dg.DagsterInstance.get() as instance:
         lines = take_over_dead_runs(instance)
     if paths.mlflow_db.exists():
         settings = load_config(config)
-        configure_mlflow(paths, settings.training.experiment)
-        repaired = repair_interrupted(settings.training.model_name, log_path=paths.decision_log)
+        client = Tracking.for_home(paths, settings.training.experiment).client()
+        repaired = repair_interrupted(settings.training.model_name, client=client, log_path=paths.decision_log)
         if repaired:
             lines.append(repaired)
     return lines

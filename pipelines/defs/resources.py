@@ -1,16 +1,24 @@
-"""The one resource every Retention Radar asset shares: where the data home is and what the configuration says."""
+"""The resources every Retention Radar stage shares: the data home and configuration (`radar`), the MLflow store
+(`tracking`) and dbt."""
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
 from pipelines.lib.core.config import RadarConfig, config_file_from_env, load_config
 from pipelines.lib.core.paths import RadarPaths
+from pipelines.lib.core.tracking import Tracking
 from pipelines.lib.core.urls import Links
 from pipelines.lib.ingest.sources import Source, build_source
+
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
 
 
 class RadarResource(dg.ConfigurableResource):
@@ -38,14 +46,18 @@ class RadarResource(dg.ConfigurableResource):
         return dg.MetadataValue.url(self.links.report(path))
 
     def mlflow_run_links(
-        self, run_id: str, *, key: str = "mlflow_run", with_table: bool = False
+        self,
+        run_id: str,
+        *,
+        key: str = "mlflow_run",
+        with_table: bool = False,
+        client: "MlflowClient | None" = None,
     ) -> dict[str, object]:
         """``{key}_id`` (the run id, as text) and ``key`` (its page in the MLflow UI, when one is configured),
-        with ``with_table`` also ``mlflow_runs_table`` (the experiment's runs, to compare quarters). MLflow must
-        already point at the data home's store (`configure_mlflow`)."""
-        import mlflow
-
-        experiment_id = mlflow.MlflowClient().get_run(run_id).info.experiment_id
+        with ``with_table`` also ``mlflow_runs_table`` (the experiment's runs, to compare quarters). The run is
+        looked up with ``client``, by default one of the data home's own store."""
+        client = client or Tracking.for_home(self.paths, self.config.training.experiment).client()
+        experiment_id = client.get_run(run_id).info.experiment_id
         urls = {key: self.links.mlflow_run(experiment_id, run_id)}
         if with_table:
             urls["mlflow_runs_table"] = self.links.mlflow_runs(experiment_id)
@@ -75,6 +87,50 @@ class RadarResource(dg.ConfigurableResource):
         return not self.sources_dir and self.config.sources.kind == "demo"
 
 
+class MlflowResource(dg.ConfigurableResource):
+    """The MLflow store the assets track to and register in, handed out as clients bound to it (`client`), and
+    for MLflow's fluent API (`start_run`, `log_model`, `models:/` URIs) as a block that points it there and
+    back (`active`), so no asset relies on, or leaves behind, process-wide MLflow state.
+
+    By default the data home's own store (SQLite and an artifact folder under RADAR_HOME) and the experiment the
+    configuration names (RADAR_CONFIG), as `radar` resolves them; run config that moves `radar.home` elsewhere
+    sets ``tracking_uri`` (and ``artifact_location``) to match."""
+
+    tracking_uri: str | None = None
+    artifact_location: str | None = None
+    experiment: str | None = None
+
+    @cached_property
+    def tracking(self) -> Tracking:
+        paths = RadarPaths.from_env()
+        home = Tracking.for_home(
+            paths, self.experiment or load_config(config_file_from_env()).training.experiment
+        )
+        return Tracking(
+            uri=self.tracking_uri or home.uri,
+            artifact_location=self.artifact_location or home.artifact_location,
+            experiment=home.experiment,
+        )
+
+    def client(self) -> "MlflowClient":
+        return self.tracking.client()
+
+    def experiment_id(self) -> str:
+        return self.tracking.experiment_id()
+
+    @contextmanager
+    def active(self) -> Iterator["MlflowClient"]:
+        """MLflow's fluent API on this store and experiment for the block (see `Tracking.active`)."""
+        with self.tracking.active() as client:
+            yield client
+
+    @contextmanager
+    def reading(self) -> Iterator["MlflowClient"]:
+        """`models:/` URIs resolved in this store for the block, nothing created (see `Tracking.reading`)."""
+        with self.tracking.reading() as client:
+            yield client
+
+
 def dbt_resource() -> DbtCliResource:
     from pipelines.defs.transform.project import dbt_project
 
@@ -84,7 +140,8 @@ def dbt_resource() -> DbtCliResource:
 
 @dg.definitions
 def shared_policy() -> dg.Definitions:
-    """What every stage shares: the two resources, and one in-process executor (see `pipelines/definitions.py`)."""
+    """What every stage shares: the resources, and one in-process executor (see `pipelines/definitions.py`)."""
     return dg.Definitions(
-        resources={"radar": RadarResource(), "dbt": dbt_resource()}, executor=dg.in_process_executor
+        resources={"radar": RadarResource(), "tracking": MlflowResource(), "dbt": dbt_resource()},
+        executor=dg.in_process_executor,
     )

@@ -9,10 +9,11 @@ from mlflow import MlflowClient
 
 from pipelines.lib.core.config import RadarConfig, load_config
 from pipelines.lib.core.paths import RadarPaths
-from pipelines.lib.core.tracking import configure_mlflow
+from pipelines.lib.core.tracking import Tracking
 from pipelines.lib.core.warehouse import connect
 from pipelines.lib.features import mart as feats
 from pipelines.lib.train import retrain
+from pipelines.lib.train.candidate import candidate_of_run
 from pipelines.lib.train.quarters import training_cutoff
 from tests.conftest import PipelineRun
 
@@ -87,8 +88,8 @@ def test_a_validated_value_model_is_registered_with_its_signature(full_run: Pipe
     if methods == {"lightgbm_regressor"}:
         current = client.get_model_version_by_alias(name, "current")
         assert "Spearman" in current.description
-        configure_mlflow(full_run.paths, cfg.training.experiment)
-        assert mlflow.models.get_model_info(f"models:/{name}@current").signature is not None
+        with Tracking.for_home(full_run.paths).reading():
+            assert mlflow.models.get_model_info(f"models:/{name}@current").signature is not None
     else:  # too little history to validate a revenue model: nothing unvalidated reaches the registry, and
         # BG/NBD x Gamma-Gamma predict the 12-month revenue from the orders instead
         assert methods == {"bgnbd_gamma_gamma"}
@@ -111,8 +112,9 @@ def test_a_four_quarter_backfill_gives_four_comparable_runs(full_run: PipelineRu
     with connect(full_run.paths.warehouse, read_only=True) as con:
         features = feats.feature_columns(con)
         frame = feats.labelled_snapshots(con, warmup_months=0)
-        as_of = con.execute("select as_of_date from intermediate.int_data_window").fetchone()[0]
-    experiment = configure_mlflow(RadarPaths(tmp_path), cfg.training.experiment)
+        as_of = con.execute("select as_of_date from marts.data_window").fetchone()[0]
+    tracking = Tracking.for_home(RadarPaths(tmp_path), cfg.training.experiment)
+    experiment, client = tracking.experiment_id(), tracking.client()
     quarters = ["2026-01-01", "2026-04-01", "2026-07-01", "2026-10-01"]
     summaries = [
         retrain.train_quarter(
@@ -120,10 +122,10 @@ def test_a_four_quarter_backfill_gives_four_comparable_runs(full_run: PipelineRu
             features,
             cfg,
             retrain.RunContext(quarter=q, cutoff=training_cutoff(q, as_of), tags={}, source_folder=None),
+            tracking=tracking,
         )
         for q in quarters
     ]
-    client = MlflowClient()
     runs = client.search_runs([experiment], filter_string="tags.model_kind = 'churn'")
     assert sorted(r.data.tags["quarter"] for r in runs) == quarters
     metric_sets = {frozenset(r.data.metrics) for r in runs}
@@ -132,7 +134,10 @@ def test_a_four_quarter_backfill_gives_four_comparable_runs(full_run: PipelineRu
     assert valid_ends == sorted(valid_ends) and len(set(valid_ends)) == 4
     for s in summaries:
         assert pd.Timestamp(s["window"]["valid_end"]) + pd.Timedelta(days=90) <= pd.Timestamp(s["cutoff"])
-    assert retrain.latest_candidate(experiment)["quarter"] == "2026-10-01"
+    assert (
+        candidate_of_run(dict(zip(quarters, summaries, strict=True)), run_quarter=None)["quarter"]
+        == "2026-10-01"
+    )
     # Each quarter learns from the labels matured by its own end: later quarters, later training windows.
     train_ends = [r.data.tags["train_end"] for r in sorted(runs, key=lambda r: r.data.tags["quarter"])]
     assert train_ends == sorted(train_ends) and len(set(train_ends)) == 4
@@ -148,6 +153,7 @@ def test_a_four_quarter_backfill_gives_four_comparable_runs(full_run: PipelineRu
         retrain.RunContext(
             quarter="2026-07-01", cutoff=training_cutoff("2026-07-01", as_of), tags={}, source_folder=None
         ),
+        tracking=tracking,
     )
     assert (
         again["version"] == summaries[2]["version"]
@@ -168,23 +174,24 @@ def test_a_quarter_whose_cutoff_adds_no_matured_label_is_the_same_model_and_not_
     with connect(full_run.paths.warehouse, read_only=True) as con:
         features = feats.feature_columns(con)
         frame = feats.labelled_snapshots(con, warmup_months=0)
-        as_of = con.execute("select as_of_date from intermediate.int_data_window").fetchone()[0]
-    experiment = configure_mlflow(RadarPaths(tmp_path), cfg.training.experiment)
+        as_of = con.execute("select as_of_date from marts.data_window").fetchone()[0]
+    tracking = Tracking.for_home(RadarPaths(tmp_path), cfg.training.experiment)
+    client = tracking.client()
     first, second = (
         retrain.train_quarter(
             frame,
             features,
             cfg,
             retrain.RunContext(quarter=q, cutoff=training_cutoff(q, as_of), tags={}, source_folder=None),
+            tracking=tracking,
         )
         for q in ("2026-07-01", "2026-10-01")
     )
     assert first["window"]["train_end"] == second["window"]["train_end"]
     assert second["version"] == first["version"] and second["same_model_as"] == "churn-2026-07-01"
     assert "quarter 2026-10-01 gives the same model as quarter 2026-07-01" in second["reused"]
-    client = MlflowClient()
     assert len(client.search_model_versions(f"name = '{cfg.training.model_name}'")) == 1
     run = client.get_run(second["run_id"])
     assert run.data.tags["same_model_as"] == "churn-2026-07-01" and run.data.tags["quarter"] == "2026-10-01"
     assert "roc_auc" not in run.data.metrics, "the copy carries no metrics of a model of its own"
-    assert retrain.latest_candidate(experiment, quarter="2026-10-01")["version"] == first["version"]
+    assert retrain.run_summary(client, second["run_id"])["version"] == first["version"]

@@ -3,23 +3,24 @@
 import dagster as dg
 
 from pipelines.defs.metadata import shown
-from pipelines.defs.resources import RadarResource
-from pipelines.defs.train.candidate import candidate_for_run
-from pipelines.lib.core.tracking import configure_mlflow
+from pipelines.defs.resources import MlflowResource, RadarResource
+from pipelines.defs.train.candidate import CANDIDATE_INPUT, candidate_for_run
 from pipelines.lib.core.warehouse import connect
 from pipelines.lib.features import mart as feats
 from pipelines.lib.monitor.drift import Periods, measure_drift
 from pipelines.lib.train import retrain
 
 
-@dg.asset(group_name="monitor", kinds={"evidently"}, deps=[dg.AssetKey("churn_model")])
-def feature_drift(context: dg.AssetExecutionContext, radar: RadarResource) -> dg.Output[dict]:
+@dg.asset(group_name="monitor", kinds={"evidently"}, ins={"churn_model": CANDIDATE_INPUT})
+def feature_drift(
+    context: dg.AssetExecutionContext, radar: RadarResource, tracking: MlflowResource, churn_model: dict
+) -> dg.Output[dict]:
     """Evidently data-drift report: the last month the candidate trained on (reference) vs the newest snapshot
     (current). Both sides are one monthly cross-section of the active customers, so the comparison is like
     for like. The HTML and JSON are saved in the data home and logged to the candidate's MLflow run."""
     import mlflow
 
-    churn_model = candidate_for_run(context, radar)
+    churn_model = candidate_for_run(context, churn_model)
     reference_month = retrain.reference_month(churn_model["window"])
     with connect(radar.paths.warehouse, read_only=True) as con:
         reference = feats.snapshots_between(con, reference_month, reference_month)
@@ -40,8 +41,7 @@ def feature_drift(context: dg.AssetExecutionContext, radar: RadarResource) -> dg
             current=f"customers of the newest snapshot {as_of}",
         ),
     )
-    configure_mlflow(radar.paths, radar.config.training.experiment)
-    with mlflow.start_run(run_id=churn_model["run_id"]):
+    with tracking.active(), mlflow.start_run(run_id=churn_model["run_id"]):
         mlflow.log_metrics(
             {
                 "drift_share": summary.drift_share,
@@ -65,7 +65,7 @@ def feature_drift(context: dg.AssetExecutionContext, radar: RadarResource) -> dg
             "drifted": ", ".join(summary.drifted_columns) or "none",
             "report": dg.MetadataValue.path(str(summary.html_path)),
             "report_url": radar.report_link(summary.html_path),
-            **radar.mlflow_run_links(churn_model["run_id"]),
+            **radar.mlflow_run_links(churn_model["run_id"], client=tracking.client()),
             "as_of": as_of,
         }),
     )

@@ -10,8 +10,8 @@ import dagster as dg
 import pandas as pd
 
 from pipelines.defs.metadata import shown
-from pipelines.defs.resources import RadarResource
-from pipelines.defs.train.candidate import candidate_for_run
+from pipelines.defs.resources import MlflowResource, RadarResource
+from pipelines.defs.train.candidate import CANDIDATE_INPUT, candidate_for_run
 from pipelines.lib.core.warehouse import connect
 from pipelines.lib.features import mart as feats
 from pipelines.lib.monitor.drift import ColumnDrift, Periods, measure_column_drift
@@ -19,27 +19,33 @@ from pipelines.lib.train import retrain
 from pipelines.lib.train.churn_model import load_churn_model
 
 
-def _log_to_run(run_id: str, metrics: dict[str, float], tags: dict[str, str], drift: ColumnDrift) -> None:
+def _log_to_run(
+    tracking: MlflowResource, run_id: str, metrics: dict[str, float], tags: dict[str, str], drift: ColumnDrift
+) -> None:
     import mlflow
 
-    with mlflow.start_run(run_id=run_id):
+    with tracking.active(), mlflow.start_run(run_id=run_id):
         mlflow.log_metrics(metrics)
         mlflow.set_tags(tags)
         mlflow.log_artifact(str(drift.html_path), artifact_path="drift")
         mlflow.log_artifact(str(drift.json_path), artifact_path="drift")
 
 
-def _report_links(radar: RadarResource, drift: ColumnDrift, run_id: str) -> dict[str, object]:
+def _report_links(
+    radar: RadarResource, tracking: MlflowResource, drift: ColumnDrift, run_id: str
+) -> dict[str, object]:
     return {
         "report": dg.MetadataValue.path(str(drift.html_path)),
         "report_url": radar.report_link(drift.html_path),
         "report_json": dg.MetadataValue.path(str(drift.json_path)),
-        **radar.mlflow_run_links(run_id),
+        **radar.mlflow_run_links(run_id, client=tracking.client()),
     }
 
 
-@dg.asset(group_name="monitor", kinds={"evidently", "mlflow"}, deps=[dg.AssetKey("churn_model")])
-def prediction_drift(context: dg.AssetExecutionContext, radar: RadarResource) -> dg.Output[dict]:
+@dg.asset(group_name="monitor", kinds={"evidently", "mlflow"}, ins={"churn_model": CANDIDATE_INPUT})
+def prediction_drift(
+    context: dg.AssetExecutionContext, radar: RadarResource, tracking: MlflowResource, churn_model: dict
+) -> dg.Output[dict]:
     """Evidently prediction drift: the candidate's churn probabilities for the customers of the last month it
     trained on (reference) vs for the customers of the newest snapshot (current), as a Wasserstein distance
     normed by the reference's spread (`monitoring.prediction_drift_threshold`, default 0.1).
@@ -49,7 +55,7 @@ def prediction_drift(context: dg.AssetExecutionContext, radar: RadarResource) ->
     retrained model is wanted. Metric `prediction_drift_score` on the candidate's run; plotted here over time.
     """
     settings = radar.config.monitoring
-    candidate = candidate_for_run(context, radar)
+    candidate = candidate_for_run(context, churn_model)
     reference_month = retrain.reference_month(candidate["window"])
     with connect(radar.paths.warehouse, read_only=True) as con:
         reference = feats.snapshots_between(con, reference_month, reference_month)
@@ -57,7 +63,8 @@ def prediction_drift(context: dg.AssetExecutionContext, radar: RadarResource) ->
     if reference.empty or current.empty:
         where = f"reference month {reference_month}" if reference.empty else "newest snapshot"
         raise dg.Failure(description=f"no customers in the {where}; prediction drift cannot be measured")
-    model = load_churn_model(f"models:/{candidate['model_name']}/{candidate['version']}")
+    with tracking.reading():
+        model = load_churn_model(f"models:/{candidate['model_name']}/{candidate['version']}")
     as_of = current["snapshot_date"].max().date().isoformat()
     drift = measure_column_drift(
         pd.Series(model.churn_probability(reference), name="churn_probability"),
@@ -77,6 +84,7 @@ def prediction_drift(context: dg.AssetExecutionContext, radar: RadarResource) ->
         ),
     )
     _log_to_run(
+        tracking,
         candidate["run_id"],
         {
             "prediction_drift_score": drift.score,
@@ -109,7 +117,7 @@ def prediction_drift(context: dg.AssetExecutionContext, radar: RadarResource) ->
             "reference_month": reference_month,
             "as_of": as_of,
             "model_version": candidate["version"],
-            **_report_links(radar, drift, candidate["run_id"]),
+            **_report_links(radar, tracking, drift, candidate["run_id"]),
         }),
     )
 
@@ -117,9 +125,12 @@ def prediction_drift(context: dg.AssetExecutionContext, radar: RadarResource) ->
 @dg.asset(
     group_name="monitor",
     kinds={"evidently", "mlflow"},
-    deps=[dg.AssetKey("churn_model"), dg.AssetKey(["marts", "churn_labels"])],
+    ins={"churn_model": CANDIDATE_INPUT},
+    deps=[dg.AssetKey(["marts", "churn_labels"])],
 )
-def target_drift(context: dg.AssetExecutionContext, radar: RadarResource) -> dg.Output[dict]:
+def target_drift(
+    context: dg.AssetExecutionContext, radar: RadarResource, tracking: MlflowResource, churn_model: dict
+) -> dg.Output[dict]:
     """Evidently target drift: the churn label of the last month the candidate trained on (reference) vs of
     the most recent month whose labels have matured (its horizon, plus the grace period for contractual churn,
     is over). A two-proportion Z-test on the churn rate; drift when its p-value is below
@@ -129,7 +140,7 @@ def target_drift(context: dg.AssetExecutionContext, radar: RadarResource) -> dg.
     When no month after the reference has matured yet, the metadata says so and nothing is measured.
     """
     settings = radar.config.monitoring
-    candidate = candidate_for_run(context, radar)
+    candidate = candidate_for_run(context, churn_model)
     reference_month = candidate["window"]["train_end"]
     with connect(radar.paths.warehouse, read_only=True) as con:
         newest = con.execute(
@@ -179,6 +190,7 @@ def target_drift(context: dg.AssetExecutionContext, radar: RadarResource) -> dg.
         ),
     )
     _log_to_run(
+        tracking,
         candidate["run_id"],
         {
             "target_drift_p_value": drift.score,
@@ -210,6 +222,6 @@ def target_drift(context: dg.AssetExecutionContext, radar: RadarResource) -> dg.
             "current_month": str(newest),
             "method": drift.method,
             "model_version": candidate["version"],
-            **_report_links(radar, drift, candidate["run_id"]),
+            **_report_links(radar, tracking, drift, candidate["run_id"]),
         }),
     )

@@ -3,43 +3,10 @@
 import dagster as dg
 
 from pipelines.defs.metadata import markdown_table, shown
-from pipelines.defs.resources import RadarResource
-from pipelines.lib.core.tracking import configure_mlflow
+from pipelines.defs.resources import MlflowResource, RadarResource
 from pipelines.lib.core.warehouse import connect, table_exists
+from pipelines.lib.features import mart as feats
 from pipelines.lib.monitor import performance
-
-RUN_KIND = "realised_performance"
-
-
-def _log_to_mlflow(radar: RadarResource, result: performance.RealisedPerformance, data_as_of: str) -> str:
-    """One MLflow run per data as-of date (a re-run updates it rather than adding another)."""
-    import mlflow
-
-    experiment_id = configure_mlflow(radar.paths, radar.config.training.experiment)
-    found = mlflow.MlflowClient().search_runs(
-        [experiment_id],
-        filter_string=f"tags.model_kind = '{RUN_KIND}' and tags.data_as_of = '{data_as_of}'",
-        max_results=1,
-    )
-    run_id = found[0].info.run_id if found else None
-    with mlflow.start_run(run_id=run_id, run_name=None if run_id else f"realised-{data_as_of}") as run:
-        mlflow.set_tags(
-            {
-                "model_kind": RUN_KIND,
-                "data_as_of": data_as_of,
-                "scoring_dates": ",".join(result.scoring_dates),
-            }
-        )
-        mlflow.log_metrics(
-            {
-                **result.figures,
-                "matured_scores": result.scores,
-                "matured_scoring_dates": len(result.scoring_dates),
-            }
-        )
-        mlflow.log_artifact(str(result.html_path), artifact_path="performance")
-        mlflow.log_artifact(str(result.json_path), artifact_path="performance")
-        return run.info.run_id
 
 
 @dg.asset(
@@ -47,7 +14,9 @@ def _log_to_mlflow(radar: RadarResource, result: performance.RealisedPerformance
     kinds={"evidently", "mlflow"},
     deps=[dg.AssetKey("customer_scores"), dg.AssetKey(["marts", "churn_labels"])],
 )
-def realised_performance(context: dg.AssetExecutionContext, radar: RadarResource) -> dg.MaterializeResult:
+def realised_performance(
+    context: dg.AssetExecutionContext, radar: RadarResource, tracking: MlflowResource
+) -> dg.MaterializeResult:
     """How last quarter's warnings turned out: every stored monthly score whose horizon has passed, joined with
     the churn that really happened (`marts.churn_labels` of the scoring date).
 
@@ -65,7 +34,7 @@ def realised_performance(context: dg.AssetExecutionContext, radar: RadarResource
             raise dg.Failure(
                 description="no scores stored yet (scores.customer_scores); run the scoring first"
             )
-        data_as_of = con.execute("select as_of_date::date from intermediate.int_data_window").fetchone()[0]
+        data_as_of = feats.data_as_of(con)
         follow = performance.follow_up_scores(con, horizon_days=cfg.churn.horizon_days, lag_days=lag)
     common = {
         "scoring_dates_stored": dg.MetadataValue.int(follow.scoring_dates),
@@ -99,7 +68,7 @@ def realised_performance(context: dg.AssetExecutionContext, radar: RadarResource
         sample_rows=cfg.monitoring.drift_sample_rows,
         seed=cfg.training.seed,
     )
-    run_id = _log_to_mlflow(radar, result, data_as_of.isoformat())
+    run_id = performance.log_realised_run(tracking.tracking, result, data_as_of.isoformat())
     by_tier = result.by_tier.assign(
         **{
             c: result.by_tier[c].round(3)
@@ -121,7 +90,7 @@ def realised_performance(context: dg.AssetExecutionContext, radar: RadarResource
                 "churned": dg.MetadataValue.int(result.churned),
                 "scoring_dates": ", ".join(result.scoring_dates),
                 "by_tier": markdown_table(by_tier),
-                **radar.mlflow_run_links(run_id),
+                **radar.mlflow_run_links(run_id, client=tracking.client()),
                 "report": dg.MetadataValue.path(str(result.html_path)),
                 "report_url": radar.report_link(result.html_path),
                 "report_json": dg.MetadataValue.path(str(result.json_path)),

@@ -3,11 +3,10 @@
 import dagster as dg
 
 from pipelines.defs.metadata import markdown_table, shown
-from pipelines.defs.resources import RadarResource
-from pipelines.defs.train.candidate import candidate_for_run
+from pipelines.defs.resources import MlflowResource, RadarResource
+from pipelines.defs.train.candidate import CANDIDATE_INPUT, candidate_for_run
 from pipelines.lib.core.atomic import write_atomic
 from pipelines.lib.core.pseudonym import key_for
-from pipelines.lib.core.tracking import configure_mlflow
 from pipelines.lib.core.warehouse import connect
 from pipelines.lib.monitor import segments
 from pipelines.lib.score.tiers import scoring_tiers
@@ -15,8 +14,10 @@ from pipelines.lib.train import retrain
 from pipelines.lib.train.churn_model import load_churn_model
 
 
-@dg.asset(group_name="monitor", kinds={"mlflow"}, deps=[dg.AssetKey("churn_model")])
-def segment_performance(context: dg.AssetExecutionContext, radar: RadarResource) -> dg.MaterializeResult:
+@dg.asset(group_name="monitor", kinds={"mlflow"}, ins={"churn_model": CANDIDATE_INPUT})
+def segment_performance(
+    context: dg.AssetExecutionContext, radar: RadarResource, tracking: MlflowResource, churn_model: dict
+) -> dg.MaterializeResult:
     """The candidate's figures per `segment`, `industry` and tenure band on its validation months: customer-months,
     churners, warnings (from the low tier's cut-off it would score with), precision, recall, ROC-AUC, mean
     predicted probability against the churn rate observed, and the Brier score.
@@ -28,11 +29,12 @@ def segment_performance(context: dg.AssetExecutionContext, radar: RadarResource)
     """
     import mlflow
 
-    candidate = candidate_for_run(context, radar)
+    candidate = candidate_for_run(context, churn_model)
     window = candidate["window"]
     cutoffs = scoring_tiers(radar.config.tiers, candidate.get("metrics", {}).get("profit_threshold"))
-    model = load_churn_model(f"models:/{candidate['model_name']}/{candidate['version']}")
-    configure_mlflow(radar.paths, radar.config.training.experiment)
+    with tracking.reading():
+        model = load_churn_model(f"models:/{candidate['model_name']}/{candidate['version']}")
+    client = tracking.client()
     with connect(radar.paths.warehouse, read_only=True) as con:
         try:
             report = segments.segment_report(
@@ -41,7 +43,7 @@ def segment_performance(context: dg.AssetExecutionContext, radar: RadarResource)
                 start=window["valid_start"],
                 end=window["valid_end"],
                 warn_from=cutoffs.low,
-                logged=retrain.out_of_time_scores(candidate["run_id"], {"refit": window.get("refit", "")}),
+                logged=retrain.out_of_time_scores(client, candidate["run_id"], {"refit": window.get("refit", "")}),
                 key=key_for(radar.paths.home),
             )
         except ValueError as exc:
@@ -49,7 +51,7 @@ def segment_performance(context: dg.AssetExecutionContext, radar: RadarResource)
     stem = f"segment_performance_{window['valid_end']}_v{candidate['version']}"
     csv_path = radar.paths.reports / f"{stem}.csv"
     write_atomic(csv_path, lambda path: report.table.to_csv(path, index=False))
-    with mlflow.start_run(run_id=candidate["run_id"]):
+    with tracking.active(), mlflow.start_run(run_id=candidate["run_id"]):
         mlflow.log_artifact(str(csv_path), artifact_path="segments")
         mlflow.log_metric("segments_flagged", len(report.flagged))
     lines = report.warning_lines()
@@ -70,7 +72,7 @@ def segment_performance(context: dg.AssetExecutionContext, radar: RadarResource)
                 "not_delivered": ", ".join(report.not_delivered) or "none",
                 "by_group": markdown_table(shown_table),
                 "table": dg.MetadataValue.path(str(csv_path)),
-                **radar.mlflow_run_links(candidate["run_id"]),
+                **radar.mlflow_run_links(candidate["run_id"], client=client),
             }
         )
     )

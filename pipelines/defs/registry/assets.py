@@ -5,12 +5,13 @@ import dagster as dg
 from models_registry.policy import PromotionPolicy, decide
 from models_registry.registry import CHAMPION, apply_decision, current_alias_version, repair_interrupted
 from pipelines.defs.metadata import shown
-from pipelines.defs.resources import RadarResource
-from pipelines.defs.train.candidate import candidate_for_run
-from pipelines.lib.core.tracking import configure_mlflow
+from pipelines.defs.resources import MlflowResource, RadarResource
+from pipelines.defs.train.candidate import CANDIDATE_INPUT, candidate_for_run
 from pipelines.lib.core.warehouse import connect
 from pipelines.lib.features import mart as feats
 from pipelines.lib.quality import gate_store
+from pipelines.lib.registry.evidence import gates_passed, run_evidence, version_evidence
+from pipelines.lib.registry.evidence import holdout as evidence_holdout
 from pipelines.lib.train import training
 from pipelines.lib.train.churn_model import load_churn_model
 from pipelines.lib.train.evaluation import EVALUATED
@@ -20,9 +21,12 @@ from pipelines.lib.train.evaluation import EVALUATED
     group_name="registry",
     kinds={"mlflow"},
     pool="warehouse",
-    deps=[dg.AssetKey("churn_model"), dg.AssetKey("feature_drift")],
+    ins={"churn_model": CANDIDATE_INPUT},
+    deps=[dg.AssetKey("feature_drift")],
 )
-def champion_decision(context: dg.AssetExecutionContext, radar: RadarResource) -> dg.Output[dict]:
+def champion_decision(
+    context: dg.AssetExecutionContext, radar: RadarResource, tracking: MlflowResource, churn_model: dict
+) -> dg.Output[dict]:
     """Candidate vs champion on the same, most recent holdout, under `models_registry/promotion_policy.yaml`.
 
     The candidate becomes `champion` only if it beats the champion by the policy's margin, is not worse
@@ -34,20 +38,18 @@ def champion_decision(context: dg.AssetExecutionContext, radar: RadarResource) -
     """
     import mlflow
 
-    churn_model = candidate_for_run(context, radar)
-    candidate_run = mlflow.MlflowClient().get_run(churn_model["run_id"])
-    drift_share = candidate_run.data.metrics.get("drift_share")
-    drifted = {c for c in candidate_run.data.tags.get("drifted_features", "").split(",") if c}
-    if drift_share is None:
+    client = tracking.client()
+    churn_model = candidate_for_run(context, churn_model)
+    evidence = run_evidence(client, churn_model["run_id"])
+    if evidence.drift_share is None:
         raise dg.Failure(description=f"churn model version {churn_model['version']} has no drift check yet")
     policy = PromotionPolicy.load()
     name, version = churn_model["model_name"], churn_model["version"]
-    configure_mlflow(radar.paths, radar.config.training.experiment)
     # `radar run` repairs before it starts; a run launched from the UI reaches here without that.
-    repaired = repair_interrupted(name, log_path=radar.paths.decision_log)
+    repaired = repair_interrupted(name, client=client, log_path=radar.paths.decision_log)
     if repaired:
         context.log.warning(repaired)
-    if current_alias_version(name, CHAMPION) == version:
+    if current_alias_version(name, CHAMPION, client=client) == version:
         # The retrain reused the champion's own version (unchanged data, or a quarter that adds no matured label):
         # there is nothing to compare it with and nothing to decide.
         reason = f"version {version} is already champion: {churn_model.get('reused') or 'the same model'}"
@@ -74,11 +76,9 @@ def champion_decision(context: dg.AssetExecutionContext, radar: RadarResource) -
         )
     window = churn_model["window"]
     with connect(radar.paths.warehouse, read_only=True) as con:
-        # The window of the candidate's own validation months decides the rows (its warm-up may be shorter
-        # than the configured one when the history is short).
-        holdout = feats.labelled_snapshots(con, warmup_months=0)
+        labelled = feats.labelled_snapshots(con, warmup_months=0)
         gate_rows = gate_store.latest(con, history_blocks=radar.config.history_blocks)
-    holdout = holdout[holdout["snapshot_date"].between(window["valid_start"], window["valid_end"])]
+    holdout = evidence_holdout(labelled, window)
     y = holdout["label"].to_numpy()
 
     # The candidate's figures are its out-of-time ones from the retrain (the same months and function): the
@@ -89,34 +89,26 @@ def champion_decision(context: dg.AssetExecutionContext, radar: RadarResource) -
             f"the validation months hold {len(holdout)} rows now and {window['valid_rows']} when the candidate "
             "was trained; the champion is compared on today's rows"
         )
-    champion_version = current_alias_version(name, CHAMPION)
-    champion = None
-    champion_drifted: set[str] = set()
-    champion_cutoff = None
+    champion_version = current_alias_version(name, CHAMPION, client=client)
+    champion, champion_evidence = None, None
     if champion_version is not None and champion_version != version:
-        champion = training.evaluate(y, _predict(f"models:/{name}@{CHAMPION}", holdout))
-        client = mlflow.MlflowClient()
-        champion_run = client.get_run(client.get_model_version(name, champion_version).run_id)
-        champion_drifted = {c for c in champion_run.data.tags.get("drifted_features", "").split(",") if c}
-        champion_cutoff = champion_run.data.tags.get("training_cutoff")
-    # A history gate that only warned (gates.short_history: warn) does not hold a model back.
-    blocking = gate_rows[gate_rows["blocking"].astype(bool)]
-    gates_passed = bool(len(gate_rows)) and bool(blocking["passed"].all())
+        champion = training.evaluate(y, _predict(tracking, f"models:/{name}/{champion_version}", holdout))
+        champion_evidence = version_evidence(client, name, champion_version)
     decision = decide(
         policy,
         candidate=candidate,
         champion=champion,
-        drift_share=drift_share,
-        gates_passed=gates_passed,
-        new_drift=sorted(drifted - champion_drifted),
-        features_compared=int(candidate_run.data.metrics.get("drift_columns_compared", 0)),
+        drift_share=evidence.drift_share,
+        gates_passed=gates_passed(gate_rows),
+        new_drift=sorted(evidence.drifted - (champion_evidence.drifted if champion_evidence else frozenset())),
+        features_compared=evidence.features_compared,
         candidate_cutoff=churn_model["cutoff"],
-        champion_cutoff=champion_cutoff,
-        baseline=candidate_run.data.metrics.get("baseline_health_score_roc_auc"),
-        baseline_gain_interval=_interval(candidate_run.data.metrics, "health_score"),
+        champion_cutoff=champion_evidence.cutoff if champion_evidence else None,
+        baseline=evidence.baseline_roc_auc,
+        baseline_gain_interval=evidence.baseline_gain_interval,
     )
-    record = apply_decision(name, version, decision, log_path=radar.paths.decision_log)
-    with mlflow.start_run(run_id=churn_model["run_id"]):
+    record = apply_decision(name, version, decision, client=client, log_path=radar.paths.decision_log)
+    with tracking.active(), mlflow.start_run(run_id=churn_model["run_id"]):
         mlflow.log_metrics({f"holdout_{k}": v for k, v in candidate.items()})
     for reason in decision.reasons:
         context.log.info(reason)
@@ -129,17 +121,12 @@ def champion_decision(context: dg.AssetExecutionContext, radar: RadarResource) -
             "previous_champion": record["previous_champion"] or "none",
             "reasons": dg.MetadataValue.md("\n".join(f"- {r}" for r in decision.reasons)),
             "policy_version": policy.version,
-            **radar.mlflow_run_links(churn_model["run_id"], key="candidate_mlflow_run"),
+            **radar.mlflow_run_links(churn_model["run_id"], key="candidate_mlflow_run", client=client),
         }),
     )
 
 
-def _interval(metrics: dict[str, float], baseline: str) -> tuple[float, float] | None:
-    """The bootstrap interval of the candidate's ROC-AUC gain over ``baseline``, as its training run logged it."""
-    low = metrics.get(f"roc_auc_gain_vs_{baseline}_ci_low")
-    high = metrics.get(f"roc_auc_gain_vs_{baseline}_ci_high")
-    return (low, high) if low is not None and high is not None else None
-
-
-def _predict(model_uri: str, frame):
-    return load_churn_model(model_uri).churn_probability(frame)
+def _predict(tracking: MlflowResource, model_uri: str, frame):
+    with tracking.reading():
+        model = load_churn_model(model_uri)
+    return model.churn_probability(frame)

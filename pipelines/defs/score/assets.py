@@ -10,48 +10,21 @@ when the data is learnable, replaces the fallback rows with the model's.
 """
 
 import dagster as dg
-import numpy as np
 import pandas as pd
 
 from models_registry.registry import CHAMPION, current_alias_version
 from pipelines.defs.metadata import markdown_table, shown
-from pipelines.defs.resources import RadarResource
+from pipelines.defs.resources import MlflowResource, RadarResource
 from pipelines.lib.core.atomic import write_atomic
-from pipelines.lib.core.tracking import configure_mlflow
 from pipelines.lib.core.warehouse import connect
 from pipelines.lib.features import mart as feats
 from pipelines.lib.quality import gates, quality
-from pipelines.lib.score import score_changes, score_store, survival_store
-from pipelines.lib.score.health_score import fired_signals, health_colour, health_points
+from pipelines.lib.score import score_changes, score_frames, score_store, survival_store
 from pipelines.lib.score.model_scores import champion_cutoffs, score_with_model
 from pipelines.lib.score.priority import customer_value_as_of, prioritise
-from pipelines.lib.score.tiers import TIER_ORDER, cutoffs_line, playbook_columns
+from pipelines.lib.score.tiers import TIER_ORDER, cutoffs_line
 from pipelines.lib.train.churn_model import load_churn_model
 
-EXPORT_COLUMNS = [
-    "priority",
-    "customer_id",
-    "as_of",
-    "score_source",
-    "churn_probability",
-    "risk_tier",
-    "health_colour",
-    "reasons",
-    *score_changes.CHANGE_COLUMNS,
-    "action",
-    "owner",
-    "sla_hours",
-    "value_tier",
-    "service_level",
-    "predicted_revenue_12m",
-    "clv",
-    "revenue_at_risk",
-    "model_name",
-    "model_version",
-]
-# The survival curve (`customer_survival`) joined by customer and as_of: empty where none was drawn.
-EXPORT_SURVIVAL_COLUMNS = list(survival_store.SURVIVAL_COLUMNS)
-COLOUR_TIER = {"red": "high", "yellow": "medium", "green": "none"}
 RISERS = 10  # rows of exports/largest_risers.csv and of the asset's `largest_risers` table
 
 
@@ -75,19 +48,6 @@ def _current(radar: RadarResource) -> pd.DataFrame:
     return current
 
 
-def _health(current: pd.DataFrame) -> pd.DataFrame:
-    points = health_points(current)
-    return pd.DataFrame(
-        {
-            "customer_id": current["customer_id"].to_numpy(),
-            "as_of": current["snapshot_date"].dt.date.to_numpy(),
-            "health_points": points,
-            "health_colour": health_colour(points),
-            "signals": fired_signals(current),
-        }
-    )
-
-
 def _publish(radar: RadarResource, scores: pd.DataFrame) -> pd.DataFrame:
     """Join the customer value, order by value × risk, and write the table and both CRM exports."""
     as_of = str(scores["as_of"].iloc[0])
@@ -96,7 +56,7 @@ def _publish(radar: RadarResource, scores: pd.DataFrame) -> pd.DataFrame:
         scores = prioritise(scores, value, value_tiers=list(radar.config.value.tiers))
         score_store.replace_as_of(con, "customer_scores", scores)
         survival = survival_store.survival_as_of(con, as_of)
-    export = scores[EXPORT_COLUMNS].merge(survival, on="customer_id", how="left")
+    export = scores[score_frames.EXPORT_COLUMNS].merge(survival, on="customer_id", how="left")
     write_atomic(radar.paths.scores_csv, lambda path: export.to_csv(path, index=False))
     write_atomic(radar.paths.scores_parquet, lambda path: export.to_parquet(path, index=False))
     # Rewritten with every export (empty for the health-score fallback), so it never lists another day's risers.
@@ -106,32 +66,8 @@ def _publish(radar: RadarResource, scores: pd.DataFrame) -> pd.DataFrame:
 
 
 def _publish_fallback(radar: RadarResource, health: pd.DataFrame) -> pd.DataFrame:
-    """The rule-based health score as the customers' score (red -> high, yellow -> medium, green -> none), for
-    when there is no model to score with: too little churn to learn from, or no champion yet."""
-    tiers = health["health_colour"].map(COLOUR_TIER).to_numpy()
-    scores = pd.concat(
-        [
-            pd.DataFrame(
-                {
-                    "customer_id": health["customer_id"],
-                    "as_of": health["as_of"],
-                    "churn_probability": np.nan,
-                    "risk_tier": tiers,
-                    "reasons": health["signals"],
-                }
-            ),
-            playbook_columns(tiers, radar.config.playbook),
-        ],
-        axis=1,
-    ).assign(
-        model_name=None,
-        model_version=None,
-        **dict.fromkeys(score_changes.CHANGE_COLUMNS),
-        score_source=score_store.FALLBACK,
-        health_colour=health["health_colour"],
-        health_points=health["health_points"],
-    )
-    return _publish(radar, scores)
+    """The health score as the customers' score (see `score_frames.fallback_scores`), published."""
+    return _publish(radar, score_frames.fallback_scores(health, radar.config.playbook))
 
 
 def _tier_metadata(scores: pd.DataFrame) -> dict[str, dg.MetadataValue]:
@@ -145,14 +81,15 @@ def _tier_metadata(scores: pd.DataFrame) -> dict[str, dg.MetadataValue]:
     kinds={"duckdb", "csv"},
     pool="warehouse",
 )
-def health_scores(context: dg.AssetExecutionContext, radar: RadarResource) -> dg.MaterializeResult:
+def health_scores(context: dg.AssetExecutionContext, radar: RadarResource) -> dg.Output[dict]:
     """The rule-based health score (green / yellow / red) for every active customer, in `scores.health_scores`.
 
     When the learnability gate fails it is also **the** score: written to `scores.customer_scores` and the export
-    with `score_source = health_score_fallback`, and said so in the log and in this asset's metadata.
+    with `score_source = health_score_fallback`, and said so in the log and in this asset's metadata. The
+    verdict is this asset's output, which `customer_scores` takes, so scoring judges learnability once per run.
     """
     current = _current(radar)
-    health = _health(current)
+    health = score_frames.health_frame(current)
     with connect(radar.paths.warehouse) as con:
         score_store.replace_as_of(con, "health_scores", health)
     verdicts = _learnability(radar)
@@ -178,7 +115,8 @@ def health_scores(context: dg.AssetExecutionContext, radar: RadarResource) -> dg
                 **_tier_metadata(scores),
             }
         )
-    return dg.MaterializeResult(metadata=shown(metadata))
+    verdict = {"learnable": learnable, "why": "; ".join(v.one_line() for v in verdicts if not v.passed)}
+    return dg.Output(verdict, metadata=shown(metadata))
 
 
 @dg.asset(
@@ -187,35 +125,36 @@ def health_scores(context: dg.AssetExecutionContext, radar: RadarResource) -> dg
         dg.AssetKey(["champion_decision"]),
         dg.AssetKey(["customer_value"]),
         dg.AssetKey(["customer_survival"]),
-        health_scores,
     ],
+    ins={"health_scores": dg.AssetIn("health_scores")},
     kinds={"duckdb", "csv"},
     pool="warehouse",
 )
-def customer_scores(context: dg.AssetExecutionContext, radar: RadarResource) -> dg.MaterializeResult:
+def customer_scores(
+    context: dg.AssetExecutionContext, radar: RadarResource, tracking: MlflowResource, health_scores: dict
+) -> dg.MaterializeResult:
     """Scores from the `champion` model for every customer active at the newest date in the sources.
 
     Written to `scores.customer_scores` (one row per customer and as_of; a re-run replaces that as_of) and to
     `exports/customer_scores.csv` for a CRM import, with `score_source = model` and the health colour alongside.
     Reasons are the three features that raise the risk most. When the learnability gate fails, the health-score
-    fallback written by `health_scores` stands and no model score replaces it.
+    fallback written by `health_scores` stands and no model score replaces it (its verdict, handed on).
     """
 
     cfg = radar.config
-    verdicts = _learnability(radar)
-    if not all(v.passed for v in verdicts):
-        why = "; ".join(v.one_line() for v in verdicts if not v.passed)
+    if not health_scores["learnable"]:
+        why = health_scores["why"]
         context.log.warning(f"not scoring with a model: {why}; the health-score fallback stands")
         return dg.MaterializeResult(
             metadata=shown({"score_source": score_store.FALLBACK, "fallback_reason": why})
         )
-    configure_mlflow(radar.paths, cfg.training.experiment)
+    client = tracking.client()
     name = cfg.training.model_name
-    version = current_alias_version(name, CHAMPION)
+    version = current_alias_version(name, CHAMPION, client=client)
     if version is None:
         # The first candidate was held back (see champion_decision): the customers still get a score today.
         why = f"no '{CHAMPION}' version of model '{name}' yet (the first candidate was held back)"
-        scores = _publish_fallback(radar, _health(_current(radar)))
+        scores = _publish_fallback(radar, score_frames.health_frame(_current(radar)))
         context.log.warning(f"{why}; the scores are the rule-based health score")
         return dg.MaterializeResult(
             metadata=shown(
@@ -227,7 +166,8 @@ def customer_scores(context: dg.AssetExecutionContext, radar: RadarResource) -> 
                 }
             )
         )
-    model = load_churn_model(f"models:/{name}@{CHAMPION}")
+    with tracking.reading():
+        model = load_churn_model(f"models:/{name}/{version}")
     features = list(model.feature_names)
     current = _current(radar)
     missing = [f for f in features if f not in current]
@@ -236,32 +176,15 @@ def customer_scores(context: dg.AssetExecutionContext, radar: RadarResource) -> 
             description=f"the champion model needs feature(s) the mart no longer has: {', '.join(missing)}; "
             "retrain (job quarterly_retrain)"
         )
-    cutoffs = champion_cutoffs(cfg.tiers, name, version)
+    cutoffs = champion_cutoffs(cfg.tiers, name, version, client=client)
     scored = score_with_model(model, current, cutoffs=cutoffs, playbook=cfg.playbook)
     p = scored["churn_probability"].to_numpy()
     with connect(radar.paths.warehouse, read_only=True) as con:
         previous = score_changes.previous_snapshot(con, current["snapshot_date"].max().date().isoformat())
     # Both snapshots through the same champion: the change is the customer's, not a retrain's.
     changes = score_changes.score_changes(model, current, previous, cutoffs=cutoffs)
-    health = _health(current)
-    scores = pd.concat(
-        [
-            pd.DataFrame(
-                {
-                    "customer_id": current["customer_id"].to_numpy(),
-                    "as_of": current["snapshot_date"].dt.date.to_numpy(),
-                }
-            ),
-            scored,
-            changes,
-        ],
-        axis=1,
-    ).assign(
-        model_name=name,
-        model_version=version,
-        score_source=score_store.MODEL,
-        health_colour=health["health_colour"].to_numpy(),
-        health_points=health["health_points"].to_numpy(),
+    scores = score_frames.model_scores(
+        current, scored, changes, score_frames.health_frame(current), name=name, version=version
     )
     as_of = str(scores["as_of"].iloc[0])
     scores = _publish(radar, scores)

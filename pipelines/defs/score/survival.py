@@ -4,8 +4,7 @@ import dagster as dg
 import pandas as pd
 
 from pipelines.defs.metadata import shown
-from pipelines.defs.resources import RadarResource
-from pipelines.lib.core.tracking import configure_mlflow
+from pipelines.defs.resources import MlflowResource, RadarResource
 from pipelines.lib.core.warehouse import connect
 from pipelines.lib.features import mart as feats
 from pipelines.lib.score import survival_store
@@ -18,7 +17,9 @@ from pipelines.lib.train import hazard
     kinds={"lightgbm", "duckdb"},
     pool="warehouse",
 )
-def customer_survival(context: dg.AssetExecutionContext, radar: RadarResource) -> dg.MaterializeResult:
+def customer_survival(
+    context: dg.AssetExecutionContext, radar: RadarResource, tracking: MlflowResource
+) -> dg.MaterializeResult:
     """P(still a customer) after 1, 3, 6 and 12 months and the expected months within 12 for every customer
     active at the newest snapshot, in `scores.customer_survival` (one row per customer and as_of; a re-run
     replaces that as_of), which the CRM export joins. Runs in the monthly scoring too, with the newest quarter's
@@ -27,16 +28,17 @@ def customer_survival(context: dg.AssetExecutionContext, radar: RadarResource) -
     """
     with connect(radar.paths.warehouse, read_only=True) as con:
         current = feats.latest_snapshot(con)
-    experiment_id = configure_mlflow(radar.paths, radar.config.training.experiment)
     as_of = current["snapshot_date"].max() if len(current) else None
-    run = hazard.latest_run(experiment_id, not_after=as_of)
+    with tracking.active():
+        run = hazard.latest_run(tracking.experiment_id(), not_after=as_of)
     if run is None:
         why = (
             "no survival model learnt from data up to the newest snapshot yet (materialise `survival_model`)"
         )
         context.log.warning(f"{why}; no survival curves written")
         return dg.MaterializeResult(metadata=shown({"notice": why}))
-    model = hazard.load_run_model(run.info.run_id)
+    with tracking.active():
+        model = hazard.load_run_model(run.info.run_id)
     missing = [f for f in model.features if f not in current]
     if current.empty or missing:
         why = (
@@ -73,7 +75,7 @@ def customer_survival(context: dg.AssetExecutionContext, radar: RadarResource) -
                 "as_of": as_of,
                 "customers": len(frame),
                 "survival_quarter": run.data.tags.get("quarter"),
-                **radar.mlflow_run_links(run.info.run_id),
+                **radar.mlflow_run_links(run.info.run_id, client=tracking.client()),
                 **{f"mean_{c}": dg.MetadataValue.float(float(columns[c].mean())) for c in columns},
             }
         )

@@ -3,10 +3,9 @@
 import dagster as dg
 
 from pipelines.defs.metadata import shown
-from pipelines.defs.resources import RadarResource
+from pipelines.defs.resources import MlflowResource, RadarResource
 from pipelines.defs.train.partitions import QUARTERS
 from pipelines.lib.core.pseudonym import key_for
-from pipelines.lib.core.tracking import configure_mlflow
 from pipelines.lib.core.versions import code_version, feature_mart_version
 from pipelines.lib.core.warehouse import connect, table_exists
 from pipelines.lib.features import mart as feats
@@ -25,7 +24,9 @@ from pipelines.lib.train.quarters import data_quarter, training_cutoff
     kinds={"lightgbm", "mlflow"},
     partitions_def=QUARTERS,
 )
-def churn_model(context: dg.AssetExecutionContext, radar: RadarResource) -> dg.Output[dict]:
+def churn_model(
+    context: dg.AssetExecutionContext, radar: RadarResource, tracking: MlflowResource
+) -> dg.Output[dict]:
     """The quarter's churn model: LightGBM, calibrated, compared with two baselines, one MLflow run per quarter.
 
     Uses only what was known at the quarter's last day (or the newest data, for the running quarter): snapshots
@@ -44,7 +45,7 @@ def churn_model(context: dg.AssetExecutionContext, radar: RadarResource) -> dg.O
         feature_names = feats.feature_columns(con)
         # The warm-up is applied once, from where behaviour begins (training.covered_snapshots).
         frame = feats.labelled_snapshots(con, warmup_months=0)
-        as_of = con.execute("select as_of_date from intermediate.int_data_window").fetchone()[0]
+        as_of = feats.data_as_of(con)
         gates = (
             gate_store.latest(con, history_blocks=cfg.history_blocks)
             if table_exists(con, "ops", "gate_results")
@@ -63,7 +64,6 @@ def churn_model(context: dg.AssetExecutionContext, radar: RadarResource) -> dg.O
             for g in (gates.itertuples() if gates is not None else [])
         },
     }
-    configure_mlflow(radar.paths, cfg.training.experiment)
     try:
         summary = retrain.train_quarter(
             frame,
@@ -76,6 +76,7 @@ def churn_model(context: dg.AssetExecutionContext, radar: RadarResource) -> dg.O
                 source_folder=radar.source_folder(),
                 pseudonym_key=key_for(radar.paths.home),
             ),
+            tracking=tracking.tracking,
         )
     except training.NotEnoughDataError as exc:
         raise dg.Failure(description=f"cannot train on the data up to {cutoff.date()}: {exc}") from exc
@@ -98,7 +99,7 @@ def churn_model(context: dg.AssetExecutionContext, radar: RadarResource) -> dg.O
         summary,
         metadata=shown({
             "model_version": summary["version"],
-            **radar.mlflow_run_links(summary["run_id"], with_table=True),
+            **radar.mlflow_run_links(summary["run_id"], with_table=True, client=tracking.client()),
             "training_cutoff": str(cutoff.date()),
             **({"notice": notice} if notice else {}),
             **{k: dg.MetadataValue.float(float(v)) for k, v in metrics.items()},

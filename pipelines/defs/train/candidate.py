@@ -1,27 +1,24 @@
-"""How the unpartitioned assets after training find the candidate: the run's own quarter, else the newest."""
+"""How the unpartitioned assets after training get the candidate: `churn_model`'s output, handed along the graph.
+
+Each of them takes every trained quarter's `churn_model` output (`CANDIDATE_INPUT`: all partitions, the ones
+never trained left out) and judges the run's own quarter, or the newest one (`lib/train/candidate.py`), so the
+lineage shows the edge and no step has to search MLflow for what the step before it produced.
+"""
 
 import dagster as dg
 
-from pipelines.defs.resources import RadarResource
-from pipelines.lib.core.tracking import configure_mlflow
-from pipelines.lib.core.warehouse import connect
-from pipelines.lib.train.quarters import data_quarter
-from pipelines.lib.train.retrain import latest_candidate
+from pipelines.lib.train.candidate import NoCandidateError, candidate_of_run
+
+CANDIDATE_INPUT = dg.AssetIn(
+    "churn_model",
+    partition_mapping=dg.AllPartitionMapping(),
+    metadata={"allow_missing_partitions": True},
+)
 
 
-def candidate_for_run(context: dg.AssetExecutionContext, radar: RadarResource) -> dict:
+def candidate_for_run(context: dg.AssetExecutionContext, churn_model: dict[str, dict]) -> dict:
     """The churn retrain this run is about: a quarterly run's own quarter, otherwise the newest quarter trained."""
-    quarter = context.run.tags.get("dagster/partition")
-    if quarter is not None:
-        with connect(radar.paths.warehouse, read_only=True) as con:
-            as_of = con.execute("select as_of_date from intermediate.int_data_window").fetchone()[0]
-        quarter = data_quarter(quarter, as_of)
-    experiment_id = configure_mlflow(radar.paths, radar.config.training.experiment)
-    summary = latest_candidate(experiment_id, quarter=quarter)
-    if summary is None:
-        raise dg.Failure(
-            description="no trained churn model"
-            + (f" for quarter {quarter}" if quarter else "")
-            + "; materialise `churn_model` first"
-        )
-    return summary
+    try:
+        return candidate_of_run(churn_model, run_quarter=context.run.tags.get("dagster/partition"))
+    except NoCandidateError as exc:
+        raise dg.Failure(description=str(exc)) from exc

@@ -4,24 +4,25 @@ import dagster as dg
 import pandas as pd
 
 from pipelines.defs.metadata import shown
-from pipelines.defs.resources import RadarResource
+from pipelines.defs.resources import MlflowResource, RadarResource
 from pipelines.defs.train.partitions import QUARTERS
-from pipelines.lib.core.tracking import configure_mlflow
 from pipelines.lib.core.versions import code_version, feature_mart_version
 from pipelines.lib.core.warehouse import connect
 from pipelines.lib.features import mart as feats
 from pipelines.lib.train import hazard, training
 from pipelines.lib.train.quarters import data_quarter, training_cutoff
-from pipelines.lib.train.retrain import latest_candidate
 
 
 @dg.asset(
     group_name="train",
-    deps=[dg.AssetKey(["marts", "customer_features"]), dg.AssetKey("churn_model")],
+    deps=[dg.AssetKey(["marts", "customer_features"])],
+    ins={"churn_model": dg.AssetIn("churn_model")},
     kinds={"lightgbm", "mlflow"},
     partitions_def=QUARTERS,
 )
-def survival_model(context: dg.AssetExecutionContext, radar: RadarResource) -> dg.MaterializeResult:
+def survival_model(
+    context: dg.AssetExecutionContext, radar: RadarResource, tracking: MlflowResource, churn_model: dict
+) -> dg.MaterializeResult:
     """The quarter's survival model: a discrete-time hazard (LightGBM on customer-month rows, months ahead as a
     feature) giving each customer P(still a customer) at 1, 3, 6 and 12 months and the expected months within 12.
 
@@ -37,13 +38,10 @@ def survival_model(context: dg.AssetExecutionContext, radar: RadarResource) -> d
         frame = feats.typed_features(
             con.execute("select * from marts.customer_features order by snapshot_date, customer_id").df()
         )
-        as_of = con.execute("select as_of_date from intermediate.int_data_window").fetchone()[0]
+        as_of = con.execute("select as_of_date from marts.data_window").fetchone()[0]
     cutoff = training_cutoff(quarter, as_of)
     quarter = data_quarter(quarter, as_of)
-    experiment_id = configure_mlflow(radar.paths, cfg.training.experiment)
-    churn_run = latest_candidate(experiment_id, quarter=quarter)
-    if churn_run is None:
-        raise dg.Failure(description=f"no churn run for quarter {quarter}; materialise `churn_model` first")
+    churn_run = churn_model  # the same quarter's retrain, handed along the graph
     origins = training.covered_snapshots(frame, warmup_months=cfg.training.warmup_months)
     try:
         fit = hazard.fit_hazard(origins, features, cutoff=cutoff, lag_days=cfg.churn.confirmation_lag_days)
@@ -53,18 +51,19 @@ def survival_model(context: dg.AssetExecutionContext, radar: RadarResource) -> d
         why = f"no survival model for quarter {quarter}: {exc}"
         context.log.warning(why)
         return dg.MaterializeResult(metadata=shown({"notice": why, "training_cutoff": str(cutoff.date())}))
-    run_id = hazard.log_run(
-        fit,
-        parent_run_id=churn_run["run_id"],
-        quarter=quarter,
-        cutoff=pd.Timestamp(cutoff),
-        tags={
-            "dagster_run_id": context.run_id,
-            "data_as_of": str(as_of),
-            "feature_mart_version": feature_mart_version(),
-            "code_version": code_version(),
-        },
-    )
+    with tracking.active():
+        run_id = hazard.log_run(
+            fit,
+            parent_run_id=churn_run["run_id"],
+            quarter=quarter,
+            cutoff=pd.Timestamp(cutoff),
+            tags={
+                "dagster_run_id": context.run_id,
+                "data_as_of": str(as_of),
+                "feature_mart_version": feature_mart_version(),
+                "code_version": code_version(),
+            },
+        )
     m = fit.metrics
     context.log.info(
         f"quarter {quarter}: survival judged on {fit.window['valid_origins']} origins "
@@ -78,7 +77,7 @@ def survival_model(context: dg.AssetExecutionContext, radar: RadarResource) -> d
     return dg.MaterializeResult(
         metadata=shown(
             {
-                **radar.mlflow_run_links(run_id),
+                **radar.mlflow_run_links(run_id, client=tracking.client()),
                 "churn_run_id": churn_run["run_id"],
                 "training_cutoff": str(pd.Timestamp(cutoff).date()),
                 **{k: dg.MetadataValue.float(float(v)) for k, v in m.items()},

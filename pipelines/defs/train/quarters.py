@@ -24,7 +24,7 @@ def training_quarters(context: dg.AssetExecutionContext, radar: RadarResource) -
     runs and materialisations of a quarter keep their partition."""
     with connect(radar.paths.warehouse, read_only=True) as con:
         frame = feats.labelled_snapshots(con, warmup_months=0)
-        as_of = con.execute("select as_of_date from intermediate.int_data_window").fetchone()[0]
+        as_of = feats.data_as_of(con)
     keys = trainable_quarters(frame, radar.config, as_of)
     added = add_quarters(context.instance, keys)
     if not keys:

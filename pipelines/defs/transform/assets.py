@@ -1,7 +1,6 @@
 """Transform: the dbt project builds staging views, intermediate tables and the feature marts in DuckDB."""
 
 import json
-import os
 import shutil
 from collections.abc import Mapping
 from pathlib import Path
@@ -12,7 +11,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from pipelines.defs.resources import RadarResource
 from pipelines.defs.transform.project import dbt_project
-from pipelines.lib.core.warehouse import export_duckdb_settings
+from pipelines.lib.core.warehouse import dbt_connection_vars
 
 
 class RadarDbtTranslator(DagsterDbtTranslator):
@@ -31,10 +30,8 @@ class RadarDbtTranslator(DagsterDbtTranslator):
 )
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, radar: RadarResource):
     """Build and test every dbt model with the business rules from radar.yaml passed as vars."""
-    # profiles.yml reads the warehouse location from RADAR_HOME; make it the absolute path of this run's home.
-    os.environ["RADAR_HOME"] = str(radar.paths.home)
-    export_duckdb_settings(radar.paths.warehouse)
-    dbt_vars = json.dumps(radar.config.dbt_vars())
+    # profiles.yml reads the warehouse's absolute path and DuckDB's settings from these vars.
+    dbt_vars = json.dumps({**radar.config.dbt_vars(), **dbt_connection_vars(radar.paths.warehouse)})
     target = _run_target(radar.paths.home / "dbt_runs", context.run_id)
     yield from dbt.cli(["build", "--vars", dbt_vars], context=context, target_path=target).stream()
 

@@ -2,34 +2,32 @@
 
 import dagster as dg
 import numpy as np
-import pandas as pd
 
 from models_registry.registry import CHAMPION, current_alias_version
 from pipelines.defs.metadata import shown
-from pipelines.defs.resources import RadarResource
-from pipelines.lib.core.tracking import configure_mlflow
+from pipelines.defs.resources import MlflowResource, RadarResource
 from pipelines.lib.core.versions import code_version
 from pipelines.lib.core.warehouse import connect, table_exists
 from pipelines.lib.features import mart as feats
 from pipelines.lib.train.churn_model import load_churn_model
-from pipelines.lib.train.quarters import quarter_key
 from pipelines.lib.train.training import NotEnoughDataError
-from pipelines.lib.value import value_model
-from pipelines.lib.value.probabilistic import predicted_revenue_12m
-
-COLUMNS_SQL = """customer_id varchar, as_of date, predicted_revenue_12m double, revenue_last_12m double,
-    avg_order_value double, orders_per_year double, churn_probability double, expected_lifetime_years double,
-    acquisition_cost double, clv double, value_tier varchar, service_level varchar, response_hours integer,
-    value_method varchar, churn_model_version varchar, scored_at timestamp"""
+from pipelines.lib.value import value_model, value_store, value_tracking
 
 
 @dg.asset(
     group_name="value",
-    deps=[dg.AssetKey(["marts", "customer_features"]), dg.AssetKey("champion_decision")],
+    deps=[
+        dg.AssetKey(["marts", "customer_features"]),
+        dg.AssetKey(["marts", "customer_revenue_labels"]),
+        dg.AssetKey(["marts", "customer_acquisition_costs"]),
+        dg.AssetKey("champion_decision"),
+    ],
     kinds={"lightgbm", "duckdb", "mlflow"},
     pool="warehouse",
 )
-def customer_value(context: dg.AssetExecutionContext, radar: RadarResource) -> dg.MaterializeResult:
+def customer_value(
+    context: dg.AssetExecutionContext, radar: RadarResource, tracking: MlflowResource
+) -> dg.MaterializeResult:
     """Customer value as of the newest snapshot, in `scores.customer_value`.
 
     `predicted_revenue_12m` comes from a LightGBM regressor on the feature mart, trained on snapshots whose next
@@ -40,25 +38,26 @@ def customer_value(context: dg.AssetExecutionContext, radar: RadarResource) -> d
     by the champion churn model's probability. Value tiers (VIP 10 % / Premium 20 % / Standard 60 % /
     Basic 10 % by CLV, configurable under `value:`) carry their service level.
     """
+    with tracking.active() as client:
+        return _customer_value(context, radar, client, tracking.experiment_id())
+
+
+def _customer_value(context: dg.AssetExecutionContext, radar: RadarResource, client, experiment_id: str):
     import mlflow
 
     cfg = radar.config
-    experiment_id = configure_mlflow(radar.paths, cfg.training.experiment)
     with connect(radar.paths.warehouse, read_only=True) as con:
         features = feats.feature_columns(con)
         frame = feats.labelled_snapshots(con, warmup_months=0)
         current = feats.latest_snapshot(con)
-        labels = value_model.revenue_labels(con) if table_exists(con, "staging", "stg_erp__orders") else None
-        acquisition = con.execute(
-            "select customer_id, any_value(acquisition_cost) as acquisition_cost from staging.stg_crm__accounts "
-            "group by customer_id"
-        ).df()
+        labels = value_model.revenue_labels(con) if table_exists(con, "marts", "customer_revenue_labels") else None
+        acquisition = con.execute("select customer_id, acquisition_cost from marts.customer_acquisition_costs").df()
     if current.empty:
         raise dg.Failure(description="no active customers at the newest snapshot; nothing to value")
     as_of = str(current["snapshot_date"].max().date())
 
     name = cfg.training.model_name
-    version = current_alias_version(name, CHAMPION)
+    version = current_alias_version(name, CHAMPION, client=client)
     if version is not None:
         p_churn = load_churn_model(f"models:/{name}@{CHAMPION}").churn_probability(current)
     else:
@@ -77,16 +76,11 @@ def customer_value(context: dg.AssetExecutionContext, radar: RadarResource) -> d
         if labels is not None and len(labels)
         else None
     )
-    previous = _previous_run(experiment_id, key) if key else None
+    previous = value_tracking.previous_run(client, experiment_id, key) if key else None
     reused = None
     if previous is not None and "model_version" in previous.data.tags:
         registered = previous.data.tags["model_version"]
-        fitted = value_model.ValueModel(
-            model=mlflow.lightgbm.load_model(f"models:/{cfg.value.model_name}/{registered}"),
-            features=features,
-            metrics={k: v for k, v in previous.data.metrics.items() if not k.startswith("customers_")},
-            window={k: previous.data.tags[k] for k in WINDOW_TAGS if k in previous.data.tags},
-        )
+        fitted = value_tracking.reused_model(previous, model_name=cfg.value.model_name, features=features)
         method = "lightgbm_regressor"
         reused = (
             f"value model: the training rows, settings and code are unchanged since run {previous.info.run_name}; "
@@ -103,26 +97,7 @@ def customer_value(context: dg.AssetExecutionContext, radar: RadarResource) -> d
             why = str(exc)
     else:
         why = "no order revenue to learn from"
-    predicted = None
-    if fitted is not None:
-        predicted = np.clip(fitted.model.predict(current[features]), 0, None)
-    else:
-        predicted = predicted_revenue_12m(current)
-        method = "bgnbd_gamma_gamma" if predicted is not None else method
-    if predicted is None:
-        predicted = (
-            current["revenue_365d"].fillna(0).to_numpy() if "revenue_365d" in current else np.zeros(len(current))
-        )
-    notice = (
-        None
-        if fitted is not None
-        else f"value model not trained ({why}); "
-        + (
-            "BG/NBD expected orders x Gamma-Gamma spend predict the 12-month revenue"
-            if method == "bgnbd_gamma_gamma"
-            else "last year's revenue stands in"
-        )
-    )
+    predicted, method, notice = value_model.predict_revenue(current, fitted, method=method, why=why)
     if notice:
         context.log.warning(notice)
     acq = (
@@ -151,7 +126,7 @@ def customer_value(context: dg.AssetExecutionContext, radar: RadarResource) -> d
                     "value_method": method,
                     "as_of": as_of,
                     "dagster_run_id": context.run_id,
-                    **({FINGERPRINT_TAG: key} if key else {}),
+                    **({value_tracking.FINGERPRINT_TAG: key} if key else {}),
                     **({"same_model_as": previous.info.run_name} if reused else {}),
                     **{k: str(v) for k, v in (fitted.window if fitted else {}).items()},
                 }
@@ -159,7 +134,7 @@ def customer_value(context: dg.AssetExecutionContext, radar: RadarResource) -> d
             if fitted is not None:
                 mlflow.log_metrics(fitted.metrics)
                 if reused is None:
-                    registered = _register(fitted, current, cfg.value.model_name, as_of)
+                    registered = value_tracking.register(client, fitted, current, cfg.value.model_name, as_of)
                     context.log.info(
                         f"value model registered as {cfg.value.model_name} v{registered} (alias current)"
                     )
@@ -169,12 +144,7 @@ def customer_value(context: dg.AssetExecutionContext, radar: RadarResource) -> d
             )
 
     with connect(radar.paths.warehouse) as con:
-        con.execute("create schema if not exists scores")
-        con.execute(f"create table if not exists scores.customer_value ({COLUMNS_SQL})")
-        con.execute("begin transaction")
-        con.execute("delete from scores.customer_value where as_of = ?", [as_of])
-        con.execute("insert into scores.customer_value select *, now() from values")
-        con.execute("commit")
+        value_store.replace_as_of(con, values, as_of)
     counts = values["value_tier"].value_counts()
     return dg.MaterializeResult(
         metadata=shown({
@@ -185,60 +155,7 @@ def customer_value(context: dg.AssetExecutionContext, radar: RadarResource) -> d
             **{f"tier_{t}": dg.MetadataValue.int(int(counts.get(t, 0))) for t in cfg.value.tiers},
             **{k: dg.MetadataValue.float(float(v)) for k, v in (fitted.metrics if fitted else {}).items()},
             "total_clv": dg.MetadataValue.float(float(values["clv"].sum())),
-            **(radar.mlflow_run_links(value_run_id) if value_run_id else {}),
+            **(radar.mlflow_run_links(value_run_id, client=client) if value_run_id else {}),
             **({"notice": "; ".join(n for n in (notice, reused) if n)} if notice or reused else {}),
         })
     )
-
-
-WINDOW_TAGS = ("train_start", "train_end", "valid_snapshot", "train_rows", "valid_rows", "final_rows")
-FINGERPRINT_TAG = "model_fingerprint"
-
-
-def _previous_run(experiment_id: str, key: str):
-    """The newest value run that learnt from exactly these rows, settings and code, or None."""
-    import mlflow
-
-    runs = mlflow.MlflowClient().search_runs(
-        [experiment_id],
-        filter_string=f"tags.model_kind = 'value' and tags.{FINGERPRINT_TAG} = '{key}'",
-        order_by=["attributes.start_time DESC"],
-        max_results=1,
-    )
-    return runs[0] if runs else None
-
-
-def _register(fitted: value_model.ValueModel, current: pd.DataFrame, name: str, as_of: str) -> str:
-    """Log the regressor in the active run and register it, so the version that valued a month's customers can
-    be found, reloaded and compared in the MLflow UI like the churn model. Alias `current`: the value model has
-    no promotion policy, the newest validated one is used."""
-    import mlflow
-    from mlflow.models import infer_signature
-
-    sample = current[fitted.features].head(200)
-    info = mlflow.lightgbm.log_model(
-        fitted.model,
-        name="value",
-        signature=infer_signature(sample, fitted.model.predict(sample)),
-        input_example=sample.head(5),
-        registered_model_name=name,
-    )
-    if info.signature is None:
-        raise RuntimeError("MLflow logged the value model without a signature; refusing to register it")
-    version = str(info.registered_model_version)
-    client = mlflow.MlflowClient()
-    window = fitted.window
-    client.update_model_version(
-        name,
-        version,
-        description=(
-            f"12-month revenue (LightGBM, Tweedie) as of {as_of}: validated on the snapshot "
-            f"{window['valid_snapshot']} ({window['valid_rows']} customers) against a model learnt on "
-            f"{window['train_start']} to {window['train_end']}; refit on all {window['final_rows']} labelled "
-            f"snapshots. Spearman {fitted.metrics['spearman']:.2f}, MAE {fitted.metrics['mae']:,.0f}, "
-            f"top-10 % revenue share {fitted.metrics['top10_revenue_share']:.0%}."
-        ),
-    )
-    client.set_model_version_tag(name, version, "quarter", quarter_key(as_of))
-    client.set_registered_model_alias(name, "current", version)
-    return version

@@ -7,7 +7,6 @@ unknown keys. Defaults are the domain guide's numbers; the shipped ``radar.yaml`
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
 from typing import Literal
 
@@ -22,6 +21,7 @@ from pydantic import (
     model_validator,
 )
 
+from pipelines.lib.core import environment
 from pipelines.lib.core.paths import DEFAULT_CONFIG_FILE, RadarPaths
 from pipelines.lib.core.urls import Links, local_base, webhook_url_problem
 from pipelines.lib.ingest.contract import CONTRACT
@@ -343,19 +343,14 @@ class ConfigError(ValueError):
 
 
 def config_file_from_env() -> Path:
-    return Path(os.environ.get("RADAR_CONFIG", DEFAULT_CONFIG_FILE)).expanduser().resolve()
+    return environment.config_file() or DEFAULT_CONFIG_FILE.expanduser().resolve()
 
 
 def _overrides_from_env() -> tuple[Path | None, dt.date | None]:
     """The command line's `--sources` and `--as-of`, which `radar` hands to the pipeline's process (and to the
     Dagster code location) as RADAR_SOURCES and RADAR_AS_OF; they win over the file's `sources` and
     `scoring.as_of`."""
-    sources = os.environ.get("RADAR_SOURCES")
-    as_of = os.environ.get("RADAR_AS_OF")
-    return (
-        Path(sources).expanduser().resolve() if sources else None,
-        dt.date.fromisoformat(as_of) if as_of else None,
-    )
+    return environment.sources(), environment.as_of()
 
 
 def load_config(

@@ -6,7 +6,6 @@ deleted as one folder, and so that tests can point the entire pipeline at a temp
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,7 +27,9 @@ class RadarPaths:
 
     @classmethod
     def from_env(cls) -> RadarPaths:
-        return cls(Path(os.environ.get("RADAR_HOME", DEFAULT_HOME)).expanduser().resolve())
+        from pipelines.lib.core import environment
+
+        return cls(environment.home() or DEFAULT_HOME.expanduser().resolve())
 
     @property
     def warehouse(self) -> Path:

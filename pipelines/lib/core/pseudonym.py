@@ -21,7 +21,9 @@ from pathlib import Path
 
 import pandas as pd
 
-KEY_ENV = "RADAR_PSEUDONYM_KEY"
+from pipelines.lib.core import environment
+
+KEY_ENV = environment.PSEUDONYM_KEY
 KEY_FILE = "pseudonym.key"
 PREFIX = "c_"
 HEX_DIGITS = 16  # 64 bits: no collision to expect below billions of customers
@@ -30,7 +32,7 @@ ID_COLUMNS = ("customer_id",)
 
 def key_for(home: Path) -> bytes:
     """The pseudonym key: ``$RADAR_PSEUDONYM_KEY`` if set, else the data home's own (created once, 0600)."""
-    from_env = os.environ.get(KEY_ENV, "").strip()
+    from_env = environment.pseudonym_key()
     if from_env:
         return from_env.encode()
     path = home / KEY_FILE

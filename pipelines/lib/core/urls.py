@@ -11,10 +11,11 @@ Dagster's, so they are the fallback only when no report server is configured (``
 from __future__ import annotations
 
 import base64
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
+
+from pipelines.lib.core import environment
 
 HIDDEN = "***"
 WEBHOOK_SCHEMES = ("http", "https")
@@ -64,8 +65,14 @@ def split_credentials(url: str) -> tuple[str, dict[str, str]]:
 # The report server's roots, as URL prefixes; `pipelines/lib/ui/reports.py` serves them under the same names.
 REPORTS_PREFIX = "/reports/"
 DATA_DOCS_PREFIX = "/data-docs/"
-REPORTS_URL_ENV = "RADAR_REPORTS_URL"
-MLFLOW_URL_ENV = "RADAR_MLFLOW_URL"
+REPORTS_URL_ENV = environment.REPORTS_URL
+MLFLOW_URL_ENV = environment.MLFLOW_URL
+
+
+def _override(name: str, configured: str | None) -> str | None:
+    """The environment's base URL when set (an empty one too: no server), else the configured one."""
+    value = environment.url_override(name)
+    return configured if value is None else value
 # MLflow 3 opens an experiment, and a run, in its GenAI view unless the URL asks for this one.
 ML_WORKFLOW = "workflowType=machine_learning"
 _ANY_ADDRESS = ("0.0.0.0", "::", "")
@@ -104,8 +111,8 @@ class Links:
         return cls(
             reports_root=reports_root,
             data_docs_root=data_docs_root,
-            reports_url=_base(os.environ.get(REPORTS_URL_ENV, reports_url)),
-            mlflow_url=_base(os.environ.get(MLFLOW_URL_ENV, mlflow_url)),
+            reports_url=_base(_override(REPORTS_URL_ENV, reports_url)),
+            mlflow_url=_base(_override(MLFLOW_URL_ENV, mlflow_url)),
         )
 
     def report(self, path: Path) -> str:

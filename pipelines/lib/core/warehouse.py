@@ -1,7 +1,7 @@
 """DuckDB connections. DuckDB allows one writing process at a time, so connections are short-lived and closed.
 
-Every connection, the pipeline's and dbt's (``profiles.yml`` reads ``RADAR_DUCKDB_SETTINGS``, which the dbt asset
-sets from ``duckdb_settings``), gets its threads, memory limit and spill folder from the machine, so that a large run
+Every connection, the pipeline's and dbt's (the dbt asset passes ``duckdb_settings`` to ``profiles.yml`` as
+a var), gets its threads, memory limit and spill folder from the machine, so that a large run
 spills to disk instead of running out of memory.
 """
 
@@ -15,10 +15,11 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.lib.core import environment
+
 # The share of the machine's memory one DuckDB instance may use before it spills. DuckDB's own default is 80 %, but
 # the pipeline's Python process keeps its frames while dbt's DuckDB builds, and the two must fit together.
 MEMORY_SHARE = 0.4
-SETTINGS_ENV = "RADAR_DUCKDB_SETTINGS"
 
 
 def _machine_memory() -> int:
@@ -34,9 +35,9 @@ def duckdb_settings(path: Path) -> dict[str, str | int]:
     """threads (the CPUs this process may use), memory_limit (``MEMORY_SHARE`` of the machine) and temp_directory
     (``duckdb_tmp`` beside the warehouse) for the warehouse at ``path``. ``RADAR_DUCKDB_MEMORY_LIMIT`` (e.g.
     ``6GiB``) and ``RADAR_DUCKDB_THREADS`` override the first two."""
-    threads = os.environ.get("RADAR_DUCKDB_THREADS") or len(os.sched_getaffinity(0))
+    threads = environment.duckdb_threads() or len(os.sched_getaffinity(0))
     memory = (
-        os.environ.get("RADAR_DUCKDB_MEMORY_LIMIT")
+        environment.duckdb_memory_limit()
         or f"{max(512, int(_machine_memory() * MEMORY_SHARE) >> 20)}MiB"
     )
     return {
@@ -46,9 +47,10 @@ def duckdb_settings(path: Path) -> dict[str, str | int]:
     }
 
 
-def export_duckdb_settings(path: Path) -> None:
-    """Put the settings where dbt's profile reads them (the dbt subprocess inherits the environment)."""
-    os.environ[SETTINGS_ENV] = json.dumps(duckdb_settings(path))
+def dbt_connection_vars(path: Path) -> dict[str, str]:
+    """The warehouse at ``path`` and its settings as the dbt vars `profiles.yml` reads, so dbt opens the same
+    file with the same settings as the pipeline without anything written to the process environment."""
+    return {"radar_warehouse": str(path), "radar_duckdb_settings": json.dumps(duckdb_settings(path))}
 
 
 @contextmanager

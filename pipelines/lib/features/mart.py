@@ -5,6 +5,8 @@ frequency, recency and age columns), so the model, the baselines, drift and scor
 
 from __future__ import annotations
 
+import datetime as dt
+
 import duckdb
 import pandas as pd
 
@@ -45,7 +47,7 @@ def latest_snapshot(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     frame = con.execute(
         """
         select f.* from marts.customer_features as f
-        where f.snapshot_date = (select as_of_date from intermediate.int_data_window)
+        where f.snapshot_date = (select as_of_date from marts.data_window)
         order by f.customer_id
         """
     ).df()
@@ -68,3 +70,8 @@ def typed_features(frame: pd.DataFrame) -> pd.DataFrame:
         if col not in NOT_FEATURES and col not in {"label", "churn_type"}:
             frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("float64")
     return propensity.with_purchase_propensity(frame)
+
+
+def data_as_of(con: duckdb.DuckDBPyConnection) -> dt.date:
+    """The day the data reaches (the newest usable event), which everything is scored as of."""
+    return con.execute("select as_of_date::date from marts.data_window").fetchone()[0]

@@ -26,6 +26,8 @@ import pandas as pd
 
 from pipelines.lib.core import rates
 from pipelines.lib.core.atomic import write_atomic
+from pipelines.lib.core.tracking import Tracking
+from pipelines.lib.features import mart as feats
 from pipelines.lib.monitor.drift import Periods, deterministic_sample, save_html
 from pipelines.lib.score.tiers import TIER_ORDER
 
@@ -62,7 +64,7 @@ def follow_up_scores(con: duckdb.DuckDBPyConnection, *, horizon_days: int, lag_d
         order by s.as_of, s.customer_id
         """
     ).df()
-    as_of_date = con.execute("select as_of_date::date from intermediate.int_data_window").fetchone()[0]
+    as_of_date = feats.data_as_of(con)
     dates = con.execute(
         """
         select s.as_of::date as as_of, count(*) as scored,
@@ -243,3 +245,34 @@ def evaluate_realised(
         html_path=html_path,
         json_path=json_path,
     )
+
+
+RUN_KIND = "realised_performance"
+
+
+def log_realised_run(tracking: Tracking, result: RealisedPerformance, data_as_of: str) -> str:
+    """Log the figures, tags and reports to ``tracking``'s store, one MLflow run per data as-of date (a re-run
+    updates it rather than adding another); returns the run id."""
+    import mlflow
+
+    with tracking.active() as client:
+        found = client.search_runs(
+            [tracking.experiment_id(client)],
+            filter_string=f"tags.model_kind = '{RUN_KIND}' and tags.data_as_of = '{data_as_of}'",
+            max_results=1,
+        )
+        run_id = found[0].info.run_id if found else None
+        with mlflow.start_run(run_id=run_id, run_name=None if run_id else f"realised-{data_as_of}") as run:
+            mlflow.set_tags(
+                {"model_kind": RUN_KIND, "data_as_of": data_as_of, "scoring_dates": ",".join(result.scoring_dates)}
+            )
+            mlflow.log_metrics(
+                {
+                    **result.figures,
+                    "matured_scores": result.scores,
+                    "matured_scoring_dates": len(result.scoring_dates),
+                }
+            )
+            mlflow.log_artifact(str(result.html_path), artifact_path="performance")
+            mlflow.log_artifact(str(result.json_path), artifact_path="performance")
+            return run.info.run_id

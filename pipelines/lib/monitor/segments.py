@@ -4,7 +4,7 @@ tenure band on its validation months, with a flag where a sizeable group is serv
 A model that is good on average can still miss most churners of one segment (the small accounts whose signals are
 thin, the newest customers with no history yet); the overall figures hide that, this table shows it.
 
-Segment and industry are the account's attributes as delivered now (`intermediate.int_accounts_deduplicated`), not
+Segment and industry are the account's attributes as delivered now (`marts.account_attributes`), not
 point-in-time: accounts rarely change segment, and the contract keeps no history of them. Transaction-only data
 has no accounts attributes at all; those dimensions are then "not delivered", never a group called "None".
 """
@@ -192,13 +192,9 @@ def validation_rows(con: duckdb.DuckDBPyConnection, start: str, end: str) -> pd.
 
 
 def _account_attributes(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    if not table_exists(con, "intermediate", "int_accounts_deduplicated"):
+    if not table_exists(con, "marts", "account_attributes"):
         return pd.DataFrame(columns=["customer_id"])
-    columns = {r[0] for r in con.execute("describe intermediate.int_accounts_deduplicated").fetchall()}
-    wanted = [c for c in ("segment", "industry") if c in columns]
-    return con.execute(
-        f"select customer_id{''.join(', ' + c for c in wanted)} from intermediate.int_accounts_deduplicated"
-    ).df()
+    return con.execute("select customer_id, segment, industry from marts.account_attributes").df()
 
 
 def segment_report(

@@ -46,19 +46,14 @@ def score_with_model(
     return pd.concat([scored, playbook_columns(tiers, playbook)], axis=1)
 
 
-def champion_metric(
-    name: str, version: str, metric: str, *, client: MlflowClient | None = None
-) -> float | None:
+def champion_metric(name: str, version: str, metric: str, *, client: MlflowClient) -> float | None:
     """A metric the model version's training run logged (None if it logged none)."""
-    import mlflow
-
-    client = client or mlflow.MlflowClient()
     run_id = client.get_model_version(name, version).run_id
     return client.get_run(run_id).data.metrics.get(metric) if run_id else None
 
 
 def champion_cutoffs(
-    tiers: TierSettings, name: str, version: str, *, client: MlflowClient | None = None
+    tiers: TierSettings, name: str, version: str, *, client: MlflowClient
 ) -> TierSettings:
     """The tier cut-offs a model version scores with (see `scoring_tiers`: the low tier may start at its profit
     threshold)."""

@@ -78,9 +78,11 @@ def load_champion(paths: RadarPaths, name: str, version: str, tiers: TierSetting
     """Load one registered version (by number, so what is loaded is the version that was looked up)."""
     import mlflow
 
+    from pipelines.lib.core.tracking import Tracking
     from pipelines.lib.score.model_scores import champion_cutoffs
 
-    pyfunc = mlflow.pyfunc.load_model(f"models:/{name}/{version}")
+    with Tracking.for_home(paths).reading() as client:
+        pyfunc = mlflow.pyfunc.load_model(f"models:/{name}/{version}")
     model: ChurnModel = pyfunc.unwrap_python_model().model
     model.predict_threads = 1  # see ChurnModel.predict_threads
     features = list(model.feature_names)
@@ -92,7 +94,7 @@ def load_champion(paths: RadarPaths, name: str, version: str, tiers: TierSetting
         features=features,
         rows=TypeAdapter(list[row_model]),
         row_model=row_model,
-        cutoffs=champion_cutoffs(tiers, name, version, client=mlflow.MlflowClient()),
+        cutoffs=champion_cutoffs(tiers, name, version, client=client),
     )
 
 
@@ -122,13 +124,9 @@ class ChampionHolder:
         if self._client is None:
             if not self.paths.mlflow_db.exists():
                 return None
-            import mlflow
+            from pipelines.lib.core.tracking import Tracking
 
-            # The serve process scores from this data home only, so MLflow's process-wide URIs point at it
-            # (`models:/` URIs resolve through them).
-            mlflow.set_tracking_uri(self.paths.tracking_uri)
-            mlflow.set_registry_uri(self.paths.tracking_uri)
-            self._client = mlflow.MlflowClient()
+            self._client = Tracking.for_home(self.paths).client()
         return self._client
 
     def _look_up(self) -> str | None:

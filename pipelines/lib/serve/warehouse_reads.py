@@ -87,7 +87,7 @@ def read_snapshot(con: duckdb.DuckDBPyConnection) -> Snapshot:
             as_of = record["as_of"]
     features = pd.DataFrame()
     if table_exists(con, "marts", "customer_features") and table_exists(
-        con, "intermediate", "int_data_window"
+        con, "marts", "data_window"
     ):
         features = feats.latest_snapshot(con).set_index("customer_id", drop=False)
     return Snapshot(as_of=as_of, scores=scores, features=features, read_at=dt.datetime.now(dt.UTC))

@@ -17,7 +17,7 @@ import tempfile
 from dataclasses import dataclass
 from importlib.metadata import version as installed_version
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -30,6 +30,11 @@ from pipelines.lib.score.health_score import health_points
 from pipelines.lib.train import baselines, evaluation, plots, profit, training
 from pipelines.lib.train.oracle import oracle_roc_auc
 from pipelines.lib.train.windows import fit_windows
+
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
+
+    from pipelines.lib.core.tracking import Tracking
 
 MODEL_KIND = "churn"
 SUMMARY_FILE = "summary.json"
@@ -82,9 +87,17 @@ def model_fingerprint(train: pd.DataFrame, features: list[str], cfg: RadarConfig
 
 
 def train_quarter(
-    frame: pd.DataFrame, features: list[str], cfg: RadarConfig, run: RunContext
+    frame: pd.DataFrame, features: list[str], cfg: RadarConfig, run: RunContext, *, tracking: Tracking
 ) -> dict[str, Any]:
-    """Train on what was observable at ``run.cutoff``; return the summary the downstream assets need."""
+    """Train on what was observable at ``run.cutoff``, tracked and registered in ``tracking``'s store; return the
+    summary the downstream assets need."""
+    with tracking.active() as client:
+        return _train_quarter(frame, features, cfg, run, client)
+
+
+def _train_quarter(
+    frame: pd.DataFrame, features: list[str], cfg: RadarConfig, run: RunContext, client: MlflowClient
+) -> dict[str, Any]:
     horizon = cfg.churn.horizon_days
     windows = fit_windows(frame, cfg, run.cutoff)
     t, data = windows.settings, windows.data
@@ -94,7 +107,7 @@ def train_quarter(
     split = training.time_split(data, validation_months=t.validation_months, horizon_days=horizon)
     learnt_from = data if t.refit == "newest" else split.train
     fingerprint = model_fingerprint(learnt_from, features, cfg, code=run.tags.get("code_version", "unknown"))
-    reused = _reuse(cfg, run, fingerprint)
+    reused = _reuse(cfg, run, fingerprint, client)
     if reused is not None:
         return reused
     fitted = training.fit_churn_model(split.train, features, t, horizon_days=horizon)
@@ -251,6 +264,7 @@ def train_quarter(
         raw=raw,
         importance=importance,
         curve=curve,
+        client=client,
     )
     summary = {
         "model_name": cfg.training.model_name,
@@ -265,10 +279,8 @@ def train_quarter(
         FINGERPRINT_TAG: fingerprint,
         **logged,
     }
-    import mlflow
-
-    # Downstream assets find the quarter's candidate through this file, whichever process trained it.
-    mlflow.MlflowClient().log_dict(logged["run_id"], summary, SUMMARY_FILE)
+    # The retrain's record in MLflow: what a later run that learns the same model reuses.
+    client.log_dict(logged["run_id"], summary, SUMMARY_FILE)
     return summary
 
 
@@ -278,20 +290,17 @@ def reference_month(window: dict[str, Any]) -> str:
     return str(window.get("model_train_end", window["train_end"]))
 
 
-def out_of_time_scores(run_id: str, tags: dict[str, str]) -> pd.DataFrame | None:
+def out_of_time_scores(client: MlflowClient, run_id: str, tags: dict[str, str]) -> pd.DataFrame | None:
     """The validation scores a churn run logged (customer pseudonym, snapshot_date, label, churn_probability),
     when its registered model learnt from those months itself (``refit: newest``): a figure on those months must
     come from them, not from scoring them again. None when the model is the validated one or nothing was logged."""
-    import mlflow
     from mlflow.exceptions import MlflowException
 
     if tags.get("refit") != "newest":
         return None
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            local = mlflow.artifacts.download_artifacts(
-                run_id=run_id, artifact_path=f"evaluation/{VALIDATION_SCORES_FILE}", dst_path=tmp
-            )
+            local = client.download_artifacts(run_id, f"evaluation/{VALIDATION_SCORES_FILE}", tmp)
             return pd.read_csv(local, parse_dates=["snapshot_date"])
     except (MlflowException, OSError):
         return None
@@ -339,7 +348,7 @@ def _validation_scores(valid: pd.DataFrame, probability: np.ndarray, folder: Pat
     return path
 
 
-def _reuse(cfg: RadarConfig, run: RunContext, fingerprint: str) -> dict[str, Any] | None:
+def _reuse(cfg: RadarConfig, run: RunContext, fingerprint: str, client: MlflowClient) -> dict[str, Any] | None:
     """The summary of the run that already learnt this model, or None. Of the quarter's own run (unchanged data,
     configuration and code: nothing is logged again), else of another quarter's: then a run for this quarter
     records which model it is (tag `same_model_as`, the model's version, no metrics of its own) and nothing is
@@ -347,8 +356,7 @@ def _reuse(cfg: RadarConfig, run: RunContext, fingerprint: str) -> dict[str, Any
     import mlflow
     from mlflow.exceptions import MlflowException
 
-    client = mlflow.MlflowClient()
-    experiment = mlflow.get_experiment_by_name(cfg.training.experiment)
+    experiment = client.get_experiment_by_name(cfg.training.experiment)
     if experiment is None:
         return None
     runs = client.search_runs(
@@ -360,7 +368,7 @@ def _reuse(cfg: RadarConfig, run: RunContext, fingerprint: str) -> dict[str, Any
     summaries = []
     for found in runs:
         try:
-            summaries.append((found, mlflow.artifacts.load_dict(f"{found.info.artifact_uri}/{SUMMARY_FILE}")))
+            summaries.append((found, run_summary(client, found.info.run_id)))
         except (MlflowException, OSError):  # a run that failed before its summary was written
             continue
     own = [(r, s) for r, s in summaries if r.data.tags.get("quarter") == run.quarter]
@@ -408,24 +416,10 @@ def _reuse(cfg: RadarConfig, run: RunContext, fingerprint: str) -> dict[str, Any
     return result
 
 
-def latest_candidate(experiment_id: str, *, quarter: str | None = None) -> dict[str, Any] | None:
-    """The newest churn retrain's summary: of ``quarter`` if given, else of the newest quarter trained."""
-    import mlflow
-    from mlflow.exceptions import MlflowException
-
-    query = f"tags.model_kind = '{MODEL_KIND}'" + (f" and tags.quarter = '{quarter}'" if quarter else "")
-    runs = mlflow.MlflowClient().search_runs(
-        [experiment_id],
-        filter_string=query,
-        order_by=["tags.quarter DESC", "attributes.start_time DESC"],
-        max_results=20,
-    )
-    for found in runs:
-        try:
-            return mlflow.artifacts.load_dict(f"{found.info.artifact_uri}/{SUMMARY_FILE}")
-        except (MlflowException, OSError):  # a run that failed before its summary was written is no candidate
-            continue
-    return None
+def run_summary(client: MlflowClient, run_id: str) -> dict[str, Any]:
+    """What a retrain logged about itself (the summary `churn_model` returns), read through ``client``."""
+    with tempfile.TemporaryDirectory() as tmp:
+        return json.loads(Path(client.download_artifacts(run_id, SUMMARY_FILE, tmp)).read_text())
 
 
 def _log_datasets(split: training.TimeSplit, features: list[str], quarter: str) -> None:
@@ -457,6 +451,7 @@ def _log(
     raw,
     importance,
     curve,
+    client,
 ) -> dict[str, str]:
     import mlflow
     from mlflow.models import infer_signature
@@ -545,7 +540,6 @@ def _log(
         if info.signature is None:
             raise RuntimeError("MLflow logged the model without a signature; refusing to register it")
     version = str(info.registered_model_version)
-    client = mlflow.MlflowClient()
     # The registry says which quarter a version is for without opening its run.
     client.set_model_version_tag(cfg.training.model_name, version, "quarter", run.quarter)
     client.set_model_version_tag(cfg.training.model_name, version, FINGERPRINT_TAG, fingerprint)

@@ -48,10 +48,10 @@ def prepare_tracking(paths: RadarPaths, experiment: str) -> str:
     returns the experiment id. MLflow's INFO lines about it are not for the terminal."""
     import mlflow  # noqa: F401 - configures MLflow's logger, whose level is set after
 
-    from pipelines.lib.core.tracking import configure_mlflow
+    from pipelines.lib.core.tracking import Tracking
 
     logging.getLogger("mlflow").setLevel(logging.WARNING)
-    return configure_mlflow(paths, experiment)
+    return Tracking.for_home(paths, experiment).experiment_id()
 
 
 def free_local_port() -> int:

@@ -26,27 +26,11 @@ YEAR_DAYS = 365
 
 
 def revenue_labels(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Realised revenue in the 12 months after each snapshot whose 12 months are over (by the data's as-of)."""
+    """Realised revenue in the 12 months after each snapshot whose 12 months are over (by the data's as-of), from
+    the mart that sums the validated orders (`marts.customer_revenue_labels`)."""
     return con.execute(
-        f"""
-        with orders as (
-            select customer_id, order_date, amount from staging.stg_erp__orders
-            where order_date is not null and amount >= 0
-            qualify row_number() over (partition by order_id order by load_id desc) = 1
-        ),
-        labelled as (
-            select f.customer_id, f.snapshot_date from marts.customer_features as f
-            cross join intermediate.int_data_window as w
-            where f.snapshot_date + interval {YEAR_DAYS} day <= w.as_of_date
-        )
-        select l.customer_id, l.snapshot_date::timestamp as snapshot_date,
-               coalesce(sum(o.amount), 0)::double as {LABEL}
-        from labelled as l
-        left join orders as o
-            on o.customer_id = l.customer_id
-            and o.order_date > l.snapshot_date and o.order_date <= l.snapshot_date + interval {YEAR_DAYS} day
-        group by all
-        """
+        f"""select customer_id, snapshot_date::timestamp as snapshot_date, {LABEL}::double as {LABEL}
+            from marts.customer_revenue_labels order by customer_id, snapshot_date"""
     ).df()
 
 
@@ -207,3 +191,25 @@ def customer_value_table(
             "response_hours": hours,
         }
     )
+
+
+def predict_revenue(
+    current: pd.DataFrame, fitted: ValueModel | None, *, method: str, why: str | None
+) -> tuple[np.ndarray, str, str | None]:
+    """The 12-month revenue of the snapshot's customers, how it was predicted and, when not by the validated
+    model, a notice saying why and what stands in: BG/NBD x Gamma-Gamma from the orders, else last year's revenue
+    (``method`` and ``why`` as the training left them)."""
+    from pipelines.lib.value.probabilistic import predicted_revenue_12m
+
+    if fitted is not None:
+        return np.clip(fitted.model.predict(current[fitted.features]), 0, None), method, None
+    predicted = predicted_revenue_12m(current)
+    if predicted is not None:
+        method = "bgnbd_gamma_gamma"
+        stand_in = "BG/NBD expected orders x Gamma-Gamma spend predict the 12-month revenue"
+    else:
+        stand_in = "last year's revenue stands in"
+        predicted = (
+            current["revenue_365d"].fillna(0).to_numpy() if "revenue_365d" in current else np.zeros(len(current))
+        )
+    return predicted, method, f"value model not trained ({why}); {stand_in}"

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from pipelines.lib.core import warehouse
-from pipelines.lib.core.warehouse import SETTINGS_ENV, connect, duckdb_settings, export_duckdb_settings
+from pipelines.lib.core.paths import DBT_PROJECT_DIR
+from pipelines.lib.core.warehouse import connect, duckdb_settings
 
 
 def test_a_connection_gets_the_machines_threads_memory_share_and_a_spill_folder_in_the_home(
@@ -41,10 +44,32 @@ def test_a_sort_larger_than_the_memory_limit_spills_and_completes(
     assert rows == 3_000_000
 
 
-def test_dbt_reads_the_same_settings_from_the_environment(
+def test_dbt_opens_the_warehouse_and_settings_the_pipeline_passes_as_vars_not_the_environment(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("RADAR_DUCKDB_THREADS", "1")
-    monkeypatch.delenv(SETTINGS_ENV, raising=False)
-    export_duckdb_settings(tmp_path / "warehouse.duckdb")
-    assert json.loads(os.environ[SETTINGS_ENV]) == duckdb_settings(tmp_path / "warehouse.duckdb")
+    monkeypatch.setenv("RADAR_HOME", str(tmp_path / "elsewhere"))
+    warehouse_path = tmp_path / "home" / "warehouse.duckdb"
+    warehouse_path.parent.mkdir()
+    dbt_vars = warehouse.dbt_connection_vars(warehouse_path)
+    assert json.loads(dbt_vars["radar_duckdb_settings"]) == duckdb_settings(warehouse_path)
+    done = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "dbt"),
+            "debug",
+            "--vars",
+            json.dumps(dbt_vars),
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+        ],
+        cwd=DBT_PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
+    )
+    assert done.returncode == 0, done.stdout[-2000:]
+    assert f"path: {warehouse_path}" in done.stdout
+    assert warehouse_path.exists() and not (tmp_path / "elsewhere").exists()

@@ -49,9 +49,9 @@ def warehouse(tmp_path: Path) -> duckdb.DuckDBPyConnection:
             "churned_within_horizon": churned + [None] * 8,
         }
     )
-    con.execute("create schema marts; create schema intermediate")
+    con.execute("create schema marts")
     con.execute("create table marts.churn_labels as select * from labels")
-    con.execute(f"create table intermediate.int_data_window as select date '{AS_OF}' as as_of_date")
+    con.execute(f"create table marts.data_window as select date '{AS_OF}' as as_of_date")
     yield con
     con.close()
 

@@ -57,10 +57,8 @@ def log_to_mlflow(review: Review, paths: RadarPaths, config: RadarConfig) -> boo
     """Attach the review to the champion's run (artifact folder `review/`); False when there is no champion."""
     if review.champion_run_id is None:
         return False
-    from mlflow import MlflowClient
+    from pipelines.lib.core.tracking import Tracking
 
-    from pipelines.lib.core.tracking import configure_mlflow
-
-    configure_mlflow(paths, config.training.experiment)
-    MlflowClient().log_artifact(review.champion_run_id, str(review.path), artifact_path="review")
+    client = Tracking.for_home(paths, config.training.experiment).client()
+    client.log_artifact(review.champion_run_id, str(review.path), artifact_path="review")
     return True

@@ -13,7 +13,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -22,6 +22,7 @@ from models_registry.registry import CHALLENGER, CHAMPION, current_alias_version
 from pipelines.lib.core.config import RadarConfig, TierSettings
 from pipelines.lib.core.paths import RadarPaths
 from pipelines.lib.core.pseudonym import key_for, pseudonymise
+from pipelines.lib.core.tracking import Tracking
 from pipelines.lib.core.warehouse import connect, table_exists
 from pipelines.lib.features import mart as feats
 from pipelines.lib.monitor import performance, segments
@@ -31,6 +32,9 @@ from pipelines.lib.report import kpis
 from pipelines.lib.score import score_changes, survival_store
 from pipelines.lib.score.tiers import scoring_tiers
 from pipelines.lib.train import hazard, retrain
+
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
 
 RUN_METRICS = ("roc_auc", "pr_auc", "brier", "lift_at_10pct")
 # Logged on each candidate's run by the monitor assets: feature, prediction and target drift.
@@ -112,9 +116,19 @@ class Gathered:
 
 
 def gather(paths: RadarPaths, config: RadarConfig) -> Gathered:
-    """Read every store the review draws on, once."""
-    runs, champion = _mlflow_state(paths, config)
-    wh = _warehouse_state(paths, config, champion)
+    """Read every store the review draws on, once; MLflow through the data home's own store, put back after."""
+    if not paths.mlflow_db.exists():
+        return _gather(paths, config, None, None)
+    with Tracking.for_home(paths, config.training.experiment).reading() as client:
+        experiment = client.get_experiment_by_name(config.training.experiment)
+        return _gather(paths, config, client, experiment.experiment_id if experiment else None)
+
+
+def _gather(
+    paths: RadarPaths, config: RadarConfig, client: MlflowClient | None, experiment_id: str | None
+) -> Gathered:
+    runs, champion = _mlflow_state(client, experiment_id, config)
+    wh = _warehouse_state(paths, config, champion, client)
     if wh.scores is not None and len(wh.scores):
         as_of = pd.to_datetime(wh.scores["as_of"]).max().date().isoformat()
     elif wh.as_of is not None:
@@ -129,12 +143,12 @@ def gather(paths: RadarPaths, config: RadarConfig) -> Gathered:
         as_of=as_of,
         runs=runs,
         champion=champion,
-        realised=_realised_runs(paths, config),
+        realised=_realised_runs(client, experiment_id),
         warehouse=wh,
         drift=_newest_drift(paths),
         decisions=read_log(paths.decision_log),
         interventions=_interventions(paths),
-        customers=_customers(paths, config, champion),
+        customers=_customers(paths, config, champion, client, experiment_id),
     )
 
 
@@ -146,24 +160,21 @@ def champion_probabilities(model_name: str, frame: pd.DataFrame) -> np.ndarray:
     return model.predict_proba(frame[list(model.feature_names)])[:, 1]
 
 
-def _mlflow_state(paths: RadarPaths, config: RadarConfig) -> tuple[pd.DataFrame, Champion | None]:
+def _mlflow_state(
+    client: MlflowClient | None, experiment_id: str | None, config: RadarConfig
+) -> tuple[pd.DataFrame, Champion | None]:
     """Every churn-model run of the experiment with its version, alias and decision; and the champion."""
-    from mlflow import MlflowClient
     from mlflow.exceptions import MlflowException
 
-    from pipelines.lib.core.tracking import configure_mlflow
-
-    if not paths.mlflow_db.exists():
+    if client is None or experiment_id is None:
         return pd.DataFrame(), None
-    experiment_id = configure_mlflow(paths, config.training.experiment)
-    client = MlflowClient()
     name = config.training.model_name
     runs = client.search_runs([experiment_id], max_results=5000)
     versions = {v.run_id: v for v in client.search_model_versions(f"name = '{name}'")}
     # Search results leave aliases out (mlflow#9783), so ask for each alias the registry uses.
     aliases: dict[str, list[str]] = {}
     for alias in (CHAMPION, CHALLENGER):
-        holder = current_alias_version(name, alias)
+        holder = current_alias_version(name, alias, client=client)
         if holder is not None:
             aliases.setdefault(holder, []).append(alias)
     rows = []
@@ -196,16 +207,11 @@ def _mlflow_state(paths: RadarPaths, config: RadarConfig) -> tuple[pd.DataFrame,
     return frame, Champion(name, str(mv.version), mv.run_id, run.data.tags, run.data.metrics)
 
 
-def _realised_runs(paths: RadarPaths, config: RadarConfig) -> pd.DataFrame:
+def _realised_runs(client: MlflowClient | None, experiment_id: str | None) -> pd.DataFrame:
     """The realised-performance evaluations logged by the monitor, oldest first (one per data as-of date)."""
-    from mlflow import MlflowClient
-
-    from pipelines.lib.core.tracking import configure_mlflow
-
-    if not paths.mlflow_db.exists():
+    if client is None or experiment_id is None:
         return pd.DataFrame()
-    experiment_id = configure_mlflow(paths, config.training.experiment)
-    runs = MlflowClient().search_runs(
+    runs = client.search_runs(
         [experiment_id], filter_string="tags.model_kind = 'realised_performance'", max_results=500
     )
     frame = pd.DataFrame(
@@ -226,7 +232,9 @@ def _quarter(tags: dict[str, str]) -> str:
     return "unknown"
 
 
-def _warehouse_state(paths: RadarPaths, config: RadarConfig, champion: Champion | None) -> Warehouse:
+def _warehouse_state(
+    paths: RadarPaths, config: RadarConfig, champion: Champion | None, client: MlflowClient | None
+) -> Warehouse:
     out = Warehouse()
     with connect(paths.warehouse, read_only=True) as con:
         if table_exists(con, "scores", "customer_scores") and table_exists(con, "marts", "churn_labels"):
@@ -234,14 +242,14 @@ def _warehouse_state(paths: RadarPaths, config: RadarConfig, champion: Champion 
             out.follow_up = performance.follow_up_scores(
                 con, horizon_days=config.churn.horizon_days, lag_days=lag
             )
-        if table_exists(con, "intermediate", "int_data_window"):
+        if table_exists(con, "marts", "data_window"):
             start, as_of = con.execute(
-                "select data_start_date::date, as_of_date::date from intermediate.int_data_window"
+                "select data_start_date::date, as_of_date::date from marts.data_window"
             ).fetchone()
             out.data_start, out.as_of = start, as_of
-        if table_exists(con, "intermediate", "int_customer_lifecycles"):
+        if table_exists(con, "marts", "customer_lifecycles"):
             out.lifecycles = con.execute(
-                "select customer_id, created_at, churned_at, churn_type from intermediate.int_customer_lifecycles"
+                "select customer_id, created_at, churned_at, churn_type from marts.customer_lifecycles"
             ).df()
         if table_exists(con, "scores", "customer_scores"):
             has_features = table_exists(con, "marts", "customer_features")
@@ -269,9 +277,9 @@ def _warehouse_state(paths: RadarPaths, config: RadarConfig, champion: Champion 
                    from marts.churn_labels where is_labelled and snapshot_date between ? and ?""",
                 [start, end],
             ).df()
-    if champion is not None and {"valid_start", "valid_end"} <= champion.tags.keys():
+    if champion is not None and client is not None and {"valid_start", "valid_end"} <= champion.tags.keys():
         # Scoring the validation months again would judge a model that learnt from them (`training.refit`).
-        logged = retrain.out_of_time_scores(champion.run_id, champion.tags)
+        logged = retrain.out_of_time_scores(client, champion.run_id, champion.tags)
         if logged is not None:
             out.holdout = logged.rename(columns={"churn_probability": "p"})[["snapshot_date", "label", "p"]]
         else:
@@ -283,14 +291,18 @@ def _warehouse_state(paths: RadarPaths, config: RadarConfig, champion: Champion 
     return out
 
 
-def _customers(paths: RadarPaths, config: RadarConfig, champion: Champion | None) -> Customers:
-    import mlflow
+def _customers(
+    paths: RadarPaths,
+    config: RadarConfig,
+    champion: Champion | None,
+    client: MlflowClient | None,
+    experiment_id: str | None,
+) -> Customers:
     from mlflow.exceptions import MlflowException
 
     out = Customers()
-    if paths.mlflow_db.exists():
-        experiment = mlflow.get_experiment_by_name(config.training.experiment)
-        run = hazard.latest_run(experiment.experiment_id) if experiment is not None else None
+    if experiment_id is not None:
+        run = hazard.latest_run(experiment_id)
         if run is not None:
             try:
                 out.survival_km = hazard.logged_kaplan_meier(run.info.run_id)
@@ -310,7 +322,7 @@ def _customers(paths: RadarPaths, config: RadarConfig, champion: Champion | None
             ).df()
             if "probability_change" in newest:
                 out.risers = pseudonymise(score_changes.largest_risers(newest), key=key_for(paths.home))
-        if champion is not None and {"valid_start", "valid_end"} <= champion.tags.keys():
+        if champion is not None and client is not None and {"valid_start", "valid_end"} <= champion.tags.keys():
             from pipelines.lib.train.churn_model import load_churn_model
 
             cutoffs = scoring_tiers(config.tiers, champion.metrics.get("profit_threshold"))
@@ -321,7 +333,7 @@ def _customers(paths: RadarPaths, config: RadarConfig, champion: Champion | None
                     start=champion.tags["valid_start"],
                     end=champion.tags["valid_end"],
                     warn_from=cutoffs.low,
-                    logged=retrain.out_of_time_scores(champion.run_id, champion.tags),
+                    logged=retrain.out_of_time_scores(client, champion.run_id, champion.tags),
                     key=key_for(paths.home),
                 )
             except ValueError as exc:

@@ -1,0 +1,73 @@
+"""Every environment variable Retention Radar reads, read here and nowhere else.
+
+The command line (`radar run --sources … --as-of …`, `--config`, the data home) hands its choices to the
+pipeline's process and to the Dagster code location through these variables (see `runner.prepare_environment`,
+the one place that sets them); a reader asks this module, so a variable's meaning is written down once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+HOME = "RADAR_HOME"  # the data home; default `.radar` in the working directory
+CONFIG = "RADAR_CONFIG"  # the configuration file; default the shipped radar.yaml
+SOURCES = "RADAR_SOURCES"  # `--sources`: a sources folder that wins over the file's `sources`
+AS_OF = "RADAR_AS_OF"  # `--as-of`: the scoring date that wins over the file's `scoring.as_of`
+DUCKDB_THREADS = "RADAR_DUCKDB_THREADS"  # DuckDB's threads (default: the CPUs this process may use)
+DUCKDB_MEMORY_LIMIT = "RADAR_DUCKDB_MEMORY_LIMIT"  # DuckDB's memory limit, e.g. 6GiB (default: a share of RAM)
+PSEUDONYM_KEY = "RADAR_PSEUDONYM_KEY"  # the pseudonym key (default: the data home's own key file)
+REPORTS_URL = "RADAR_REPORTS_URL"  # the report server's base URL (empty: file:// links); wins over radar.yaml
+MLFLOW_URL = "RADAR_MLFLOW_URL"  # the MLflow UI's base URL (empty: no links); wins over radar.yaml
+CI = "CI"  # set by CI systems: no live progress display
+
+
+def _text(name: str) -> str | None:
+    """The variable's value stripped, None when unset or blank."""
+    value = os.environ.get(name, "").strip()
+    return value or None
+
+
+def _path(name: str) -> Path | None:
+    value = _text(name)
+    return Path(value).expanduser().resolve() if value else None
+
+
+def home() -> Path | None:
+    return _path(HOME)
+
+
+def config_file() -> Path | None:
+    return _path(CONFIG)
+
+
+def sources() -> Path | None:
+    return _path(SOURCES)
+
+
+def as_of() -> dt.date | None:
+    value = _text(AS_OF)
+    return dt.date.fromisoformat(value) if value else None
+
+
+def duckdb_threads() -> int | None:
+    value = _text(DUCKDB_THREADS)
+    return int(value) if value else None
+
+
+def duckdb_memory_limit() -> str | None:
+    return _text(DUCKDB_MEMORY_LIMIT)
+
+
+def pseudonym_key() -> str | None:
+    return _text(PSEUDONYM_KEY)
+
+
+def url_override(name: str) -> str | None:
+    """``REPORTS_URL`` or ``MLFLOW_URL`` as set, an empty value kept (it means "no server"); None when unset."""
+    return os.environ.get(name)
+
+
+def in_ci() -> bool:
+    return (_text(CI) or "").lower() not in ("", "0", "false")

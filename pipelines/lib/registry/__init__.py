@@ -1,0 +1,1 @@
+"""Registry: what the promotion decision weighs, gathered from the candidate's and the champion's MLflow runs."""
