@@ -24,7 +24,7 @@
     create schema if not exists intermediate;
     create table if not exists intermediate.snapshot_builds (
         model_name varchar, built_at timestamp, last_load_id integer, data_start_date date, as_of_date date,
-        fingerprint varchar, rebuilt_from date
+        fingerprint varchar, code_digest varchar, rebuilt_from date
     )
 {%- endmacro %}
 
@@ -37,23 +37,20 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- What a build depends on besides the data: the business-rule vars and the project's SQL (models and macros). -#}
+{#- What a build depends on besides the data: the business-rule vars and the project's code. Jinja sees the models'
+    SQL but not the macros', so the pipeline passes a digest of every model and macro file (dbt_code_digest,
+    pipelines/lib/transform/increments.py), and runs with --full-refresh when the tables were built with another. -#}
 {% macro snapshot_fingerprint() -%}
     {#- the graph is filled only when dbt executes, not while it parses the hooks -#}
     {%- if not execute -%}{{ return('') }}{%- endif -%}
     {%- set parts = [] -%}
     {%- for name in ['churn_definition', 'active_window_days', 'as_of_date', 'grace_days', 'horizon_days',
-                     'contract_term_months'] -%}
+                     'contract_term_months', 'dbt_code_digest'] -%}
         {%- do parts.append(name ~ '=' ~ var(name, none)) -%}
     {%- endfor -%}
     {%- for key, node in graph.nodes.items() | sort -%}
         {%- if node.resource_type == 'model' and node.package_name == project_name -%}
             {%- do parts.append(key ~ ':' ~ node.raw_code) -%}
-        {%- endif -%}
-    {%- endfor -%}
-    {%- for key, macro in (graph.get('macros') or {}).items() | sort -%}
-        {%- if macro.package_name == project_name -%}
-            {%- do parts.append(key ~ ':' ~ macro.macro_sql) -%}
         {%- endif -%}
     {%- endfor -%}
     {{- return(local_md5(parts | join('\n'))) -}}
@@ -126,6 +123,7 @@
         w.data_start_date,
         w.as_of_date,
         '{{ snapshot_fingerprint() }}' as fingerprint,
+        {{ "'" ~ var('dbt_code_digest') ~ "'" if var('dbt_code_digest', none) else 'cast(null as varchar)' }} as code_digest,
         {%- if is_incremental() %}
             ({{ rebuild_from() }}) as rebuilt_from
         {%- else %}

@@ -13,6 +13,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 from pipelines.defs.resources import RadarResource
 from pipelines.defs.transform.project import dbt_project
 from pipelines.lib.core.warehouse import export_duckdb_settings
+from pipelines.lib.transform.increments import built_with_other_code, dbt_code_digest
 
 
 class RadarDbtTranslator(DagsterDbtTranslator):
@@ -34,9 +35,14 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, radar: Ra
     # profiles.yml reads the warehouse location from RADAR_HOME; make it the absolute path of this run's home.
     os.environ["RADAR_HOME"] = str(radar.paths.home)
     export_duckdb_settings(radar.paths.warehouse)
-    dbt_vars = json.dumps(radar.config.dbt_vars())
+    digest = dbt_code_digest()
+    dbt_vars = json.dumps({**radar.config.dbt_vars(), "dbt_code_digest": digest})
+    # The snapshot models keep older months between runs; months built by other dbt code are rebuilt from scratch.
+    full_refresh = ["--full-refresh"] if built_with_other_code(radar.paths.warehouse, digest) else []
     target = _run_target(radar.paths.home / "dbt_runs", context.run_id)
-    yield from dbt.cli(["build", "--vars", dbt_vars], context=context, target_path=target).stream()
+    yield from dbt.cli(
+        ["build", "--vars", dbt_vars, *full_refresh], context=context, target_path=target
+    ).stream()
 
 
 KEEP_DBT_RUNS = 5
