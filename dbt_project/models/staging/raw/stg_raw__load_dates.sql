@@ -7,24 +7,50 @@
 
 {% set tables = source_contract().tables %}
 
-
 {% for table, rules in tables.items() %}
+    {%- set raw = source('raw', table) %}
+    {{ "with" if loop.first else "," }} {{ table }}_loaded as (
+        select r.* from {{ raw }} as r
+        {%- if is_incremental() %}
+            where r._load_id > (select coalesce(max(d.load_id), 0) from {{ this }} as d)
+        {%- endif %}
+    ),
+
+    {{ table }}_retired as (
+        -- an equality join alone, so that it hashes: the tombstones of these loads and what they retire
+        select
+            t._load_id,
+            min({{ earliest_date_of('o', rules.delivered_dates) }}) as earliest_retired
+        from {{ table }}_loaded as t
+        inner join {{ raw }} as o on t._row_hash = o._row_hash
+        where t._retired and not coalesce(o._retired, false)
+        group by t._load_id
+    ),
+
+    {{ table }}_loads as (
+        select
+            n._load_id,
+            count(*) filter (where not coalesce(n._retired, false)) as rows_appended,
+            count(*) filter (where n._retired) as rows_retired,
+            min({{ earliest_date_of('n', rules.delivered_dates) }}) filter (where not coalesce(n._retired, false))
+                as earliest_appended,
+            -- a load written before row versions existed replaces the whole table: it can reach any snapshot
+            bool_or(n._row_hash is null) as replaces_whole_table
+        from {{ table }}_loaded as n
+        group by n._load_id
+    )
+{% endfor %}
+
+{% for table in tables %}
     select
         '{{ table }}' as source_table,
-        n._load_id as load_id,
-        count(*) filter (where not coalesce(n._retired, false)) as rows_appended,
-        count(*) filter (where n._retired) as rows_retired,
-        min({{ earliest_date_of('n', rules.delivered_dates) }}) filter (where not coalesce(n._retired, false))
-            as earliest_appended,
-        min({{ earliest_date_of('o', rules.delivered_dates) }}) as earliest_retired,
-        -- a load written before row versions existed replaces the whole table: it can reach any snapshot
-        bool_or(n._row_hash is null) as replaces_whole_table
-    from {{ source('raw', table) }} as n
-    left join {{ source('raw', table) }} as o
-        on n._retired and n._row_hash = o._row_hash and not coalesce(o._retired, false)
-    {% if is_incremental() %}
-        where n._load_id > (select coalesce(max(d.load_id), 0) from {{ this }} as d)
-    {% endif %}
-    group by n._load_id
+        l._load_id as load_id,
+        l.rows_appended,
+        l.rows_retired,
+        l.earliest_appended,
+        r.earliest_retired,
+        l.replaces_whole_table
+    from {{ table }}_loads as l
+    left join {{ table }}_retired as r on l._load_id = r._load_id
     {% if not loop.last %}union all{% endif %}
 {% endfor %}
