@@ -14,6 +14,9 @@
                     "acquisition_cost"
                 ],
                 "categories": {},
+                "delivered_dates": [
+                    "created_at"
+                ],
                 "keys": [
                     "customer_id"
                 ],
@@ -31,6 +34,10 @@
             "contacts": {
                 "amounts": [],
                 "categories": {},
+                "delivered_dates": [
+                    "started_at",
+                    "ended_at"
+                ],
                 "keys": [
                     "contact_id"
                 ],
@@ -67,6 +74,10 @@
                         "expired"
                     ]
                 },
+                "delivered_dates": [
+                    "start_date",
+                    "end_date"
+                ],
                 "keys": [
                     "contract_id"
                 ],
@@ -103,6 +114,9 @@
                         "outbound"
                     ]
                 },
+                "delivered_dates": [
+                    "occurred_at"
+                ],
                 "keys": [
                     "interaction_id"
                 ],
@@ -125,6 +139,11 @@
                     "amount"
                 ],
                 "categories": {},
+                "delivered_dates": [
+                    "issued_at",
+                    "due_date",
+                    "paid_at"
+                ],
                 "keys": [
                     "invoice_id"
                 ],
@@ -155,6 +174,9 @@
                     "amount"
                 ],
                 "categories": {},
+                "delivered_dates": [
+                    "order_date"
+                ],
                 "keys": [
                     "order_id"
                 ],
@@ -175,6 +197,9 @@
             "surveys": {
                 "amounts": [],
                 "categories": {},
+                "delivered_dates": [
+                    "answered_at"
+                ],
                 "keys": [
                     "customer_id",
                     "answered_at"
@@ -199,6 +224,10 @@
             "tickets": {
                 "amounts": [],
                 "categories": {},
+                "delivered_dates": [
+                    "opened_at",
+                    "closed_at"
+                ],
                 "keys": [
                     "ticket_id"
                 ],
@@ -225,6 +254,9 @@
             "usage": {
                 "amounts": [],
                 "categories": {},
+                "delivered_dates": [
+                    "date"
+                ],
                 "keys": [
                     "customer_id",
                     "activity_date"

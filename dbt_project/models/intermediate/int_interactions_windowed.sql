@@ -1,14 +1,19 @@
 -- One row per customer snapshot with the communication signals: how often we talk with the customer compared
 -- with the same period a year earlier, and how fast they reply.
+{{ config(**snapshot_increment_config()) }}
 {% set measures = {'interactions_n': '1', 'response_hours': 'coalesce(response_hours, 0)',
                    'responses_n': 'case when response_hours is not null then 1 else 0 end'} %}
 
-with running as (
+with snapshots as (
+    {{ snapshots_to_build() }}
+),
+
+running as (
     {{ running_totals(ref('int_interactions_validated'), 'occurred_at', measures) }}
 ),
 
 totals as (
-    {{ totals_as_of(ref('int_customer_snapshots'), 'running', measures, [0, 30, 90, 180, 365, 455]) }}
+    {{ totals_as_of('snapshots', 'running', measures, [0, 30, 90, 180, 365, 455]) }}
 )
 
 select

@@ -3,6 +3,7 @@
 -- Beside counts, revenue and trends: the recency / frequency / monetary family of transaction data (order days to
 -- date, days since the first order, average order value, the gaps between order days and how regular they are)
 -- and the same season a year earlier (the horizon ahead, one year back), the signal of seasonal buyers.
+{{ config(**snapshot_increment_config()) }}
 {% set measures = {'orders_n': 'orders_n', 'revenue': 'revenue', 'service_orders_n': 'service_orders_n',
                    'order_days_n': '1',
                    'gap_n': 'case when gap_days is not null then 1 else 0 end',
@@ -11,7 +12,11 @@
 {% set season = 365 - var('horizon_days') | int %}
 {% set offsets = [0, 30, 90, 180, 365, 455, 545] + ([season] if season > 0 and season not in [30, 90, 180] else []) %}
 
-with order_days as (
+with snapshots as (
+    {{ snapshots_to_build() }}
+),
+
+order_days as (
     select
         customer_id,
         order_date,
@@ -37,7 +42,7 @@ running as (
 ),
 
 totals as (
-    {{ totals_as_of(ref('int_customer_snapshots'), 'running', measures, offsets) }}
+    {{ totals_as_of('snapshots', 'running', measures, offsets) }}
 )
 
 select

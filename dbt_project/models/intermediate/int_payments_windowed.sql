@@ -1,9 +1,14 @@
 -- One row per customer snapshot with the payment signals. Payments are dated by when they were paid, so a
 -- snapshot sees only payments made by then; open invoices count as overdue once their due date has passed
 -- without a payment by the snapshot date.
+{{ config(**snapshot_increment_config()) }}
 {% set measures = {'payments_n': '1', 'days_late': dbt.datediff('due_date', 'paid_at', 'day')} %}
 
-with paid as (
+with snapshots as (
+    {{ snapshots_to_build() }}
+),
+
+paid as (
     select * from {{ ref('int_invoices_validated') }}
     where paid_at is not null and paid_at <= {{ known_by() }}
 ),
@@ -13,7 +18,7 @@ running as (
 ),
 
 totals as (
-    {{ totals_as_of(ref('int_customer_snapshots'), 'running', measures, [0, 90, 455]) }}
+    {{ totals_as_of('snapshots', 'running', measures, [0, 90, 455]) }}
 ),
 
 overdue as (
@@ -22,7 +27,7 @@ overdue as (
         s.snapshot_date,
         count(*) as overdue_invoices,
         sum(i.amount) as overdue_amount
-    from {{ ref('int_customer_snapshots') }} as s
+    from snapshots as s
     inner join {{ ref('int_invoices_validated') }} as i
         on
             s.customer_id = i.customer_id

@@ -1,5 +1,6 @@
 -- One row per customer snapshot with the support signals: load, bursts within 10 days, and the categories that
 -- hint at leaving (data export, compatibility with another system).
+{{ config(**snapshot_increment_config()) }}
 {% set categories = ['how_to', 'bug', 'billing', 'data_export', 'compatibility'] %}
 {% set competitor = "case when ticket_category in ('data_export', 'compatibility') then 1 else 0 end" %}
 {% set measures = {'tickets_n': '1', 'tickets_competitor_n': competitor} %}
@@ -8,12 +9,16 @@
     {% do measures.update({'tickets_' ~ category ~ '_n': flag}) %}
 {% endfor %}
 
-with running as (
+with snapshots as (
+    {{ snapshots_to_build() }}
+),
+
+running as (
     {{ running_totals(ref('int_tickets_validated'), 'opened_at', measures) }}
 ),
 
 totals as (
-    {{ totals_as_of(ref('int_customer_snapshots'), 'running', measures, [0, 10, 30, 90, 180, 365]) }}
+    {{ totals_as_of('snapshots', 'running', measures, [0, 10, 30, 90, 180, 365]) }}
 )
 
 select

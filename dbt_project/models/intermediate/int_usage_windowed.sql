@@ -1,15 +1,20 @@
 -- One row per customer snapshot with the product-usage signals: how much, how broad, and the trend against the
 -- three months before the last one.
+{{ config(**snapshot_increment_config()) }}
 {% set measures = {'logins': 'coalesce(logins, 0)', 'active_days': '1',
                    'features_used': 'coalesce(features_used, 0)', 'active_users': 'coalesce(active_users, 0)',
                    'page_views': 'coalesce(page_views, 0)', 'downloads': 'coalesce(downloads, 0)'} %}
 
-with running as (
+with snapshots as (
+    {{ snapshots_to_build() }}
+),
+
+running as (
     {{ running_totals(ref('int_usage_validated'), 'activity_date', measures) }}
 ),
 
 totals as (
-    {{ totals_as_of(ref('int_customer_snapshots'), 'running', measures, [0, 30, 120]) }}
+    {{ totals_as_of('snapshots', 'running', measures, [0, 30, 120]) }}
 )
 
 select

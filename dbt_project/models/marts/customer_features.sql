@@ -2,6 +2,13 @@
 -- active at that date. Every signal group comes from its own intermediate model, each computed only from events
 -- dated on or before the snapshot date, over day-exact windows of 10/30/90/180/365 days. A source the company
 -- does not deliver leaves its group null; zero means "delivered, and nothing happened".
+-- Incremental: a monthly run rebuilds only the snapshot months that new or changed rows can reach
+-- (snapshot_increments.sql).
+{{ config(**snapshot_increment_config()) }}
+with snapshots as (
+    {{ snapshots_to_build() }}
+)
+
 select
     s.customer_id,
     s.snapshot_date,
@@ -79,7 +86,7 @@ select
     k.contract_age_days,
     k.days_to_renewal,
     k.contracts_so_far
-from {{ ref('int_customer_snapshots') }} as s
+from snapshots as s
 left join {{ ref('int_orders_windowed') }} as o
     on s.customer_id = o.customer_id and s.snapshot_date = o.snapshot_date
 left join {{ ref('int_payments_windowed') }} as p

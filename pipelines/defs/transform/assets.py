@@ -12,6 +12,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 from pipelines.defs.resources import RadarResource
 from pipelines.defs.transform.project import dbt_project
 from pipelines.lib.core.warehouse import dbt_connection_vars
+from pipelines.lib.transform.increments import built_with_other_code, dbt_code_digest
 
 
 class RadarDbtTranslator(DagsterDbtTranslator):
@@ -31,9 +32,16 @@ class RadarDbtTranslator(DagsterDbtTranslator):
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, radar: RadarResource):
     """Build and test every dbt model with the business rules from radar.yaml passed as vars."""
     # profiles.yml reads the warehouse's absolute path and DuckDB's settings from these vars.
-    dbt_vars = json.dumps({**radar.config.dbt_vars(), **dbt_connection_vars(radar.paths.warehouse)})
+    digest = dbt_code_digest()
+    dbt_vars = json.dumps(
+        {**radar.config.dbt_vars(), **dbt_connection_vars(radar.paths.warehouse), "dbt_code_digest": digest}
+    )
+    # The snapshot models keep older months between runs; months built by other dbt code are rebuilt from scratch.
+    full_refresh = ["--full-refresh"] if built_with_other_code(radar.paths.warehouse, digest) else []
     target = _run_target(radar.paths.home / "dbt_runs", context.run_id)
-    yield from dbt.cli(["build", "--vars", dbt_vars], context=context, target_path=target).stream()
+    yield from dbt.cli(
+        ["build", "--vars", dbt_vars, *full_refresh], context=context, target_path=target
+    ).stream()
 
 
 KEEP_DBT_RUNS = 5

@@ -45,6 +45,8 @@ def contract_rules() -> dict[str, Any]:
             "categories": {col(c): list(allowed) for c, allowed in contract.categories},
             "ordered": [[col(start), col(end)] for start, end in contract.ordered],
             "scores": [[col(c), low, high] for c, low, high in contract.scores],
+            # under the raw zone's names: the incremental snapshot models date the raw row versions with them
+            "delivered_dates": [*contract.dates, *contract.optional_dates],
         }
     return {
         "iso_pattern": ISO_PATTERN,

@@ -1,0 +1,1 @@
+"""Dagster-free logic of the transform stage (the dbt project)."""
