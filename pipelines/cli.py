@@ -37,6 +37,8 @@ def main() -> None:
     # The data home holds customer records: what radar and its children (dbt, MLflow) create there is the
     # owner's alone, folders 0700 and files 0600.
     os.umask(0o077)
+    # MLflow draws a progress bar for every artifact it downloads (the review reads a few): noise on a terminal.
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
 
 @main.command()

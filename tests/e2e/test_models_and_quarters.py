@@ -53,7 +53,7 @@ def test_the_champion_run_carries_metrics_baselines_plots_and_the_oracle(full_ru
     )
     assert {c.data.tags["model_kind"] for c in children} == {
         f"baseline_{name}" for name in ("health_score", "logistic", "recency", "rfm_logistic", "bgnbd")
-    }
+    } | {"survival"}
     for name in ("recency", "rfm_logistic", "bgnbd"):
         assert 0 <= run.data.metrics[f"baseline_{name}_roc_auc"] <= 1
         assert f"roc_auc_gain_vs_{name}_ci_low" in run.data.metrics
@@ -167,10 +167,11 @@ def test_a_quarter_whose_cutoff_adds_no_matured_label_is_the_same_model_and_not_
     full_run: PipelineRun, tmp_path
 ) -> None:
     # Three validation months and a 90-day horizon: the running quarter (data to 2026-10-31) and the one
-    # before (to 2026-09-30) hold out different months but learn from the same rows (up to 2025-12-31).
-    cfg = RadarConfig.model_validate(
-        {"training": {"validation_months": 3, "calibration_months": 2, "warmup_months": 3, "folds": 1}}
-    )
+    # before (to 2026-09-30) hold out different months but learn from the same rows (up to 2025-12-31), when the
+    # registered model is the validated one. With `refit: newest` the month that matured in between is learnt
+    # from, so the running quarter is a new model (checked at the end).
+    settings = {"validation_months": 3, "calibration_months": 2, "warmup_months": 3, "folds": 1}
+    cfg = RadarConfig.model_validate({"training": {**settings, "refit": "validated"}})
     with connect(full_run.paths.warehouse, read_only=True) as con:
         features = feats.feature_columns(con)
         frame = feats.labelled_snapshots(con, warmup_months=0)
@@ -195,3 +196,18 @@ def test_a_quarter_whose_cutoff_adds_no_matured_label_is_the_same_model_and_not_
     assert run.data.tags["same_model_as"] == "churn-2026-07-01" and run.data.tags["quarter"] == "2026-10-01"
     assert "roc_auc" not in run.data.metrics, "the copy carries no metrics of a model of its own"
     assert retrain.run_summary(client, second["run_id"])["version"] == first["version"]
+
+    newest = RadarConfig.model_validate({"training": settings})
+    newest_tracking = Tracking.for_home(RadarPaths(tmp_path / "newest"), newest.training.experiment)
+    earlier, running = (
+        retrain.train_quarter(
+            frame,
+            features,
+            newest,
+            retrain.RunContext(quarter=q, cutoff=training_cutoff(q, as_of), tags={}, source_folder=None),
+            tracking=newest_tracking,
+        )
+        for q in ("2026-07-01", "2026-10-01")
+    )
+    assert running["version"] != earlier["version"] and running.get("same_model_as") is None
+    assert running["window"]["model_train_end"] > earlier["window"]["model_train_end"]

@@ -22,6 +22,7 @@ from mlflow import MlflowClient
 from pipelines.lib.core.config import load_config
 from pipelines.lib.core.home_lock import writer_lock
 from pipelines.lib.core.paths import REPO_ROOT, RadarPaths
+from pipelines.lib.core.tracking import Tracking
 from pipelines.lib.core.warehouse import connect
 from pipelines.lib.features import mart as feats
 from pipelines.lib.serve.app import create_app
@@ -182,7 +183,9 @@ def test_the_api_follows_the_champion_alias_and_answers_503_while_there_is_none(
         assert client.get("/health").json()["champion_version"] is None
         # The stored scores do not need a model.
         assert client.get(f"/customers/{row[0]['customer_id']}").status_code == 200
-        again = registry.create_model_version(MODEL, source=first.source, run_id=first.run_id)
+        # MLflow's registry resolves a `models:/m-…` source through the process-wide tracking store.
+        with Tracking.for_home(home).reading():
+            again = registry.create_model_version(MODEL, source=first.source, run_id=first.run_id)
         registry.set_registered_model_alias(MODEL, "champion", again.version)
         r = client.post("/score", json=row)
         assert r.status_code == 200 and r.json()["model_version"] == str(again.version) != str(first.version)

@@ -9,7 +9,7 @@ import pytest
 from mlflow import MlflowClient
 
 from pipelines.lib.core.config import load_config
-from pipelines.lib.core.tracking import configure_mlflow
+from pipelines.lib.core.tracking import Tracking
 from pipelines.lib.core.warehouse import connect
 from pipelines.lib.score.tiers import risk_tier, scoring_tiers
 from tests.conftest import END, PipelineRun
@@ -131,8 +131,8 @@ def test_each_score_says_how_it_moved_since_the_previous_snapshot_by_the_same_ch
     with connect(full_run.paths.warehouse, read_only=True) as con:
         before = feats.snapshots_between(con, previous_date, previous_date)
     config = load_config()
-    configure_mlflow(full_run.paths, config.training.experiment)
-    model = load_churn_model(f"models:/{config.training.model_name}@champion")
+    with Tracking.for_home(full_run.paths).reading():
+        model = load_churn_model(f"models:/{config.training.model_name}@champion")
     known = scores[scores["customer_id"].isin(before["customer_id"])]
     new = scores[~scores["customer_id"].isin(before["customer_id"])]
     assert len(known) > 0.8 * len(scores), "most customers were customers a month earlier"
@@ -176,22 +176,28 @@ def test_the_candidates_figures_per_segment_industry_and_tenure_band_are_logged(
     assert client.get_run(run_id).data.metrics["segments_flagged"] == meta["segments_flagged"].value
 
 
-def test_payments_that_slipped_for_one_customer_top_the_reasons_the_champions_score_moved(
+def test_the_one_signal_that_changed_for_a_customer_tops_the_reasons_the_champions_score_moved(
     full_run: PipelineRun,
 ) -> None:
+    """One customer, one input moved to the riskier end of what the champion learnt from (its most important
+    feature), everything else as it was: the score rises and `moved_by` names that change first, in words."""
     from pipelines.lib.features import mart as feats
-    from pipelines.lib.score.score_changes import score_changes
+    from pipelines.lib.score.score_changes import moved_phrase, score_changes
     from pipelines.lib.train.churn_model import load_churn_model
 
     config = load_config()
-    configure_mlflow(full_run.paths, config.training.experiment)
-    model = load_churn_model(f"models:/{config.training.model_name}@champion")
+    with Tracking.for_home(full_run.paths).reading():
+        model = load_churn_model(f"models:/{config.training.model_name}@champion")
     with connect(full_run.paths.warehouse, read_only=True) as con:
         before = feats.latest_snapshot(con)
-    delay = before["payment_delay_vs_norm"]
-    steady = before.loc[[(delay - delay.median()).abs().idxmin()]].reset_index(drop=True)
-    slipped = steady.assign(payment_delay_vs_norm=float(delay.quantile(0.99)) + 10)
-    changes = score_changes(model, slipped, steady, cutoffs=config.tiers)
-    assert changes["probability_change"].iloc[0] > 0
-    assert changes["moved_by"].iloc[0].startswith("payments ")
-    assert "later than usual" in changes["moved_by"].iloc[0].split("; ")[0]
+    gain = model.booster.feature_importance(importance_type="gain")
+    feature = model.feature_names[int(np.argmax(gain))]
+    values = before[feature].astype(float)
+    steady = before.loc[[(values - values.median()).abs().idxmin()]].reset_index(drop=True)
+    ends = [float(values.quantile(0.01)), float(values.quantile(0.99))]
+    risk = [model.churn_probability(steady.assign(**{feature: v}))[0] for v in ends]
+    moved = steady.assign(**{feature: ends[int(np.argmax(risk))]})
+    changes = score_changes(model, moved, steady, cutoffs=config.tiers)
+    assert changes["probability_change"].iloc[0] > 0, feature
+    first = changes["moved_by"].iloc[0].split("; ")[0]
+    assert first == moved_phrase(feature, float(moved[feature].iloc[0]), float(steady[feature].iloc[0]))

@@ -167,3 +167,36 @@ def test_scoring_as_of_a_date_ignores_every_later_event(
     assert a["features"]["snapshot_date"].max() == pd.Timestamp(AS_OF)
     for name in a:
         pd.testing.assert_frame_equal(a[name], b[name], check_exact=False, rtol=1e-9)
+
+
+def test_a_first_model_held_back_still_leaves_every_active_customer_scored_and_says_why(
+    tmp_path_factory: pytest.TempPathFactory, generated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A policy whose floor no first model reaches: the candidate is held back, and the run still ends with a
+    score, a tier and reasons for every active customer (the health score), and one line saying why."""
+    from models_registry import policy as policy_module
+    from pipelines.lib.core.config import load_config
+    from pipelines.lib.report.status import collect
+
+    base = tmp_path_factory.mktemp("held_back")
+    strict = base / "promotion_policy.yaml"
+    rules = yaml.safe_load(policy_module.POLICY_FILE.read_text())
+    strict.write_text(yaml.safe_dump({**rules, "first_champion_min_metric": 0.999}))
+    load = policy_module.PromotionPolicy.load.__func__
+    monkeypatch.setattr(
+        policy_module.PromotionPolicy, "load", classmethod(lambda cls, path=strict: load(cls, path))
+    )
+
+    sources = _orders_only(generated, base / "sources")
+    run = run_pipeline(base / "home", sources, _config(base))
+    assert run.result.success, _failures(run)
+    decision = json.loads(run.paths.decision_log.read_text().splitlines()[-1])
+    assert not decision["promoted"] and any("0.999" in r for r in decision["reasons"]), decision
+    scores = pd.read_csv(run.paths.scores_csv, dtype={"customer_id": str})
+    orders = pd.read_csv(sources / "orders.csv", parse_dates=["order_date"], dtype={"customer_id": str})
+    active = set(orders.loc[orders["order_date"] > pd.Timestamp(END) - pd.Timedelta(days=365), "customer_id"])
+    assert set(scores["customer_id"]) == active
+    assert scores["score_source"].eq("health_score_fallback").all()
+    assert scores["risk_tier"].isin(["none", "medium", "high"]).all()
+    state = collect(run.paths, load_config(base / "radar.yaml"))
+    assert state["held_back"] and "0.999" in state["held_back"], state["held_back"]
