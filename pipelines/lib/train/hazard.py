@@ -30,6 +30,8 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
+from pipelines.lib.train.boosters import shallow_booster
+
 HORIZONS = (1, 3, 6, 12)  # the months at which the survival is reported and judged
 MAX_MONTHS = 12  # the curve's length; also the restricted-mean horizon
 MONTHS_AHEAD = "months_ahead"
@@ -164,20 +166,15 @@ class HazardModel:
 
 
 def _booster(settings: HazardSettings, n_estimators: int) -> lgb.LGBMClassifier:
-    return lgb.LGBMClassifier(
+    return shallow_booster(
         n_estimators=n_estimators,
         learning_rate=settings.learning_rate,
         num_leaves=settings.num_leaves,
         min_child_samples=settings.min_child_samples,
-        subsample=0.8,
-        subsample_freq=1,
-        colsample_bytree=0.8,
-        reg_lambda=5.0,
         # Unweighted log loss: the hazards must stay probabilities, since the curve multiplies them.
         metric="binary_logloss",
-        random_state=settings.seed,
+        seed=settings.seed,
         n_jobs=settings.n_jobs,
-        verbose=-1,
     )
 
 

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from pipelines.lib.core.config import TrainingSettings
+from pipelines.lib.train.boosters import shallow_booster
 from pipelines.lib.train.calibration import fit_calibrator
 from pipelines.lib.train.churn_model import ChurnModel
 from pipelines.lib.train.evaluation import evaluate
@@ -119,22 +120,18 @@ class FittedChurnModel:
 
 
 def _classifier(settings: TrainingSettings, n_estimators: int) -> lgb.LGBMClassifier:
-    return lgb.LGBMClassifier(
+    balanced = settings.class_weight == "balanced"
+    return shallow_booster(
         n_estimators=n_estimators,
         learning_rate=settings.learning_rate,
         num_leaves=settings.num_leaves,
         min_child_samples=settings.min_child_samples,
-        subsample=0.8,
-        subsample_freq=1,
-        colsample_bytree=0.8,
-        reg_lambda=5.0,
-        class_weight="balanced" if settings.class_weight == "balanced" else None,
+        class_weight="balanced" if balanced else None,
         # Log loss is smoother than AUC on a few hundred churners, so it stops less by chance; a class-weighted
         # booster's log loss is off by design until calibration, so ranking decides when to stop for it.
-        metric="auc" if settings.class_weight == "balanced" else "binary_logloss",
-        random_state=settings.seed,
+        metric="auc" if balanced else "binary_logloss",
+        seed=settings.seed,
         n_jobs=2,
-        verbose=-1,
     )
 
 
