@@ -108,7 +108,7 @@ class Tracking:
 
 def configure_mlflow(paths: RadarPaths, experiment: str) -> str:
     """Point the process-wide MLflow at the data home for good and return the experiment id. Only for code that
-    has no `Tracking` to hand yet (the quarterly review and `radar status`); everything else uses `Tracking`."""
+    has no `Tracking` to hand (some tests); the pipeline, the review and `radar status` use `Tracking`."""
     import mlflow
 
     tracking = Tracking.for_home(paths, experiment)

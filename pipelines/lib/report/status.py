@@ -166,15 +166,13 @@ def _no_scores_line(gates: Any) -> str:
 
 
 def champion(paths: RadarPaths, config: RadarConfig) -> dict[str, Any] | None:
-    from mlflow import MlflowClient
     from mlflow.exceptions import MlflowException
 
-    from pipelines.lib.core.tracking import configure_mlflow
+    from pipelines.lib.core.tracking import Tracking
 
     if not paths.mlflow_db.exists():
         return None
-    configure_mlflow(paths, config.training.experiment)
-    client = MlflowClient()
+    client = Tracking.for_home(paths, config.training.experiment).client()
     name = config.training.model_name
     try:
         version = client.get_model_version_by_alias(name, "champion")
@@ -203,9 +201,9 @@ def mlflow_runs_url(paths: RadarPaths, config: RadarConfig) -> str | None:
     """Where the MLflow UI lists this experiment's runs; MLflow 3 would otherwise open its GenAI view."""
     if not paths.mlflow_db.exists():
         return None
-    from pipelines.lib.core.tracking import configure_mlflow
+    from pipelines.lib.core.tracking import Tracking
 
-    return config.ui.links(paths).mlflow_runs(configure_mlflow(paths, config.training.experiment))
+    return config.ui.links(paths).mlflow_runs(Tracking.for_home(paths, config.training.experiment).experiment_id())
 
 
 def held_back_line(decision: dict[str, Any] | None) -> str | None:
