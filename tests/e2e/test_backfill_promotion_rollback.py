@@ -27,7 +27,7 @@ from models_registry.registry import CHAMPION, current_alias_version
 from pipelines.cli import main
 from pipelines.lib.core.config import load_config
 from pipelines.lib.core.paths import RadarPaths
-from pipelines.lib.core.tracking import configure_mlflow
+from pipelines.lib.core.tracking import Tracking
 from tests.conftest import END, generate
 
 pytestmark = pytest.mark.slow
@@ -80,8 +80,9 @@ def backfilled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backfilled]
         )
         paths = RadarPaths(home)
         decisions = _decisions(paths)
-        configure_mlflow(paths, load_config(config).training.experiment)
-        champion = current_alias_version(load_config(config).training.model_name, CHAMPION)
+        champion = current_alias_version(
+            load_config(config).training.model_name, CHAMPION, client=Tracking.for_home(paths).client()
+        )
         # The later quarter once more, on the same data: it must reuse its run and version.
         rerun = runner.invoke(
             main,

@@ -15,7 +15,7 @@ import pytest
 
 from models_registry.registry import CHALLENGER, CHAMPION, current_alias_version
 from pipelines.lib.core.config import load_config
-from pipelines.lib.core.tracking import configure_mlflow
+from pipelines.lib.core.tracking import Tracking
 from pipelines.lib.simulate import generate_sources
 from tests.conftest import END, PipelineRun, run_pipeline
 
@@ -59,10 +59,10 @@ def test_a_challenger_trained_into_drift_is_not_promoted_and_the_log_says_why(
 ) -> None:
     first, second = clean_then_drifted
     assert first.result.success and second.result.success
-    configure_mlflow(second.paths, load_config().training.experiment)
+    client = Tracking.for_home(second.paths).client()
     name = load_config().training.model_name
-    assert current_alias_version(name, CHAMPION) == "1"
-    assert current_alias_version(name, CHALLENGER) == "2"
+    assert current_alias_version(name, CHAMPION, client=client) == "1"
+    assert current_alias_version(name, CHALLENGER, client=client) == "2"
     decisions = [json.loads(line) for line in second.paths.decision_log.read_text().splitlines()]
     assert [d["promoted"] for d in decisions] == [True, False]
     assert any("did not when the champion was chosen" in r for r in decisions[1]["reasons"]), decisions[1][

@@ -6,10 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from mlflow import MlflowClient
 
 from pipelines.lib.core.config import load_config
-from pipelines.lib.core.tracking import configure_mlflow
+from pipelines.lib.core.tracking import Tracking
 from pipelines.lib.core.warehouse import connect
 from pipelines.lib.train.hazard import HORIZONS, SURVIVAL_COLUMNS, logged_kaplan_meier
 from tests.conftest import END, PipelineRun
@@ -18,9 +17,9 @@ pytestmark = pytest.mark.slow
 
 
 def _runs(full_run: PipelineRun, kind: str):
-    # The data home's store, for `logged_kaplan_meier` too (it reads through MLflow's configured store).
-    experiment_id = configure_mlflow(full_run.paths, load_config().training.experiment)
-    client = MlflowClient(tracking_uri=full_run.paths.tracking_uri)
+    tracking = Tracking.for_home(full_run.paths, load_config().training.experiment)
+    experiment_id = tracking.experiment_id()
+    client = tracking.client()
     return client, client.search_runs([experiment_id], f"tags.model_kind = '{kind}'")
 
 
@@ -48,7 +47,8 @@ def test_the_survival_model_is_a_child_run_of_the_same_quarters_churn_run(full_r
         "plots/km_vs_predicted.png",
         "model/hazard_booster.txt",
     } <= artifacts
-    km = logged_kaplan_meier(run.info.run_id)
+    with Tracking.for_home(full_run.paths).reading():  # it reads through MLflow's fluent store
+        km = logged_kaplan_meier(run.info.run_id)
     assert list(km["months_ahead"]) == list(range(1, 13))
     assert (km["predicted"].diff().dropna() <= 0).all()
 

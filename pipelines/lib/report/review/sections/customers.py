@@ -74,4 +74,15 @@ def risers(g: Gathered) -> Section:
     frame = g.customers.risers
     if frame is None:
         return Section(RISERS_TITLE, "risers", missing="No model scores with a change since a previous snapshot yet.")
-    return Section(RISERS_TITLE, "risers", {"count": len(frame), "table": Table.of(frame)})
+    shown = frame.rename(
+        columns={
+            "customer_id": "customer",
+            "previous_churn_probability": "before",
+            "churn_probability": "now",
+            "probability_change": "change",
+            "risk_tier": "tier",
+            "value_tier": "value",
+        }
+    )
+    columns = [c for c in ("customer", "before", "now", "change", "tier", "value", "moved_by") if c in shown]
+    return Section(RISERS_TITLE, "risers", {"count": len(frame), "table": Table.of(shown[columns])})

@@ -75,7 +75,8 @@ def section(g: Gathered) -> Section:
     # Only the tiers with an action are drawn: `none` is usually most customers and would flatten the rest.
     for tier in WARN_TIERS:
         ax.bar(range(len(counts)), counts[tier], bottom=bottom, color=TIER_COLOURS[tier], label=tier)
-        bottom += counts[tier].to_numpy()
+        bottom = bottom + counts[tier].to_numpy()  # a new array: the bars drawn keep their own bottoms
+    ax.set_ylim(0, max(1.0, float(bottom.max())) * 1.08)
     ax.set_xticks(range(len(counts)), counts.index, fontsize=8)
     ax.set_ylabel("customers")
     fig.legend(loc="outside right upper", fontsize=8)
