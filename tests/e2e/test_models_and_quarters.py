@@ -178,16 +178,20 @@ def test_a_quarter_whose_cutoff_adds_no_matured_label_is_the_same_model_and_not_
         as_of = con.execute("select as_of_date from marts.data_window").fetchone()[0]
     tracking = Tracking.for_home(RadarPaths(tmp_path), cfg.training.experiment)
     client = tracking.client()
-    first, second = (
-        retrain.train_quarter(
-            frame,
-            features,
-            cfg,
-            retrain.RunContext(quarter=q, cutoff=training_cutoff(q, as_of), tags={}, source_folder=None),
-            tracking=tracking,
+    def both_quarters(config: RadarConfig, store: Tracking) -> tuple[dict, dict]:
+        earlier, running = (
+            retrain.train_quarter(
+                frame,
+                features,
+                config,
+                retrain.RunContext(quarter=q, cutoff=training_cutoff(q, as_of), tags={}, source_folder=None),
+                tracking=store,
+            )
+            for q in ("2026-07-01", "2026-10-01")
         )
-        for q in ("2026-07-01", "2026-10-01")
-    )
+        return earlier, running
+
+    first, second = both_quarters(cfg, tracking)
     assert first["window"]["train_end"] == second["window"]["train_end"]
     assert second["version"] == first["version"] and second["same_model_as"] == "churn-2026-07-01"
     assert "quarter 2026-10-01 gives the same model as quarter 2026-07-01" in second["reused"]
@@ -199,15 +203,6 @@ def test_a_quarter_whose_cutoff_adds_no_matured_label_is_the_same_model_and_not_
 
     newest = RadarConfig.model_validate({"training": settings})
     newest_tracking = Tracking.for_home(RadarPaths(tmp_path / "newest"), newest.training.experiment)
-    earlier, running = (
-        retrain.train_quarter(
-            frame,
-            features,
-            newest,
-            retrain.RunContext(quarter=q, cutoff=training_cutoff(q, as_of), tags={}, source_folder=None),
-            tracking=newest_tracking,
-        )
-        for q in ("2026-07-01", "2026-10-01")
-    )
+    earlier, running = both_quarters(newest, newest_tracking)
     assert running["version"] != earlier["version"] and running.get("same_model_as") is None
     assert running["window"]["model_train_end"] > earlier["window"]["model_train_end"]

@@ -7,24 +7,11 @@ import pytest
 from pipelines.lib.core.config import TrainingSettings
 from pipelines.lib.train.churn_model import ChurnModel
 from pipelines.lib.train.training import fit_churn_model
+from tests.unit.train.companies import company
 
 
 def _company(months: int = 14, customers: int = 400) -> pd.DataFrame:
-    rng = np.random.default_rng(3)
-    dates = pd.date_range("2024-01-31", periods=months, freq="ME")
-    n = months * customers
-    delay = rng.gamma(2, 3, n)
-    logins = rng.poisson(20, n).astype(float)
-    risk = 1 / (1 + np.exp(-(-3.5 + 0.25 * delay - 0.08 * logins)))
-    return pd.DataFrame(
-        {
-            "snapshot_date": np.repeat(dates, customers),
-            "customer_id": np.tile([f"C{i}" for i in range(customers)], months),
-            "payment_delay_vs_norm": delay,
-            "logins_30d": logins,
-            "label": (rng.random(n) < risk).astype(int),
-        }
-    )
+    return company(months=months, customers=customers, seed=3, intercept=-3.5)
 
 
 def test_the_calibrated_model_ranks_by_risk_explains_itself_and_survives_a_round_trip(tmp_path) -> None:

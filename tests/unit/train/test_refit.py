@@ -2,32 +2,15 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from pipelines.lib.core.config import TrainingSettings
 from pipelines.lib.train import retrain, training
+from tests.unit.train.companies import FEATURES, company
 
 
-def _company(months: int = 16, customers: int = 300) -> pd.DataFrame:
-    rng = np.random.default_rng(5)
-    dates = pd.date_range("2024-01-31", periods=months, freq="ME")
-    n = months * customers
-    delay = rng.gamma(2, 3, n)
-    logins = rng.poisson(20, n).astype(float)
-    risk = 1 / (1 + np.exp(-(-3.0 + 0.25 * delay - 0.08 * logins)))
-    return pd.DataFrame(
-        {
-            "snapshot_date": np.repeat(dates, customers),
-            "customer_id": np.tile([f"C{i}" for i in range(customers)], months),
-            "payment_delay_vs_norm": delay,
-            "logins_30d": logins,
-            "label": (rng.random(n) < risk).astype(int),
-        }
-    )
-
-
-FEATURES = ["payment_delay_vs_norm", "logins_30d"]
+def _company() -> pd.DataFrame:
+    return company(months=16, customers=300, seed=5, intercept=-3.0)
 
 
 def _validated(
