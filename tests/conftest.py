@@ -28,6 +28,8 @@ def pytest_configure(config: pytest.Config) -> None:
     from pipelines.defs.transform.project import ensure_manifest
 
     ensure_manifest()
+    # As `radar` does (runner.prepare_environment): no download progress bars from MLflow in the test log.
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
 
 # What `radar` hands to the pipeline through the environment (see `prepare_environment` and `load_config`).

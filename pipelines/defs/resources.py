@@ -12,6 +12,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource
 
 from pipelines.lib.core.config import RadarConfig, config_file_from_env, load_config
+from pipelines.lib.core.home_lock import writer_lock
 from pipelines.lib.core.paths import RadarPaths
 from pipelines.lib.core.tracking import Tracking
 from pipelines.lib.core.urls import Links
@@ -28,6 +29,22 @@ class RadarResource(dg.ConfigurableResource):
     home: str | None = None
     config_file: str | None = None
     sources_dir: str | None = None
+
+    @contextmanager
+    def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator["RadarResource"]:
+        """Hold the data home as its only writer for the whole run (`lib/core/home_lock.py`).
+
+        `radar run`, `backfill` and the other writing commands already hold it around their in-process runs (the
+        lock is re-entrant, so this returns at once); a run launched from the Dagster UI or by its daemon has no
+        `radar` command around it and takes it here, waiting, with one line in the run's log, while a `radar
+        run` in a terminal writes the same home. Without it the two would collide on DuckDB's single writer."""
+
+        def _say(holder: object) -> None:
+            who = holder.describe() if holder is not None else "another radar process"
+            context.log.warning(f"waiting for the data home {self.paths.home}: {who} holds it")
+
+        with writer_lock(self.paths.home, on_wait=_say, command=f"dagster run {context.run_id or '(no run id)'}"):
+            yield self
 
     @cached_property
     def paths(self) -> RadarPaths:

@@ -81,7 +81,14 @@ def churn_model(
     except training.NotEnoughDataError as exc:
         raise dg.Failure(description=f"cannot train on the data up to {cutoff.date()}: {exc}") from exc
     notice = "; ".join(
-        n for n in (summary.get("reused"), summary["windows_note"], summary["baseline_verdict"]) if n
+        n
+        for n in (
+            summary.get("reused"),
+            summary["windows_note"],
+            summary.get("refit_note"),
+            summary["baseline_verdict"],
+        )
+        if n
     )
     if notice:
         context.log.warning(notice)

@@ -22,6 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 LOCK_FILE = "radar.lock"
+# The homes this process holds as writer, with how deep: `radar run` holds the home and then executes the run
+# in-process, whose `radar` resource asks again (so that a run launched from the Dagster UI, which has no
+# `radar` command around it, holds it too). A second flock from the same process would wait for itself.
+_HELD: dict[Path, int] = {}
 # sysexits.h EX_TEMPFAIL: nothing is wrong, the same command later will work. Documented in the README.
 EXIT_BUSY = 75
 
@@ -84,7 +88,16 @@ def writer_lock(
     """Hold the data home exclusively for the block.
 
     If another process holds it: with ``wait`` call ``on_wait`` once with the holder and block until it is
-    free (Ctrl-C still interrupts); without, raise :class:`HomeBusyError` naming the holder."""
+    free (Ctrl-C still interrupts); without, raise :class:`HomeBusyError` naming the holder. Re-entrant within
+    one process: an inner block for a home this process already holds returns at once."""
+    key = home.resolve()
+    if _HELD.get(key):
+        _HELD[key] += 1
+        try:
+            yield
+        finally:
+            _HELD[key] -= 1
+        return
     ensure_private_home(home)
     fd = os.open(home / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
     try:
@@ -105,7 +118,11 @@ def writer_lock(
         record = {"pid": os.getpid(), "command": command or _command_line(), "since": since}
         os.ftruncate(fd, 0)
         os.pwrite(fd, (json.dumps(record) + "\n").encode(), 0)
-        yield
+        _HELD[key] = 1
+        try:
+            yield
+        finally:
+            _HELD.pop(key, None)
     finally:
         # Closing the descriptor releases the lock; the holder record stays as "who last wrote".
         os.close(fd)

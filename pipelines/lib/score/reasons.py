@@ -71,7 +71,7 @@ _TEMPLATES: dict[str, Callable[[float], str]] = {
     "payments_90d": lambda v: f"{_count(v, 'payment')} in the last 3 months",
     "payment_delay_norm": lambda v: f"usually pays {_days_from_due(v)}",
     "overdue_invoices": lambda v: f"{v:.0f} invoice(s) overdue and unpaid",
-    "overdue_amount": lambda v: f"{v:,.0f} overdue and unpaid",
+    "overdue_amount": lambda v: f"invoices worth {v:,.0f} overdue and unpaid",
     "interactions_30d": lambda v: f"{v:.0f} e-mails, calls or meetings in the last month",
     "interactions_180d": lambda v: f"{v:.0f} e-mails, calls or meetings in the last 6 months",
     "interactions_365d": lambda v: f"{v:.0f} e-mails, calls or meetings in the last 12 months",

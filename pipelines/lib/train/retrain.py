@@ -227,7 +227,7 @@ def _train_quarter(
     if run.source_folder is not None:
         metrics.update(oracle_roc_auc(run.source_folder, valid, horizon_days=horizon))
 
-    scoring = _scoring_model(data, fitted, features, t, horizon_days=horizon)
+    scoring, refit_note = _scoring_model(data, fitted, features, t, horizon_days=horizon)
     window = {
         **split.describe(),
         "fit_end": fitted.fit["snapshot_date"].max().date().isoformat(),
@@ -241,6 +241,7 @@ def _train_quarter(
         "model_calibration_start": scoring.calibration["snapshot_date"].min().date().isoformat(),
         "model_rows": len(scoring.fit) + len(scoring.calibration),
         "refit": t.refit if scoring is not fitted else "validated",
+        **({"refit_note": refit_note} if refit_note else {}),
     }
     importance = pd.Series(
         scoring.model.booster.feature_importance(importance_type="gain"), index=scoring.model.feature_names
@@ -274,6 +275,7 @@ def _train_quarter(
         "window": window,
         "features": features,
         "windows_note": windows.note,
+        "refit_note": refit_note,
         "baseline_verdict": verdict,
         "reused": None,
         FINGERPRINT_TAG: fingerprint,
@@ -313,8 +315,10 @@ def _scoring_model(
     settings: TrainingSettings,
     *,
     horizon_days: int,
-) -> training.FittedChurnModel:
-    """The model that is registered and scores: with ``refit: newest``, the same procedure on every labelled
+) -> tuple[training.FittedChurnModel, str | None]:
+    """The model that is registered and scores, and a note when it is not the one the configuration asked for.
+
+    With ``refit: newest``, the same procedure on every labelled
     month, so early stopping and calibration see the newest labels and the booster the validation months too.
 
     Why: the validated model's newest training label is a validation block and a horizon older than the newest
@@ -323,11 +327,12 @@ def _scoring_model(
     validated model, trained the same way one block earlier; the promotion compares models on the out-of-time
     scores logged with each run, never on months a registered model learnt from."""
     if settings.refit == "validated":
-        return validated
+        return validated, None
     try:
-        return training.fit_churn_model(data, features, settings, horizon_days=horizon_days)
-    except training.NotEnoughDataError:  # the newest months hold one class only: keep the validated model
-        return validated
+        return training.fit_churn_model(data, features, settings, horizon_days=horizon_days), None
+    except training.NotEnoughDataError as exc:
+        # Said, not silent: the user asked for `refit: newest` and gets the model validated one block earlier.
+        return validated, f"refit on the newest months not possible ({exc}); the validated model is registered"
 
 
 def _validation_scores(valid: pd.DataFrame, probability: np.ndarray, folder: Path, *, key: bytes) -> Path:

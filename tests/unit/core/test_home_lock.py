@@ -5,11 +5,15 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import dagster as dg
 import pytest
 
+from pipelines.defs.resources import RadarResource
 from pipelines.lib.core.home_lock import (
     LOCK_FILE,
     HomeBusyError,
@@ -119,3 +123,43 @@ def test_a_reader_leaves_no_data_home_behind(tmp_path: Path) -> None:
     with reader_lock(tmp_path / "nowhere"):
         pass
     assert not (tmp_path / "nowhere").exists()
+
+
+def test_the_lock_is_reentrant_within_one_process_so_an_in_process_run_under_radar_run_does_not_wait(
+    tmp_path: Path, holder
+) -> None:
+    home = tmp_path / "home"
+    with writer_lock(home, wait=False), writer_lock(home, wait=False):
+        pass
+    # Released after the outer block: another process can take it now.
+    with writer_lock(home, wait=False):
+        pass
+
+
+def test_a_run_launched_outside_radar_waits_for_the_writing_process_and_says_so_in_its_log(
+    tmp_path: Path, holder
+) -> None:
+    """A run the Dagster UI or its daemon launches has no `radar` command holding the home around it: the
+    `radar` resource takes the lock for the run, so it starts its first step only after `radar run` is done."""
+    proc = holder("write")
+    started: list[float] = []
+
+    @dg.asset
+    def probe(radar: RadarResource) -> None:
+        started.append(time.monotonic())
+
+    released: list[float] = []
+
+    def _release() -> None:
+        released.append(time.monotonic())
+        proc.stdin.close()
+
+    threading.Timer(1.0, _release).start()
+    instance = dg.DagsterInstance.ephemeral()
+    result = dg.materialize(
+        [probe], resources={"radar": RadarResource(home=str(tmp_path / "home"))}, instance=instance
+    )
+    assert result.success
+    assert started[0] >= released[0]
+    messages = [e.user_message for e in instance.all_logs(result.run_id)]
+    assert any("waiting for the data home" in m and "radar run" in m for m in messages)

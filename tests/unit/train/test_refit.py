@@ -26,7 +26,8 @@ def test_the_scoring_model_learns_from_the_validation_months_and_calibrates_on_t
         min_child_samples=50, calibration_months=2, validation_months=2, linear_base="none"
     )
     split, validated = _validated(data, settings)
-    scoring = retrain._scoring_model(data, validated, FEATURES, settings, horizon_days=90)
+    scoring, note = retrain._scoring_model(data, validated, FEATURES, settings, horizon_days=90)
+    assert note is None
 
     newest = data["snapshot_date"].max()
     assert validated.calibration["snapshot_date"].max() < split.valid["snapshot_date"].min()
@@ -47,5 +48,21 @@ def test_validated_keeps_the_model_the_figures_were_measured_on() -> None:
         min_child_samples=50, calibration_months=2, validation_months=2, linear_base="none", refit="validated"
     )
     _, validated = _validated(data, settings)
-    assert retrain._scoring_model(data, validated, FEATURES, settings, horizon_days=90) is validated
+    assert retrain._scoring_model(data, validated, FEATURES, settings, horizon_days=90) == (validated, None)
     assert retrain.reference_month({"train_end": "2025-01-31"}) == "2025-01-31"
+
+
+def test_a_refit_that_cannot_learn_keeps_the_validated_model_and_says_why() -> None:
+    """`refit: newest` on newest months that hold one class only: the validated model is registered, with a note
+    the run shows, instead of quietly registering another model than the configuration asked for."""
+    data = _company()
+    settings = TrainingSettings(
+        min_child_samples=50, calibration_months=2, validation_months=2, linear_base="none"
+    )
+    _, validated = _validated(data, settings)
+    newest = data["snapshot_date"] >= sorted(data["snapshot_date"].unique())[-2]
+    one_class = data.assign(label=data["label"].where(~newest, 0))
+    scoring, note = retrain._scoring_model(one_class, validated, FEATURES, settings, horizon_days=90)
+    assert scoring is validated
+    assert note is not None and note.startswith("refit on the newest months not possible (")
+    assert note.endswith("the validated model is registered")
