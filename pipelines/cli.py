@@ -276,7 +276,12 @@ def _prepare_run(
 
 
 def _run(
-    sources: Path | None, config: Path | None, *, as_of: dt.date | None = None, verbose: bool = False
+    sources: Path | None,
+    config: Path | None,
+    *,
+    as_of: dt.date | None = None,
+    verbose: bool = False,
+    job_name: str = "retention_radar",
 ) -> None:
     """One run of the whole job; the caller holds the writer lock."""
     from pipelines.lib.core.processes import children_stopped_on_signal
@@ -294,7 +299,9 @@ def _run(
         RunProgress(enabled=False if verbose else None) as progress,
         _output_to(None if verbose else paths.run_log),
     ):
-        outcome = run_job(log_level="INFO" if verbose else "WARNING", on_step=progress.listener("pipeline"))
+        outcome = run_job(
+            job_name, log_level="INFO" if verbose else "WARNING", on_step=progress.listener("pipeline")
+        )
     elapsed = time.perf_counter() - started
     where = "" if verbose else f" (full log: {paths.run_log})"
     if not verbose:  # with -v the log above already showed them
@@ -332,6 +339,28 @@ def run(
     One run per data home at a time: a second one waits for the first (or, with --no-wait, exits 75)."""
     with _writing(_paths(), wait=not no_wait):
         _run(sources, config, as_of=as_of.date() if as_of else None, verbose=verbose)
+        _print_summary()
+
+
+@main.command()
+@_pipeline_options
+def score(
+    sources: Path | None, config: Path | None, as_of: dt.datetime | None, verbose: bool, no_wait: bool
+) -> None:
+    """The monthly run, without training: extract, build marts, gate, value, score with the current champion,
+    follow up earlier scores (the `monthly_scoring` job, as its schedule runs it).
+
+    What a month's new delivery needs: the raw zone appends only the new rows, dbt builds only the new snapshot
+    month, and no model is trained; `radar run` (or the quarterly schedule) retrains. Without a champion yet the
+    scores are the rule-based health score, as in a run whose first model was held back."""
+    with _writing(_paths(), wait=not no_wait):
+        _run(
+            sources,
+            config,
+            as_of=as_of.date() if as_of else None,
+            verbose=verbose,
+            job_name="monthly_scoring",
+        )
         _print_summary()
 
 

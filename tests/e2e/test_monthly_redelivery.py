@@ -75,3 +75,47 @@ def test_marts_and_scores_equal_one_load_of_the_bigger_delivery(
     single = _frame(full_run.paths.warehouse, table)
     assert len(single) > 0
     pd.testing.assert_frame_equal(monthly, single)
+
+
+def test_radar_score_scores_the_month_with_the_champion_and_trains_nothing(
+    redelivered: PipelineRun, full_run: PipelineRun, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The monthly run a schedule or a user starts without a retrain (`radar score`, the `monthly_scoring` job):
+    on the same delivery again it adds no raw row, trains no model and gives the same scores."""
+    import dagster as dg
+    from click.testing import CliRunner
+    from mlflow import MlflowClient
+
+    from pipelines.cli import main
+
+    home = redelivered.paths
+    client = MlflowClient(tracking_uri=f"sqlite:///{home.mlflow_db}")
+    experiments = client.search_experiments()
+    churn_runs = client.search_runs(
+        [e.experiment_id for e in experiments], filter_string="attributes.run_name LIKE 'churn-%'"
+    )
+    before = _frame(home.warehouse, "scores.customer_scores")
+    with duckdb.connect(str(home.warehouse), read_only=True) as con:
+        raw_before = {t: con.execute(f"select count(*) from raw.{t}").fetchone()[0] for t in CONTRACT}
+
+    monkeypatch.setenv("RADAR_HOME", str(home.home))
+    result = CliRunner().invoke(main, ["score", "--sources", str(full_run.sources)])
+    assert result.exit_code == 0, result.output
+    assert "succeeded" in result.output
+
+    with dg.DagsterInstance.from_config(str(home.home / "dagster")) as instance:
+        (run,) = instance.get_runs(filters=dg.RunsFilter(job_name="monthly_scoring"))
+        records = instance.get_records_for_run(
+            run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION
+        ).records
+        built = {r.event_log_entry.dagster_event.asset_key.to_user_string() for r in records}
+    assert {"customer_scores", "customer_value", "marts/customer_features"} <= built
+    assert not built & {"churn_model", "survival_model", "champion_decision", "feature_drift"}
+    assert len(
+        client.search_runs(
+            [e.experiment_id for e in experiments], filter_string="attributes.run_name LIKE 'churn-%'"
+        )
+    ) == len(churn_runs)
+    with duckdb.connect(str(home.warehouse), read_only=True) as con:
+        assert {t: con.execute(f"select count(*) from raw.{t}").fetchone()[0] for t in CONTRACT} == raw_before
+    pd.testing.assert_frame_equal(_frame(home.warehouse, "scores.customer_scores"), before)
