@@ -61,8 +61,26 @@ def free_local_port() -> int:
         return sock.getsockname()[1]
 
 
+UI_LOGS_KEPT = 3  # ui.log.1 ... ui.log.3: the last three `radar ui` sessions before this one
+
+
+def rotate(path: Path, *, keep: int = UI_LOGS_KEPT) -> None:
+    """Start a fresh log per `radar ui` session, keeping the last ``keep`` ones as ``<name>.1`` (newest) on.
+
+    Per session rather than by size: the children (Dagster, MLflow) write to the file through their own
+    descriptors, which a size-based rotation in this process would leave writing to the renamed file."""
+    if not path.exists() or path.stat().st_size == 0:
+        return
+    for n in range(keep - 1, 0, -1):
+        older = path.with_name(f"{path.name}.{n}")
+        if older.exists():
+            older.replace(path.with_name(f"{path.name}.{n + 1}"))
+    path.replace(path.with_name(f"{path.name}.1"))
+
+
 def _log_to(path: Path) -> logging.Handler:
     path.parent.mkdir(parents=True, exist_ok=True)
+    rotate(path)
     handler = logging.FileHandler(path)
     handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
     for name in ("radar.ui", "aiohttp.access", "aiohttp.server", "aiohttp.web"):
