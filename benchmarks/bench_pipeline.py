@@ -7,7 +7,8 @@ For each size (``CUSTOMERSxMONTHS``), in its own process:
    (``write_earlier_delivery``: every row dated up to the month before), so the second delivery repeats every row of
    the first and adds one month, as a monthly full export does. The simulator draws its population over the whole
    calendar, so generating MONTHS months would be another world rather than the same one a month earlier.
-2. ``radar run --sources <first>`` in a fresh data home, then ``radar run --sources <second>`` on the same home.
+2. ``radar run --sources <first>`` in a fresh data home, then ``radar score --sources <second>`` on the same home
+   (the monthly run: no training; ``--rerun-command run`` retrains instead, as every re-run did before).
    Each run is started by a fresh measuring process, so its figures are that run's alone: wall time, CPU seconds
    (user + system of the radar process and every child it waited for, dbt included) and peak RSS (``ru_maxrss``
    of RUSAGE_CHILDREN: the largest single process, radar or dbt, not their sum). Every Dagster step's time comes
@@ -90,14 +91,14 @@ def portable(text: str, places: dict[Path, str]) -> str:
     return text
 
 
-def _measure(home: Path, sources: Path, code: Path) -> None:
-    """In a fresh process: run `radar run` once and print its own figures (see the module docstring)."""
+def _measure(home: Path, sources: Path, code: Path, command: str = "run") -> None:
+    """In a fresh process: run `radar <command>` once and print its own figures (see the module docstring)."""
     env = {**os.environ, "RADAR_HOME": str(home), "PYTHONPATH": str(code)}
     env.pop("RADAR_CONFIG", None)
     env.pop("DAGSTER_HOME", None)
     started = time.perf_counter()
     done = subprocess.run(
-        [_radar(), "run", "--sources", str(sources)],
+        [_radar(), command, "--sources", str(sources)],
         env=env,
         cwd=code,
         check=False,
@@ -161,15 +162,19 @@ def _commit(code: Path) -> dict[str, object]:
     return {"commit": git("rev-parse", "--short", "HEAD"), "dirty": bool(changed)}
 
 
-def _one_size(customers: int, months: int, code: Path, keep: bool) -> list[dict[str, object]]:
+def _one_size(
+    customers: int, months: int, code: Path, keep: bool, rerun: str = "score"
+) -> list[dict[str, object]]:
     first, second = _sources(customers, months)
     home = Path(tempfile.mkdtemp(prefix=f"radar-bench-{customers}x{months}-"))
     results = []
     try:
-        for run, sources, delivered in (("first", first, months), ("rerun", second, months + 1)):
+        plan = (("first", first, months, "run"), ("rerun", second, months + 1, rerun))
+        for run, sources, delivered, command in plan:
             load_before = [round(x, 2) for x in os.getloadavg()]
+            measure = ["--measure", str(home), str(sources), "--code", str(code), "--command", command]
             measured = subprocess.run(
-                [sys.executable, __file__, "--measure", str(home), str(sources), "--code", str(code)],
+                [sys.executable, __file__, *measure],
                 capture_output=True,
                 text=True,
                 check=False,
@@ -185,6 +190,7 @@ def _one_size(customers: int, months: int, code: Path, keep: bool) -> list[dict[
                 "customers": customers,
                 "months": months,
                 "run": run,
+                "command": f"radar {command}",
                 "months_delivered": delivered,
                 **figures,
                 "steps": _step_seconds(home),
@@ -218,7 +224,8 @@ def _table(results: list[dict[str, object]]) -> str:
         slowest = ", ".join(f"{k} {v:.0f} s" for k, v in steps)
         failed = "" if r["exit_code"] == 0 else f" (exit {r['exit_code']})"
         lines.append(
-            f"| {r['customers']:,} × {r['months']} | {r['run']} ({r['months_delivered']} months){failed} "
+            f"| {r['customers']:,} × {r['months']} | {r['run']} ({r['months_delivered']} months, "
+            f"{r.get('command', 'radar run')}){failed} "
             f"| {r['commit']}{'+' if r['dirty'] else ''} | {r['wall_seconds']:.0f} s | {r['cpu_seconds']:.0f} s "
             f"| {r['peak_rss_mib']:,} MiB | {r['raw_rows']:,} | {r['load_average_before'][0]:.1f} | {slowest} |"
         )
@@ -234,15 +241,22 @@ def main() -> None:
     parser.add_argument(
         "--keep", action="store_true", help="keep the data homes (printed) instead of deleting"
     )
+    parser.add_argument(
+        "--rerun-command",
+        choices=["score", "run"],
+        default="score",
+        help="the monthly re-run: `radar score` (no training, the default) or `radar run` (retrains)",
+    )
     parser.add_argument("--measure", nargs=2, type=Path, metavar=("HOME", "SOURCES"), help=argparse.SUPPRESS)
+    parser.add_argument("--command", default="run", help=argparse.SUPPRESS)
     parser.add_argument("--size", type=_size, help=argparse.SUPPRESS)
     args = parser.parse_args()
     code = args.code.resolve()
     if args.measure:
-        _measure(args.measure[0], args.measure[1], code)
+        _measure(args.measure[0], args.measure[1], code, args.command)
         return
     if args.size:
-        for result in _one_size(*args.size, code, args.keep):
+        for result in _one_size(*args.size, code, args.keep, args.rerun_command):
             print(MARKER + json.dumps(result), flush=True)
         return
     if not args.sizes:
@@ -250,6 +264,7 @@ def main() -> None:
     results: list[dict[str, object]] = []
     for customers, months in args.sizes:
         command = [sys.executable, __file__, "--size", f"{customers}x{months}", "--code", str(code)]
+        command += ["--rerun-command", args.rerun_command]
         if args.keep:
             command.append("--keep")
         done = subprocess.run(command, capture_output=True, text=True, check=False)
