@@ -58,7 +58,7 @@ def with_parent(export: pd.DataFrame, hierarchy: pd.DataFrame) -> pd.DataFrame:
 def roll_up(scores: pd.DataFrame, hierarchy: pd.DataFrame) -> pd.DataFrame:
     """One row per parent with at least one scored child (``scores``: one as_of's customer scores with
     `churn_probability`, `risk_tier`, `predicted_revenue_12m`), the columns of ``PARENT_COLUMNS``, riskiest
-    parent (revenue-weighted) first. Children without a probability (the health-score fallback) count in
+    parent (revenue-weighted) first, figures rounded as the customer scores are. Children without a probability (the health-score fallback) count in
     `children` and the tiers but in neither mean."""
     kept = ["customer_id", "as_of", "churn_probability", "risk_tier", "predicted_revenue_12m", "score_source"]
     children = hierarchy[["customer_id", "parent_id"]].merge(scores[kept], on="customer_id", how="inner")
@@ -107,7 +107,10 @@ def roll_up(scores: pd.DataFrame, hierarchy: pd.DataFrame) -> pd.DataFrame:
             -out["revenue_weighted_churn_probability"].fillna(-1).to_numpy(),
         )
     )
-    return out.iloc[order].reset_index(drop=True)[list(PARENT_COLUMNS)]
+    out = out.iloc[order].reset_index(drop=True)[list(PARENT_COLUMNS)]
+    # As the customer scores are written: probabilities and shares to 4 places, money to the cent.
+    shares = ["mean_churn_probability", "revenue_weighted_churn_probability", "driver_churn_probability"]
+    return out.round({**dict.fromkeys([*shares, "driver_share"], 4), "children_revenue_12m": 2})
 
 
 _DTYPES = {"varchar": object, "date": object, "integer": "int64", "double": "float64"}
