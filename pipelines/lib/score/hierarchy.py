@@ -61,7 +61,11 @@ def roll_up(scores: pd.DataFrame, hierarchy: pd.DataFrame) -> pd.DataFrame:
     parent (revenue-weighted) first, figures rounded as the customer scores are. Children without a probability (the health-score fallback) count in
     `children` and the tiers but in neither mean."""
     kept = ["customer_id", "as_of", "churn_probability", "risk_tier", "predicted_revenue_12m", "score_source"]
-    children = hierarchy[["customer_id", "parent_id"]].merge(scores[kept], on="customer_id", how="inner")
+    children = (
+        hierarchy[["customer_id", "parent_id"]].merge(scores[kept], on="customer_id", how="inner")
+        if len(hierarchy) and len(scores)
+        else scores.iloc[:0]
+    )
     if children.empty:
         return pd.DataFrame({c: pd.Series(dtype=_DTYPES[t]) for c, t in PARENT_COLUMNS.items()})
     p = pd.to_numeric(children["churn_probability"], errors="coerce")
