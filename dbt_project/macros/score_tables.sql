@@ -1,6 +1,6 @@
 {#- The score tables are written by the Python scoring assets after dbt has run. customer_360 is a view over them,
     so it binds to them at creation: this hook (on-run-start) creates them empty when no scoring has run yet.
-    The columns must match pipelines/lib/score/score_store.py, which a test checks; `double precision` is DuckDB's double
+    The columns must match pipelines/lib/score/score_store.py and hierarchy.py, which a test checks; `double precision` is DuckDB's double
     spelled so that PostgreSQL (the second-adapter lane) reads it too. -#}
 {% macro create_score_tables() -%}
     create schema if not exists scores;
@@ -16,5 +16,12 @@
     create table if not exists scores.health_scores (
         customer_id varchar, as_of date, health_points integer, health_colour varchar, signals varchar,
         scored_at timestamp
+    );
+    create table if not exists scores.parent_scores (
+        parent_id varchar, as_of date, children integer, children_scored integer,
+        mean_churn_probability double precision, revenue_weighted_churn_probability double precision,
+        children_revenue_12m double precision, children_low integer, children_medium integer,
+        children_high integer, driver_id varchar, driver_churn_probability double precision,
+        driver_share double precision, score_source varchar, scored_at timestamp
     )
 {%- endmacro %}

@@ -31,6 +31,7 @@ TABLES = {
     "marts.customer_360": "customer_id",
     "scores.customer_scores": "customer_id, as_of",
     "scores.customer_value": "customer_id, as_of",
+    "scores.parent_scores": "parent_id, as_of",
 }
 
 

@@ -201,3 +201,49 @@ def test_the_one_signal_that_changed_for_a_customer_tops_the_reasons_the_champio
     assert changes["probability_change"].iloc[0] > 0, feature
     first = changes["moved_by"].iloc[0].split("; ")[0]
     assert first == moved_phrase(feature, float(moved[feature].iloc[0]), float(steady[feature].iloc[0]))
+
+
+def test_child_scores_roll_up_to_their_parents_and_customer_360_shows_both_levels(full_run: PipelineRun) -> None:
+    """The demo groups some customers under parent accounts: every parent with a scored child gets a roll-up
+    of exactly those children, exported as written, and customer_360 names the parent and its figures on the
+    child's row and the children's figures on the parent's own row."""
+    with connect(full_run.paths.warehouse, read_only=True) as con:
+        links = con.execute("select customer_id, parent_id from marts.account_hierarchy").df()
+        scores = con.execute(
+            "select customer_id, churn_probability, predicted_revenue_12m from scores.customer_scores"
+        ).df()
+        stored = con.execute("select * exclude (scored_at) from scores.parent_scores order by parent_id").df()
+        c360 = con.execute(
+            """select customer_id, parent_id, parent_revenue_weighted_churn_probability, parent_risk_driver_id,
+                      child_accounts, children_revenue_weighted_churn_probability
+               from marts.customer_360"""
+        ).df()
+    children = links.merge(scores, on="customer_id")
+    assert len(stored) >= 2 and stored["parent_id"].tolist() == sorted(children["parent_id"].unique())
+    assert stored.set_index("parent_id")["children"].to_dict() == children.groupby("parent_id").size().to_dict()
+    weighted = children.assign(pw=children["churn_probability"] * children["predicted_revenue_12m"])
+    expected = weighted.groupby("parent_id")["pw"].sum() / weighted.groupby("parent_id")["predicted_revenue_12m"].sum()
+    by_parent = stored.set_index("parent_id")
+    assert np.allclose(by_parent["revenue_weighted_churn_probability"], expected.reindex(by_parent.index), atol=5e-5)
+    assert by_parent["driver_id"].isin(children["customer_id"]).all()
+    exported = pd.read_csv(full_run.paths.parent_scores_csv, dtype={"parent_id": str, "driver_id": str})
+    assert exported["parent_id"].tolist() == stored.sort_values(
+        ["revenue_weighted_churn_probability", "parent_id"], ascending=[False, True]
+    )["parent_id"].tolist()
+    assert pd.read_parquet(full_run.paths.parent_scores_parquet)["parent_id"].tolist() == exported["parent_id"].tolist()
+
+    child_rows = c360.merge(links, on="customer_id", suffixes=("", "_linked"))
+    assert (child_rows["parent_id"] == child_rows["parent_id_linked"]).all()
+    scored_children = child_rows[child_rows["parent_id"].isin(by_parent.index)]
+    assert np.allclose(
+        scored_children["parent_revenue_weighted_churn_probability"],
+        by_parent.loc[scored_children["parent_id"], "revenue_weighted_churn_probability"],
+    )
+    parent_rows = c360[c360["customer_id"].isin(by_parent.index)].set_index("customer_id")
+    assert parent_rows["child_accounts"].to_dict() == by_parent["children"].to_dict()
+    assert c360.loc[~c360["customer_id"].isin(links["customer_id"]), "parent_id"].isna().all()
+
+    export = pd.read_csv(full_run.paths.scores_csv, dtype={"customer_id": str, "parent_id": str})
+    assert list(export.columns[:3]) == ["priority", "customer_id", "parent_id"]
+    named = export.dropna(subset=["parent_id"]).set_index("customer_id")["parent_id"]
+    assert named.sort_index().to_dict() == children.set_index("customer_id")["parent_id"].sort_index().to_dict()

@@ -3,7 +3,9 @@
 -- history of warnings. A view, so it always shows the newest scores, whichever scoring step wrote them; the score
 -- tables are written by the Python scoring assets after dbt and created empty by the create_score_tables hook.
 -- The value tier ranks trailing 12-month revenue at the newest snapshot (VIP top 10 %, Premium next 20 %,
--- Standard next 60 %, Basic the rest), the domain guide's tiers.
+-- Standard next 60 %, Basic the rest), the domain guide's tiers. Both levels of an account hierarchy: a child's
+-- parent_id with the parent's roll-up of the newest scoring (scores.parent_scores, pipelines/lib/score/hierarchy.py),
+-- and on a parent's own row the same roll-up of its children.
 with latest_features as (
     select {{ select_first_per(['customer_id']) }} *
     from {{ ref('customer_features') }}
@@ -18,6 +20,12 @@ latest_score as (
     select {{ select_first_per(['customer_id']) }} *
     from all_scores
     {{ keep_first_per(['customer_id'], 'as_of desc, scored_at desc') }}
+),
+
+latest_parent_score as (
+    select {{ select_first_per(['parent_id']) }} *
+    from scores.parent_scores
+    {{ keep_first_per(['parent_id'], 'as_of desc, scored_at desc') }}
 ),
 
 warnings as (
@@ -83,10 +91,21 @@ select
     coalesce(w.high_risk_warnings, 0) as high_risk_warnings,
     w.first_warning_on,
     w.last_warning_on,
-    coalesce(w.times_scored, 0) as times_scored
+    coalesce(w.times_scored, 0) as times_scored,
+    h.parent_id,
+    ps.mean_churn_probability as parent_mean_churn_probability,
+    ps.revenue_weighted_churn_probability as parent_revenue_weighted_churn_probability,
+    ps.driver_id as parent_risk_driver_id,
+    own.children as child_accounts,
+    own.mean_churn_probability as children_mean_churn_probability,
+    own.revenue_weighted_churn_probability as children_revenue_weighted_churn_probability,
+    own.driver_id as children_risk_driver_id
 from {{ ref('int_customer_lifecycles') }} as l
 inner join {{ ref('int_accounts_deduplicated') }} as a on l.customer_id = a.customer_id
 left join latest_features as f on l.customer_id = f.customer_id
 left join value_ranked as v on l.customer_id = v.customer_id
 left join latest_score as s on l.customer_id = s.customer_id
 left join warnings as w on l.customer_id = w.customer_id
+left join {{ ref('account_hierarchy') }} as h on l.customer_id = h.customer_id
+left join latest_parent_score as ps on h.parent_id = ps.parent_id
+left join latest_parent_score as own on l.customer_id = own.parent_id

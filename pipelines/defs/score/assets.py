@@ -19,7 +19,7 @@ from pipelines.lib.core.atomic import write_atomic
 from pipelines.lib.core.warehouse import connect
 from pipelines.lib.features import mart as feats
 from pipelines.lib.quality import gates, quality
-from pipelines.lib.score import score_changes, score_frames, score_store, survival_store
+from pipelines.lib.score import hierarchy, score_changes, score_frames, score_store, survival_store
 from pipelines.lib.score.model_scores import champion_cutoffs, score_with_model
 from pipelines.lib.score.priority import customer_value_as_of, prioritise
 from pipelines.lib.score.tiers import TIER_ORDER, cutoffs_line
@@ -56,7 +56,9 @@ def _publish(radar: RadarResource, scores: pd.DataFrame) -> pd.DataFrame:
         scores = prioritise(scores, value, value_tiers=list(radar.config.value.tiers))
         score_store.replace_as_of(con, "customer_scores", scores)
         survival = survival_store.survival_as_of(con, as_of)
+        parents = hierarchy.read_hierarchy(con)
     export = scores[score_frames.EXPORT_COLUMNS].merge(survival, on="customer_id", how="left")
+    export = hierarchy.with_parent(export, parents)
     write_atomic(radar.paths.scores_csv, lambda path: export.to_csv(path, index=False))
     write_atomic(radar.paths.scores_parquet, lambda path: export.to_parquet(path, index=False))
     # Rewritten with every export (empty for the health-score fallback), so it never lists another day's risers.
@@ -125,6 +127,7 @@ def health_scores(context: dg.AssetExecutionContext, radar: RadarResource) -> dg
         dg.AssetKey(["champion_decision"]),
         dg.AssetKey(["customer_value"]),
         dg.AssetKey(["customer_survival"]),
+        dg.AssetKey(["marts", "account_hierarchy"]),
     ],
     ins={"health_scores": dg.AssetIn("health_scores")},
     kinds={"duckdb", "csv"},

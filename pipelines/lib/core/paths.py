@@ -70,6 +70,15 @@ class RadarPaths:
         return self.exports / "largest_risers.csv"
 
     @property
+    def parent_scores_csv(self) -> Path:
+        """The children's scores rolled up to their parent account (pipelines/lib/score/hierarchy.py)."""
+        return self.exports / "parent_scores.csv"
+
+    @property
+    def parent_scores_parquet(self) -> Path:
+        return self.exports / "parent_scores.parquet"
+
+    @property
     def gx_root(self) -> Path:
         """Great Expectations' project root: validation results and Data Docs (`gx/uncommitted/data_docs/`)."""
         return self.home

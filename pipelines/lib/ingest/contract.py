@@ -29,6 +29,9 @@ class TableContract:
     ordered: tuple[tuple[str, str], ...] = ()
     # Scores: whole numbers within an inclusive range (NPS 0-10); anything else is not an answer on the scale.
     scores: tuple[tuple[str, int, int], ...] = ()
+    # A column naming another record of the same table by its key (accounts.parent_id: the parent account). A
+    # filled one must name a record of the same delivery, not the record itself, and not lead back to it.
+    parent: str | None = None
     # What the pipeline cannot see without this table, for the "tables not delivered" message.
     signals: str = ""
 
@@ -54,11 +57,12 @@ CONTRACT: dict[str, TableContract] = {
             "accounts",
             "crm",
             ("customer_id", "created_at"),
-            ("name", "industry", "country", "segment", "account_manager", "acquisition_cost"),
+            ("name", "industry", "country", "segment", "account_manager", "acquisition_cost", "parent_id"),
             key=("customer_id",),
             dates=("created_at",),
             amounts=("acquisition_cost",),
             numbers=(("acquisition_cost", None, None),),
+            parent="parent_id",
             signals="the customer base itself",
         ),
         TableContract(

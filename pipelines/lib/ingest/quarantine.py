@@ -6,7 +6,9 @@ raw row. The quarantine evaluates it on a delivery and lists the rows that break
 conditions of the ``GATE_RULES`` on the newest load, so quarantine and gate agree record for record. dbt's
 ``valid_rows`` macro drops what the gate counts, reading the same contract through the generated
 ``source_contract`` macro (``dbt_contract.py``). ``wrong_type`` and ``out_of_range`` are findings on optional
-columns that staging turns into nulls or keeps, and that the gate does not count.
+columns that staging turns into nulls or keeps, and that the gate does not count; so are the parent rules
+(``unknown_parent``, ``self_parent``, ``parent_cycle``): the account stays, only its link to a parent is not used
+(``marts.account_hierarchy`` keeps the valid links by the same three rules).
 """
 
 from __future__ import annotations
@@ -31,12 +33,16 @@ RULES = {
     "unknown_category": "a value is not one of the column's allowed values",
     "bad_score": "a score is not a whole number within its scale",
     "orphan": "the customer_id is not in accounts",
+    "unknown_parent": "the parent_id names no account in this delivery",
+    "self_parent": "the parent_id is the account itself",
+    "parent_cycle": "following parent_id leads back to the account (a cycle)",
     "duplicate": "the key repeats an earlier record",
     "wrong_type": "a filled value does not parse as its type (number or ISO date)",
     "out_of_range": "a number lies outside its allowed range",
 }
 # The rules a record must pass to be used: the quality gate counts them and dbt's valid_rows drops them.
-GATE_RULES = tuple(rule for rule in RULES if rule not in ("wrong_type", "out_of_range"))
+FINDINGS = ("wrong_type", "out_of_range", "unknown_parent", "self_parent", "parent_cycle")
+GATE_RULES = tuple(rule for rule in RULES if rule not in FINDINGS)
 
 QUARANTINE_DDL = """create table if not exists ops.quarantine (
     load_id integer, table_name varchar, source_file varchar, row_number bigint, rule varchar,
@@ -134,9 +140,44 @@ def _number_checks(contract: TableContract) -> list[Check]:
     return checks
 
 
-def checks(contract: TableContract, *, accounts: str | None) -> list[Check]:
+def _parent_checks(contract: TableContract, delivery: str) -> list[Check]:
+    """A filled parent column must name another record of ``delivery`` (the whole delivery, ``r``'s relation)
+    whose own chain of parents does not lead back to it. The cycle walk is over (start, ancestor) pairs with
+    ``union``, which ends on any graph because the pairs are finite; a record is on a cycle when it reaches
+    itself."""
+    if contract.parent is None:
+        return []
+    key, parent = contract.key[0], contract.parent
+    child, mother = f"nullif(trim({key}), '')", f"nullif(trim({parent}), '')"
+    links = f"select {child} as child, {mother} as parent from {delivery} where {mother} <> {child}"
+    cycles = f"""(with recursive up(start, ancestor) as (
+            select child, parent from ({links}) as l
+            union
+            select up.start, l.parent from up join ({links}) as l on l.child = up.ancestor
+        ) select start from up where start = ancestor)"""
+    filled, value = _filled(parent), _col(parent)
+    mine = f"trim({value})"
+    return [
+        Check(
+            "unknown_parent",
+            parent,
+            f"{filled} and {mine} not in (select {child} from {delivery} where {child} is not null)",
+            value,
+        ),
+        Check("self_parent", parent, f"{filled} and {mine} = trim({_col(key)})", value),
+        Check(
+            "parent_cycle",
+            parent,
+            f"{filled} and {mine} <> trim({_col(key)}) and trim({_col(key)}) in {cycles}",
+            value,
+        ),
+    ]
+
+
+def checks(contract: TableContract, *, accounts: str | None, delivery: str = "_incoming") -> list[Check]:
     """Every rule of one table, over alias ``r``. ``accounts`` is a relation of the known customer ids (column
-    ``customer_id``, no nulls), or None when no accounts were loaded yet (then nothing is an orphan)."""
+    ``customer_id``, no nulls), or None when no accounts were loaded yet (then nothing is an orphan);
+    ``delivery`` is the relation ``r`` ranges over, which the parent rules look up parents in."""
     found: list[Check] = []
     for c in contract.required:
         if c not in contract.dates:
@@ -161,6 +202,7 @@ def checks(contract: TableContract, *, accounts: str | None) -> list[Check]:
                 "r.customer_id",
             )
         )
+    found += _parent_checks(contract, delivery)
     if contract.key:
         keys = ", ".join(_col(k) for k in contract.key)
         # The earliest record of a key is the original, as in dbt's `valid_rows`; later ones are duplicates.

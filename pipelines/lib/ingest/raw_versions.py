@@ -80,7 +80,7 @@ def append_changes(
             select _row_hash, _row_copy from {current_rows_sql(contract.name)} where _row_hash is not null"""
     )
     appended = con.execute(
-        f"""insert into {raw}
+        f"""insert into {raw} by name
             select {values}, ? as _load_id, ? as _source_file, ? as _source_hash, now() as _loaded_at,
                    k._row_hash, k._row_copy, false as _retired
             from _keyed as k join _incoming as i using (_row)
@@ -90,7 +90,7 @@ def append_changes(
         [load_id, location, digest],
     ).fetchone()[0]
     retired = con.execute(
-        f"""insert into {raw}
+        f"""insert into {raw} by name
             select {nulls}, ? as _load_id, ? as _source_file, ? as _source_hash, now() as _loaded_at,
                    l._row_hash, l._row_copy, true as _retired
             from _live as l

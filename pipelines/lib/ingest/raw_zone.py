@@ -95,6 +95,9 @@ def _ensure_schema(con: duckdb.DuckDBPyConnection, contract: TableContract) -> N
         f"""create table if not exists raw."{contract.name}" ({cols}, _load_id integer, _source_file varchar,
             _source_hash varchar, _loaded_at timestamp, {versions})"""
     )
+    # A raw table from before an optional column joined the contract (accounts.parent_id) gains it, empty.
+    for c in contract.columns:
+        con.execute(f'alter table raw."{contract.name}" add column if not exists "{c}" varchar')
     add_version_columns(con, contract.name)
 
 

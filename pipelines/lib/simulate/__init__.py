@@ -31,8 +31,8 @@ __all__ = ["SIMULATOR_VERSION", "customer_ids", "generate_sources", "simulate_po
 
 # Bumped whenever the same arguments give different data, so that a demo folder from an older simulator is
 # generated again rather than reused (2: contract terms and payment timing, 2026-11-23; 3: a future-dated defect
-# moves its end date too, so it breaks one rule).
-SIMULATOR_VERSION = 3
+# moves its end date too, so it breaks one rule; 4: accounts.parent_id, some customers grouped under a parent).
+SIMULATOR_VERSION = 4
 TRUTH_DIR = "_truth"
 SIMULATION_FILE = "simulation.json"  # in TRUTH_DIR: the arguments that rebuild the simulation
 CUSTOMER_ID = ("C", 6)
@@ -46,8 +46,9 @@ ROW_IDS = {
     "tickets": ("T", 7),
 }
 MONTHLY_TABLES = ("orders", "invoices", "interactions", "tickets", "usage", "surveys")
-# One random stream per purpose, so that changing how one table is drawn leaves the others as they were.
-STREAMS = ("accounts", "dynamics", "contracts", "contacts", *MONTHLY_TABLES, "truth")
+# One random stream per purpose, so that changing how one table is drawn leaves the others as they were. New
+# streams go last: spawned children are numbered, so the earlier streams keep their draws.
+STREAMS = ("accounts", "dynamics", "contracts", "contacts", *MONTHLY_TABLES, "truth", "hierarchy")
 
 
 def generate_sources(
@@ -104,6 +105,7 @@ def generate_sources(
             stack.callback(sinks[name].abort)  # on failure no half-written file stays behind
 
         accounts = records.accounts(rngs["accounts"], pop)
+        accounts["parent_id"] = writer.customer_ids(records.parents(rngs["hierarchy"], pop))
         writer.write(sinks["accounts"], "accounts", np.arange(customers), accounts)
         writer.write(sinks["contracts"], "contracts", *records.contracts(rngs["contracts"], pop))
         writer.write(sinks["contacts"], "contacts", *records.contacts(rngs["contacts"], pop, cal.end))
@@ -178,6 +180,10 @@ class _Writer:
     def __init__(self, customer_ids: pa.Array) -> None:
         self._customer_ids = customer_ids
         self._next_id = dict.fromkeys(ROW_IDS, 1)
+
+    def customer_ids(self, customer: NDArray[np.int64]) -> pa.Array:
+        """The ids of customers by index; null where the index is negative (no customer)."""
+        return self._customer_ids.take(pa.array(np.maximum(customer, 0), mask=customer < 0))
 
     def write(self, sink: TableSink, table: str, customer: NDArray[np.int64], columns: Columns) -> None:
         columns = {"customer_id": self._customer_ids.take(pa.array(customer)), **columns}

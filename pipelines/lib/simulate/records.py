@@ -143,6 +143,30 @@ def accounts(rng: np.random.Generator, pop: Population) -> Columns:
     }
 
 
+# Account hierarchies: this share of customers belongs to a parent account (a group's subsidiaries), under one
+# parent per PARENT_SIZE of them; parents are customers themselves and have no parent.
+CHILD_SHARE = 0.12
+PARENT_SIZE = 8
+
+
+def parents(rng: np.random.Generator, pop: Population) -> NDArray[np.int64]:
+    """Each customer's parent (its index), -1 for none. A child's parent was created no later than the child, so a
+    delivery cut at an earlier date never names a parent it does not yet hold. From its own stream: the other
+    tables draw as they did before hierarchies existed."""
+    n = pop.size
+    n_parents = max(1, round(n * CHILD_SHARE / PARENT_SIZE)) if n >= 2 else 0
+    n_children = min(round(n * CHILD_SHARE), n - n_parents)
+    order = rng.permutation(n)
+    parent_pool, child_pool = order[:n_parents], order[n_parents : n_parents + n_children]
+    by_age = parent_pool[np.argsort(pop.created[parent_pool], kind="stable")]
+    older = np.searchsorted(pop.created[by_age], pop.created[child_pool], side="right")
+    pick_one = np.floor(rng.random(child_pool.size) * older).astype(np.int64)
+    parent = np.full(n, -1, dtype=np.int64)
+    has = older > 0  # a child older than every parent stays on its own
+    parent[child_pool[has]] = by_age[pick_one[has]]
+    return parent
+
+
 def contracts(rng: np.random.Generator, pop: Population) -> tuple[NDArray, Columns]:
     """One contract from creation, a new one at every up- or downgrade, the last one ending at churn."""
     changed, on, new_value = pop.changes

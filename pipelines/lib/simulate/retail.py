@@ -142,7 +142,7 @@ def generate_transactions(
                 "customer_id": ids,
                 "created_at": pop.created,
                 "country": pick(COUNTRIES, pop.country),
-                **dict.fromkeys(("name", "industry", "segment", "account_manager", "acquisition_cost"), none),
+                **dict.fromkeys(("name", "industry", "segment", "account_manager", "acquisition_cost", "parent_id"), none),
             }
         )
         dropped_at = _write_orders(rngs, pop, cal, sinks["orders"], ids)

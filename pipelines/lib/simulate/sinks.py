@@ -36,6 +36,7 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("segment", pa.string()),
             ("account_manager", pa.string()),
             ("acquisition_cost", pa.float64()),
+            ("parent_id", _ID),
         ]
     ),
     "contacts": pa.schema(

@@ -11,7 +11,7 @@ import pytest
 from pipelines.lib.core.paths import DBT_PROJECT_DIR, EXPECTATIONS_DIR
 from pipelines.lib.ingest.contract import CONTRACT
 from pipelines.lib.quality import gates, quality
-from pipelines.lib.score import score_store
+from pipelines.lib.score import hierarchy, score_store
 
 
 @pytest.fixture(scope="module")
@@ -88,6 +88,7 @@ def test_the_score_tables_dbt_creates_match_the_ones_python_writes() -> None:
     for table, columns in (
         ("customer_scores", score_store.SCORE_COLUMNS),
         ("health_scores", score_store.HEALTH_COLUMNS),
+        ("parent_scores", hierarchy.PARENT_COLUMNS),
     ):
         body = re.search(rf"scores\.{table} \((.*?)\);?\n", macro, re.S)
         assert body, table

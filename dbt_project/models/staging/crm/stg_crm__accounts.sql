@@ -10,5 +10,6 @@ select
     segment,
     account_manager,
     {{ as_number('acquisition_cost') }} as acquisition_cost,
+    nullif(trim(parent_id), '') as parent_id,
     _load_id as load_id
 from source
