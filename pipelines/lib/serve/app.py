@@ -72,7 +72,7 @@ def _frame(champion: Champion, body: list[Any]) -> tuple[pd.DataFrame, list[str 
 def _live(
     champion: Champion, frame: pd.DataFrame, ids: list[str | None], config: RadarConfig
 ) -> list[LiveScore]:
-    scored = score_with_model(champion.model, frame, cutoffs=champion.cutoffs, playbook=config.playbook)
+    scored = score_with_model(champion.model, frame, cutoffs=champion.cutoffs, playbook=config.playbook.tiers)
     return [
         LiveScore(
             customer_id=cid,

@@ -51,7 +51,7 @@ DRIFT_METRICS = (
 
 def interventions_file(paths: RadarPaths) -> Path:
     """Where a team records the outcomes of its interventions (optional; contract in `kpis.INTERVENTION_COLUMNS`)."""
-    return paths.home / "interventions.csv"
+    return paths.home / kpis.INTERVENTIONS_FILE
 
 
 @dataclass(frozen=True)
@@ -369,7 +369,4 @@ def _newest_drift(paths: RadarPaths) -> Drift:
 
 
 def _interventions(paths: RadarPaths) -> pd.DataFrame | None:
-    source = interventions_file(paths)
-    if not source.exists():
-        return None
-    return kpis.validate_interventions(pd.read_csv(source, dtype=str), source=str(source))
+    return kpis.read_interventions(paths.home)
