@@ -103,7 +103,7 @@ def outcomes(con: duckdb.DuckDBPyConnection, interventions: pd.DataFrame | None)
     ).df()
     if first.empty:
         return empty
-    first["as_of"] = pd.to_datetime(first["as_of"])
+    first["as_of"] = pd.to_datetime(first["as_of"]).astype("datetime64[ns]")
     treated = first[~first["holdout"].astype(bool)]
     held = first[first["holdout"].astype(bool)]
     parts = []
@@ -118,7 +118,7 @@ def outcomes(con: duckdb.DuckDBPyConnection, interventions: pd.DataFrame | None)
             "select customer_id, snapshot_date, churned_within_horizon::int as churned "
             "from marts.churn_labels where is_labelled"
         ).df()
-        labels["snapshot_date"] = pd.to_datetime(labels["snapshot_date"])
+        labels["snapshot_date"] = pd.to_datetime(labels["snapshot_date"]).astype("datetime64[ns]")
         joined = held.merge(labels, left_on=["customer_id", "as_of"], right_on=["customer_id", "snapshot_date"])
         parts.append(joined[list(COLUMNS)].assign(retained=1 - joined["churned"].astype(int)))
     parts = [p for p in parts if len(p)]

@@ -63,8 +63,11 @@ def readiness(outcomes: pd.DataFrame) -> tuple[bool, str]:
 def with_features(outcomes: pd.DataFrame, snapshots: pd.DataFrame) -> pd.DataFrame:
     """Each outcome with the customer's features at the warning it refers to (the latest snapshot on or before
     that scoring date: nothing the contact could have changed)."""
-    left = outcomes.assign(as_of=pd.to_datetime(outcomes["as_of"])).sort_values("as_of")
-    right = snapshots.assign(snapshot_date=pd.to_datetime(snapshots["snapshot_date"])).sort_values("snapshot_date")
+    # One resolution on both sides: DuckDB hands dates back in µs or s, and merge_asof refuses a mix.
+    left = outcomes.assign(as_of=pd.to_datetime(outcomes["as_of"]).astype("datetime64[ns]")).sort_values("as_of")
+    right = snapshots.assign(
+        snapshot_date=pd.to_datetime(snapshots["snapshot_date"]).astype("datetime64[ns]")
+    ).sort_values("snapshot_date")
     joined = pd.merge_asof(
         left, right, left_on="as_of", right_on="snapshot_date", by="customer_id", direction="backward"
     )

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import duckdb
 import numpy as np
 import pandas as pd
 
-from pipelines.lib.score import uplift
+from pipelines.lib.core.config import RadarConfig
+from pipelines.lib.score import holdout, uplift
 
 
 def _trial(n: int, seed: int) -> pd.DataFrame:
@@ -51,3 +55,51 @@ def test_below_the_threshold_it_says_how_many_outcomes_it_has_and_needs() -> Non
     assert not ready
     assert line == f"{70 - held} treated and {held} hold-out outcome(s); the uplift model needs ≥ 50 of each"
     assert uplift.readiness(_trial(400, seed=4))[0]
+
+
+def test_scoring_fills_the_uplift_once_both_groups_have_enough_outcomes(tmp_path: Path) -> None:
+    """The whole path on a real DuckDB: January's warned customers (a third held out) with their outcomes, the
+    hold-out's from `marts.churn_labels` and the treated's from interventions.csv; February is scored."""
+    trial = _trial(600, seed=5)
+    con = duckdb.connect()
+    con.execute("create schema marts")
+    january = trial.assign(observed_months=12.0).drop(columns=["holdout", "retained"])
+    february = january.assign(snapshot_date=pd.Timestamp("2026-02-28"))
+    features = pd.concat([january, february])  # noqa: F841 - read by DuckDB below
+    con.execute("create table marts.customer_features as select * from features")
+    con.execute("create table marts.data_window as select date '2026-02-28' as as_of_date")
+    labels = trial[trial["holdout"]].assign(  # noqa: F841
+        is_labelled=True, churned_within_horizon=lambda f: f["retained"] == 0
+    )[["customer_id", "snapshot_date", "is_labelled", "churned_within_horizon"]]
+    con.execute("create table marts.churn_labels as select * from labels")
+    assigned = trial.assign(
+        as_of="2026-01-31", risk_tier="high", churn_probability=0.8, predicted_revenue_12m=100.0
+    )
+    holdout.record(con, assigned, share=1 / 3)
+    treated = trial[~trial["holdout"]]
+    pd.DataFrame(
+        {
+            "customer_id": treated["customer_id"],
+            "contacted_at": "2026-02-05",
+            "outcome": np.where(treated["retained"] == 1, "retained", "churned"),
+        }
+    ).to_csv(tmp_path / "interventions.csv", index=False)
+    scores = pd.DataFrame(
+        {
+            "customer_id": trial["customer_id"],
+            "as_of": "2026-02-28",
+            "risk_tier": "high",
+            "churn_probability": 0.8,
+            "predicted_revenue_12m": 100.0,
+            "action": "call",
+            "owner": "senior_manager",
+            "sla_hours": 48.0,
+        }
+    )
+    playbook = RadarConfig.model_validate({"playbook": {"holdout_share": 0.2}}).playbook
+    marked, note = holdout.apply(con, scores, home=tmp_path, playbook=playbook)
+    assert note["uplift"].startswith("fitted (T-learner) on ")
+    assert marked["uplift"].notna().all()
+    persuadable = (trial["support_tickets_90d"] >= 5).to_numpy()
+    assert marked["uplift"][persuadable].mean() > marked["uplift"][~persuadable].mean() + 0.15
+    assert note["holdout_customers"] == int(marked["holdout"].sum()) > 0
