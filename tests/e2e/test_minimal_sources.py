@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from pipelines.lib.score import holdout
 from tests.conftest import PipelineRun, run_pipeline
 
 pytestmark = pytest.mark.slow
@@ -22,7 +23,16 @@ def minimal_run(tmp_path_factory: pytest.TempPathFactory, demo_sources: Path) ->
     for table in ("accounts", "orders"):
         pd.read_parquet(demo_sources / f"{table}.parquet").to_csv(folder / f"{table}.csv", index=False)
     config = base / "radar.yaml"
-    config.write_text(yaml.safe_dump({"churn": {"definition": "inactivity", "active_window_days": 120}}))
+    # With a hold-out and alerts from the low tier, so the hold-out's exclusion from the alerts is tested here too.
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "churn": {"definition": "inactivity", "active_window_days": 120},
+                "playbook": {"holdout_share": 0.3},
+                "alerts": {"min_tier": "low"},
+            }
+        )
+    )
     return run_pipeline(base / "home", folder, config)
 
 
@@ -54,3 +64,12 @@ def test_scores_use_the_order_signals_that_exist(minimal_run: PipelineRun) -> No
     assert len(scores) > 100
     assert scores["churn_probability"].between(0, 1).all()
     assert not scores["reasons"].str.contains("logins|e-mails|tickets").any()
+
+
+def test_the_hold_out_is_marked_in_the_export_and_never_alerted(minimal_run: PipelineRun) -> None:
+    scores = pd.read_csv(minimal_run.paths.scores_csv, dtype={"customer_id": str})
+    held = scores[scores["holdout"]]
+    alerted = pd.read_json(minimal_run.paths.alerts_file, lines=True, dtype={"customer_id": str})
+    assert len(held) and (held["action"] == holdout.ACTION).all() and held["risk_tier"].ne("none").all()
+    assert len(alerted) and not set(held["customer_id"]) & set(alerted["customer_id"])
+    assert scores["uplift"].isna().all()  # no outcomes yet

@@ -19,12 +19,14 @@ import pytest
 from fastapi.testclient import TestClient
 from mlflow import MlflowClient
 
-from pipelines.lib.core.config import load_config
+from pipelines.lib.core.config import Playbook, load_config
 from pipelines.lib.core.home_lock import writer_lock
 from pipelines.lib.core.paths import REPO_ROOT, RadarPaths
+from pipelines.lib.core.pseudonym import key_for
 from pipelines.lib.core.tracking import Tracking
 from pipelines.lib.core.warehouse import connect
 from pipelines.lib.features import mart as feats
+from pipelines.lib.score import holdout
 from pipelines.lib.serve.app import create_app
 from pipelines.lib.serve.champion import ChampionHolder
 from pipelines.lib.serve.errors import Unavailable
@@ -112,6 +114,23 @@ def test_a_customer_scored_live_from_the_warehouse_matches_the_stored_batch_scor
             row["reasons"],
             row["action"],
         )
+
+
+def test_a_held_out_customer_scored_live_gets_no_action(home: RadarPaths) -> None:
+    config = load_config().model_copy(update={"playbook": Playbook.model_validate({"holdout_share": 0.5})})
+    warned = [r for r in _stored(home) if r["risk_tier"] != "none"][:20]
+    salt = config.playbook.holdout_salt
+    held = holdout.draws([r["customer_id"] for r in warned], key=key_for(home.home), salt=salt) < 0.5
+    assert held.any() and not held.all()  # about half of them; all or none has a chance below 1 in 10^5
+    with TestClient(create_app(home, config, alias_ttl_seconds=0)) as client:
+        actions = [
+            client.post("/score", json={"customer_id": r["customer_id"]}).json()["scores"][0]["action"]
+            for r in warned
+        ]
+    book = config.playbook.tiers
+    assert actions == [
+        holdout.ACTION if h else book[r["risk_tier"]].action for h, r in zip(held, warned, strict=True)
+    ]
 
 
 def _posted_rows(home: RadarPaths, features: list[str], n: int) -> list[dict]:

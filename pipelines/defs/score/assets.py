@@ -19,7 +19,7 @@ from pipelines.lib.core.atomic import write_atomic
 from pipelines.lib.core.warehouse import connect
 from pipelines.lib.features import mart as feats
 from pipelines.lib.quality import gates, quality
-from pipelines.lib.score import hierarchy, score_changes, score_frames, score_store, survival_store
+from pipelines.lib.score import hierarchy, holdout, score_changes, score_frames, score_store, survival_store
 from pipelines.lib.score.model_scores import champion_cutoffs, score_with_model
 from pipelines.lib.score.priority import customer_value_as_of, prioritise
 from pipelines.lib.score.tiers import TIER_ORDER, cutoffs_line
@@ -48,16 +48,20 @@ def _current(radar: RadarResource) -> pd.DataFrame:
     return current
 
 
-def _publish(radar: RadarResource, scores: pd.DataFrame) -> pd.DataFrame:
-    """Join the customer value, order by value × risk, and write the table and both CRM exports."""
+def _publish(radar: RadarResource, scores: pd.DataFrame, notes: dict | None = None) -> pd.DataFrame:
+    """Join the customer value, order by value × risk, mark the hold-out (its figures go into ``notes``), and
+    write the table and both CRM exports."""
     as_of = str(scores["as_of"].iloc[0])
     with connect(radar.paths.warehouse) as con:
         value = customer_value_as_of(con, as_of)
         scores = prioritise(scores, value, value_tiers=list(radar.config.value.tiers))
+        scores, measured = holdout.apply(con, scores, home=radar.paths.home, playbook=radar.config.playbook)
         score_store.replace_as_of(con, "customer_scores", scores)
         survival = survival_store.survival_as_of(con, as_of)
         parents = hierarchy.read_hierarchy(con)
+    (notes if notes is not None else {}).update(measured)
     export = scores[score_frames.EXPORT_COLUMNS].merge(survival, on="customer_id", how="left")
+    export = export.assign(**{c: scores[c].to_numpy() for c in holdout.EXPORT_COLUMNS})
     export = hierarchy.with_parent(export, parents)
     write_atomic(radar.paths.scores_csv, lambda path: export.to_csv(path, index=False))
     write_atomic(radar.paths.scores_parquet, lambda path: export.to_parquet(path, index=False))
@@ -69,7 +73,7 @@ def _publish(radar: RadarResource, scores: pd.DataFrame) -> pd.DataFrame:
 
 def _publish_fallback(radar: RadarResource, health: pd.DataFrame) -> pd.DataFrame:
     """The health score as the customers' score (see `score_frames.fallback_scores`), published."""
-    return _publish(radar, score_frames.fallback_scores(health, radar.config.playbook))
+    return _publish(radar, score_frames.fallback_scores(health, radar.config.playbook.tiers))
 
 
 def _tier_metadata(scores: pd.DataFrame) -> dict[str, dg.MetadataValue]:
@@ -180,7 +184,7 @@ def customer_scores(
             "retrain (job quarterly_retrain)"
         )
     cutoffs = champion_cutoffs(cfg.tiers, name, version, client=client)
-    scored = score_with_model(model, current, cutoffs=cutoffs, playbook=cfg.playbook)
+    scored = score_with_model(model, current, cutoffs=cutoffs, playbook=cfg.playbook.tiers)
     p = scored["churn_probability"].to_numpy()
     with connect(radar.paths.warehouse, read_only=True) as con:
         previous = score_changes.previous_snapshot(con, current["snapshot_date"].max().date().isoformat())
@@ -190,7 +194,8 @@ def customer_scores(
         current, scored, changes, score_frames.health_frame(current), name=name, version=version
     )
     as_of = str(scores["as_of"].iloc[0])
-    scores = _publish(radar, scores)
+    notes: dict = {}
+    scores = _publish(radar, scores, notes)
     tier_meta = _tier_metadata(scores)
     risers = score_changes.largest_risers(scores, n=RISERS)
     new = int((scores["moved_by"] == score_changes.NEW).sum())
@@ -207,6 +212,7 @@ def customer_scores(
                 "model_version": version,
                 "score_source": score_store.MODEL,
                 **tier_meta,
+                **notes,
                 "tier_cutoffs": cutoffs_line(cutoffs, cfg.tiers),
                 "mean_probability": dg.MetadataValue.float(float(p.mean())),
                 "export": dg.MetadataValue.path(str(radar.paths.scores_csv)),

@@ -277,7 +277,7 @@ class ValueSettings(_Strict):
         return self
 
 
-def _default_playbook() -> dict[str, PlaybookEntry]:
+def _default_playbook_tiers() -> dict[str, PlaybookEntry]:
     return {
         "none": PlaybookEntry(action="No action", owner="none"),
         "low": PlaybookEntry(
@@ -298,6 +298,43 @@ def _default_playbook() -> dict[str, PlaybookEntry]:
     }
 
 
+HOLDOUT_KEYS = ("holdout_share", "holdout_salt")
+
+
+class Playbook(_Strict):
+    """What happens per risk tier, and the hold-out that measures whether it works.
+
+    In the file the tiers and the hold-out settings sit side by side under ``playbook:``; here the tiers are
+    ``tiers``. ``holdout_share`` of every warned tier (low and up) is drawn at random and gets no action, so
+    the review can compare their churn with the treated customers' (pipelines/lib/score/holdout.py). The draw is
+    a keyed hash of the customer id and ``holdout_salt``: the same customer stays in (or out of) the hold-out
+    from run to run and month to month; a new salt draws a new group.
+    """
+
+    tiers: dict[str, PlaybookEntry] = Field(default_factory=_default_playbook_tiers)
+    holdout_share: float = 0.0
+    holdout_salt: str = Field("holdout-1", min_length=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _split_tiers(cls, raw: object) -> object:
+        if isinstance(raw, dict) and "tiers" not in raw:
+            tiers = {k: v for k, v in raw.items() if k not in HOLDOUT_KEYS}
+            # Only hold-out settings given: the default tiers stand.
+            return {k: raw[k] for k in HOLDOUT_KEYS if k in raw} | ({"tiers": tiers} if tiers else {})
+        return raw
+
+    @field_validator("holdout_share")
+    @classmethod
+    def _share_below_one(cls, share: float) -> float:
+        if not 0 <= share < 1:
+            raise ValueError(
+                f"must be at least 0 and below 1 (the share of each warned tier that gets no action; "
+                f"0 = no hold-out), got {share:g}"
+            )
+        return share
+
+
 class RadarConfig(_Strict):
     sources: SourcesSettings = SourcesSettings()
     churn: ChurnSettings = ChurnSettings()
@@ -310,11 +347,11 @@ class RadarConfig(_Strict):
     alerts: AlertSettings = AlertSettings()
     value: ValueSettings = ValueSettings()
     ui: UiSettings = UiSettings()
-    playbook: dict[str, PlaybookEntry] = Field(default_factory=_default_playbook)
+    playbook: Playbook = Playbook()
 
     @model_validator(mode="after")
     def _playbook_covers_tiers(self) -> RadarConfig:
-        missing = {"none", "low", "medium", "high"} - set(self.playbook)
+        missing = {"none", "low", "medium", "high"} - set(self.playbook.tiers)
         if missing:
             raise ValueError(f"playbook has no entry for tier(s): {', '.join(sorted(missing))}")
         return self

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection
+from pathlib import Path
 
 import duckdb
 import numpy as np
@@ -24,6 +25,7 @@ from pipelines.lib.core import rates
 # the customer: retained (still a customer when the case was closed), churned, or pending (not decided yet).
 INTERVENTION_COLUMNS = ("customer_id", "contacted_at", "outcome")
 INTERVENTION_OUTCOMES = ("retained", "churned", "pending")
+INTERVENTIONS_FILE = "interventions.csv"  # in the data home; optional
 
 
 def churn_and_retention_by_month(
@@ -183,6 +185,14 @@ def validate_interventions(frame: pd.DataFrame, *, source: str) -> pd.DataFrame:
             f"{source}: outcome must be one of {', '.join(INTERVENTION_OUTCOMES)}; found {', '.join(unknown)}"
         )
     return out
+
+
+def read_interventions(home: Path) -> pd.DataFrame | None:
+    """The data home's outcomes file, validated; None when there is none."""
+    source = home / INTERVENTIONS_FILE
+    if not source.exists():
+        return None
+    return validate_interventions(pd.read_csv(source, dtype=str), source=str(source))
 
 
 def intervention_success(interventions: pd.DataFrame) -> pd.DataFrame:

@@ -54,10 +54,13 @@ def ensure_state(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def alerts_to_send(con: duckdb.DuckDBPyConnection, scores: pd.DataFrame, *, min_tier: str) -> pd.DataFrame:
-    """Customers at or above ``min_tier`` in ``scores`` who have no open episode yet."""
+    """Customers at or above ``min_tier`` in ``scores`` who have no open episode yet; never a held-out customer
+    (a `holdout` column that is true: they get no action, so no alert; `score/holdout.py`)."""
     ensure_state(con)
     rank = {t: i for i, t in enumerate(TIER_ORDER)}
     alerting = scores[scores["risk_tier"].map(rank) >= rank[min_tier]]
+    if "holdout" in alerting:
+        alerting = alerting[~alerting["holdout"].fillna(False).astype(bool)]
     open_ids = {
         r[0]
         for r in con.execute(

@@ -27,6 +27,8 @@ from pydantic import ValidationError
 
 from pipelines.lib.core.config import RadarConfig
 from pipelines.lib.core.paths import RadarPaths
+from pipelines.lib.core.pseudonym import key_for
+from pipelines.lib.score import holdout
 from pipelines.lib.score.model_scores import score_with_model
 from pipelines.lib.serve.champion import Champion, ChampionHolder
 from pipelines.lib.serve.errors import BadInput, ServeError, Unavailable
@@ -70,9 +72,19 @@ def _frame(champion: Champion, body: list[Any]) -> tuple[pd.DataFrame, list[str 
 
 
 def _live(
-    champion: Champion, frame: pd.DataFrame, ids: list[str | None], config: RadarConfig
+    champion: Champion, frame: pd.DataFrame, ids: list[str | None], config: RadarConfig, key: bytes
 ) -> list[LiveScore]:
-    scored = score_with_model(champion.model, frame, cutoffs=champion.cutoffs, playbook=config.playbook)
+    scored = score_with_model(champion.model, frame, cutoffs=champion.cutoffs, playbook=config.playbook.tiers)
+    if config.playbook.holdout_share > 0:
+        # A held-out customer gets no action here either; rows without an id cannot be held out.
+        book = config.playbook
+        marked = holdout.mark(
+            scored.assign(customer_id=ids), share=book.holdout_share, key=key, salt=book.holdout_salt
+        )
+        marked.loc[[cid is None for cid in ids], ["action", "owner", "sla_hours"]] = scored[
+            ["action", "owner", "sla_hours"]
+        ]
+        scored = marked
     return [
         LiveScore(
             customer_id=cid,
@@ -134,6 +146,7 @@ def create_app(paths: RadarPaths, config: RadarConfig, *, alias_ttl_seconds: flo
     )
     app.add_middleware(ServerTiming)
     warehouse = WarehouseView(paths)
+    key = key_for(paths.home)
     app.state.holder, app.state.warehouse = holder, warehouse
 
     @app.exception_handler(ServeError)
@@ -196,7 +209,7 @@ def create_app(paths: RadarPaths, config: RadarConfig, *, alias_ttl_seconds: flo
             model_name=champion.name,
             model_version=champion.version,
             as_of=as_of,
-            scores=_live(champion, frame, ids, config),
+            scores=_live(champion, frame, ids, config, key),
         )
 
     schemas: dict[str | None, dict[str, Any]] = {}

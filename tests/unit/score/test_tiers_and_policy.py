@@ -28,7 +28,7 @@ def test_tier_cut_offs_must_be_ordered() -> None:
 
 
 def test_the_playbook_gives_high_risk_a_48_hour_senior_conversation() -> None:
-    cols = playbook_columns(np.array(["high", "none"], dtype=object), RadarConfig().playbook)
+    cols = playbook_columns(np.array(["high", "none"], dtype=object), RadarConfig().playbook.tiers)
     assert cols.loc[0, "owner"] == "senior_manager" and cols.loc[0, "sla_hours"] == 48
     assert cols.loc[1, "action"] == "No action"
 

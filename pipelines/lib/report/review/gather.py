@@ -29,7 +29,7 @@ from pipelines.lib.monitor import performance, segments
 from pipelines.lib.monitor.segments import SegmentReport
 from pipelines.lib.quality import gate_store
 from pipelines.lib.report import kpis
-from pipelines.lib.score import score_changes, survival_store
+from pipelines.lib.score import holdout, score_changes, survival_store
 from pipelines.lib.score.tiers import scoring_tiers
 from pipelines.lib.train import hazard, retrain
 
@@ -51,7 +51,7 @@ DRIFT_METRICS = (
 
 def interventions_file(paths: RadarPaths) -> Path:
     """Where a team records the outcomes of its interventions (optional; contract in `kpis.INTERVENTION_COLUMNS`)."""
-    return paths.home / "interventions.csv"
+    return paths.home / kpis.INTERVENTIONS_FILE
 
 
 @dataclass(frozen=True)
@@ -113,6 +113,10 @@ class Gathered:
     decisions: list[dict[str, Any]] = field(default_factory=list)
     interventions: pd.DataFrame | None = None
     customers: Customers = field(default_factory=Customers)
+    # One row per warned customer with an outcome, treated or held out (`score/holdout.outcomes`); and how many
+    # customers were ever held out (outcome or not).
+    retention: pd.DataFrame | None = None
+    held_out: int = 0
 
 
 def gather(paths: RadarPaths, config: RadarConfig) -> Gathered:
@@ -128,6 +132,7 @@ def _gather(
     paths: RadarPaths, config: RadarConfig, client: MlflowClient | None, experiment_id: str | None
 ) -> Gathered:
     runs, champion = _mlflow_state(client, experiment_id, config)
+    interventions = _interventions(paths)
     wh = _warehouse_state(paths, config, champion, client)
     if wh.scores is not None and len(wh.scores):
         as_of = pd.to_datetime(wh.scores["as_of"]).max().date().isoformat()
@@ -147,8 +152,9 @@ def _gather(
         warehouse=wh,
         drift=_newest_drift(paths),
         decisions=read_log(paths.decision_log),
-        interventions=_interventions(paths),
+        interventions=interventions,
         customers=_customers(paths, config, champion, client, experiment_id),
+        **_retention(paths, interventions),
     )
 
 
@@ -369,7 +375,17 @@ def _newest_drift(paths: RadarPaths) -> Drift:
 
 
 def _interventions(paths: RadarPaths) -> pd.DataFrame | None:
-    source = interventions_file(paths)
-    if not source.exists():
-        return None
-    return kpis.validate_interventions(pd.read_csv(source, dtype=str), source=str(source))
+    return kpis.read_interventions(paths.home)
+
+
+def _retention(paths: RadarPaths, interventions: pd.DataFrame | None) -> dict[str, Any]:
+    """The hold-out's and the treated customers' outcomes, and how many customers were ever held out."""
+    if not paths.warehouse.exists():
+        return {}
+    with connect(paths.warehouse, read_only=True) as con:
+        if not table_exists(con, "scores", holdout.TABLE):
+            return {}
+        held = con.execute(
+            f"select count(distinct customer_id) from scores.{holdout.TABLE} where holdout"
+        ).fetchone()[0]
+        return {"retention": holdout.outcomes(con, interventions), "held_out": int(held)}

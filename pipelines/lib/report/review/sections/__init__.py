@@ -16,6 +16,7 @@ from pipelines.lib.report.review.sections import (
     gates,
     kpis,
     quarters,
+    retention,
     revenue,
     tiers,
 )
@@ -30,6 +31,7 @@ SECTIONS: tuple[Callable[[Gathered], Section], ...] = (
     tiers.section,
     customers.risers,
     revenue.section,
+    retention.section,
     decisions.section,
     gates.section,
 )
