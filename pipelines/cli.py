@@ -713,9 +713,10 @@ def _registry_context():
     from pipelines.lib.core.tracking import Tracking
 
     paths, config = _paths(), load_config()
-    if not paths.mlflow_db.exists():
+    tracking = Tracking.for_home(paths, config.training.experiment)
+    if not tracking.exists():
         _fail(f"no model registry at {paths.mlflow_db} yet (run `radar run`)")
-    return paths, config, Tracking.for_home(paths, config.training.experiment).client()
+    return paths, config, tracking.client()
 
 
 @main.command()

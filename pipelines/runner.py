@@ -30,6 +30,19 @@ concurrency:
 telemetry:
   enabled: false
 """
+# With RADAR_DAGSTER_POSTGRES_URL set, runs, events and schedules go to PostgreSQL (dagster-postgres); the URL
+# (and its password) stays in the environment, where Dagster reads it, not in the file.
+POSTGRES_STORAGE_YAML = """\
+storage:
+  postgres:
+    postgres_url:
+      env: RADAR_DAGSTER_POSTGRES_URL
+"""
+
+
+def dagster_yaml(*, postgres: bool) -> str:
+    """The data home's Dagster instance configuration: SQLite storage in the home, or PostgreSQL's."""
+    return DAGSTER_YAML + (POSTGRES_STORAGE_YAML if postgres else "")
 
 
 LEARNABILITY_CHECK = "learnability_gate"
@@ -92,12 +105,19 @@ def prepare_environment(
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     paths.dagster_home.mkdir(parents=True, exist_ok=True)
-    dagster_yaml = paths.dagster_home / "dagster.yaml"
-    if not dagster_yaml.exists():
-        dagster_yaml.write_text(DAGSTER_YAML)
+    _write_dagster_yaml(paths.dagster_home / "dagster.yaml")
     from pipelines.defs.transform.project import ensure_manifest
 
     ensure_manifest()
+
+
+def _write_dagster_yaml(path: Path) -> None:
+    """Write the instance configuration the environment asks for; a file someone else wrote is left alone."""
+    from pipelines.lib.core import environment
+
+    wanted = dagster_yaml(postgres=environment.dagster_postgres_url() is not None)
+    if not path.exists() or (path.read_text().startswith(DAGSTER_YAML) and path.read_text() != wanted):
+        path.write_text(wanted)
 
 
 def recover_home(paths: RadarPaths, *, config: Path | None = None) -> list[str]:
@@ -113,9 +133,10 @@ def recover_home(paths: RadarPaths, *, config: Path | None = None) -> list[str]:
 
     with dg.DagsterInstance.get() as instance:
         lines = take_over_dead_runs(instance)
-    if paths.mlflow_db.exists():
-        settings = load_config(config)
-        client = Tracking.for_home(paths, settings.training.experiment).client()
+    settings = load_config(config)
+    tracking = Tracking.for_home(paths, settings.training.experiment)
+    if tracking.exists():
+        client = tracking.client()
         repaired = repair_interrupted(settings.training.model_name, client=client, log_path=paths.decision_log)
         if repaired:
             lines.append(repaired)

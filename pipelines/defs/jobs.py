@@ -5,6 +5,10 @@ import dagster as dg
 from pipelines.defs.train.partitions import QUARTERS
 from pipelines.lib.train.quarters import previous_quarter_key
 
+# Every job writes the single-writer warehouse. Locally the data home's instance runs one run at a time; on
+# Kubernetes the run queue limits runs carrying this tag to one (deploy/dagster-values.yaml), and the
+# `warehouse` pool limits the steps of runs launched from the UI without a job.
+WAREHOUSE_WRITER = {"radar/warehouse": "write"}
 ALL_STAGES = dg.AssetSelection.all()
 # Monthly scoring also follows up the scores of earlier months whose horizon has now passed, and adds the
 # quarters the new data can train as partitions.
@@ -15,16 +19,19 @@ SCORING = dg.AssetSelection.groups(
 retention_radar_job = dg.define_asset_job(
     "retention_radar",
     selection=ALL_STAGES,
+    tags=WAREHOUSE_WRITER,
     description="Everything, end to end: extract, build the marts, gate, train, check drift, promote, score.",
 )
 quarterly_retrain_job = dg.define_asset_job(
     "quarterly_retrain",
     selection=ALL_STAGES,
+    tags=WAREHOUSE_WRITER,
     description="The quarterly retrain: a new candidate model, its drift check and promotion decision, then scores.",
 )
 monthly_scoring_job = dg.define_asset_job(
     "monthly_scoring",
     selection=SCORING,
+    tags=WAREHOUSE_WRITER,
     description="Refresh the sources and the marts, pass the gates, update customer value, score every active "
     "customer with the current champion, and follow up the earlier scores whose horizon has passed.",
 )

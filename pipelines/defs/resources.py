@@ -109,8 +109,9 @@ class MlflowResource(dg.ConfigurableResource):
     for MLflow's fluent API (`start_run`, `log_model`, `models:/` URIs) as a block that points it there and
     back (`active`), so no asset relies on, or leaves behind, process-wide MLflow state.
 
-    By default the data home's own store (SQLite and an artifact folder under RADAR_HOME) and the experiment the
-    configuration names (RADAR_CONFIG), as `radar` resolves them; run config that moves `radar.home` elsewhere
+    By default the store `Tracking.for_home` names (the tracking server of RADAR_MLFLOW_TRACKING_URI in
+    production, else SQLite and an artifact folder under RADAR_HOME) and the experiment the configuration names
+    (RADAR_CONFIG), as `radar` resolves them; run config that moves `radar.home` elsewhere
     sets ``tracking_uri`` (and ``artifact_location``) to match."""
 
     tracking_uri: str | None = None

@@ -20,6 +20,13 @@ DUCKDB_MEMORY_LIMIT = "RADAR_DUCKDB_MEMORY_LIMIT"  # DuckDB's memory limit, e.g.
 PSEUDONYM_KEY = "RADAR_PSEUDONYM_KEY"  # the pseudonym key (default: the data home's own key file)
 REPORTS_URL = "RADAR_REPORTS_URL"  # the report server's base URL (empty: file:// links); wins over radar.yaml
 MLFLOW_URL = "RADAR_MLFLOW_URL"  # the MLflow UI's base URL (empty: no links); wins over radar.yaml
+# Production stores (deploy/, README "Production"); unset, everything stays in the data home.
+MLFLOW_TRACKING_URI = "RADAR_MLFLOW_TRACKING_URI"  # the MLflow server (or database) for runs and the registry
+MLFLOW_ARTIFACTS = "RADAR_MLFLOW_ARTIFACTS"  # where new experiments keep artifacts (default: the server's own)
+# Dagster's run/event/schedule storage, postgresql+psycopg2://user:password@host:5432/db (dagster-postgres needs
+# psycopg2 named: SQLAlchemy 2.1 reads a bare postgresql:// as psycopg 3)
+DAGSTER_POSTGRES_URL = "RADAR_DAGSTER_POSTGRES_URL"
+CODE_VERSION = "RADAR_CODE_VERSION"  # the commit an image was built from (it has no git); default: git's
 CI = "CI"  # set by CI systems: no live progress display
 
 
@@ -67,6 +74,22 @@ def pseudonym_key() -> str | None:
 def url_override(name: str) -> str | None:
     """``REPORTS_URL`` or ``MLFLOW_URL`` as set, an empty value kept (it means "no server"); None when unset."""
     return os.environ.get(name)
+
+
+def mlflow_tracking_uri() -> str | None:
+    return _text(MLFLOW_TRACKING_URI)
+
+
+def mlflow_artifacts() -> str | None:
+    return _text(MLFLOW_ARTIFACTS)
+
+
+def dagster_postgres_url() -> str | None:
+    return _text(DAGSTER_POSTGRES_URL)
+
+
+def code_version() -> str | None:
+    return _text(CODE_VERSION)
 
 
 def in_ci() -> bool:

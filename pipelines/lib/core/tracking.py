@@ -1,4 +1,5 @@
-"""MLflow against the data home's own store: SQLite for runs and the registry, a folder for artifacts.
+"""MLflow against the data home's own store (SQLite for runs and the registry, a folder for artifacts), or the
+tracking server that ``RADAR_MLFLOW_TRACKING_URI`` names in production (see deploy/ and the README).
 
 `Tracking` names one store and experiment. Code that talks to MLflow takes its `client()`; MLflow's fluent API
 (`mlflow.start_run`, `log_model`, `models:/` URIs), which only knows a process-wide store, is used inside
@@ -28,22 +29,41 @@ _FLUENT_ENV = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI", "MLFLOW_EXPERIMENT_
 
 @dataclass(frozen=True)
 class Tracking:
-    """One MLflow store (runs and registry at ``uri``), where new experiments keep their artifacts, and the
-    experiment the pipeline logs to (None for a reader of the registry only)."""
+    """One MLflow store (runs and registry at ``uri``), where new experiments keep their artifacts (None: where
+    the tracking server puts them), and the experiment the pipeline logs to (None for a reader of the registry
+    only)."""
 
     uri: str
-    artifact_location: str
+    artifact_location: str | None
     experiment: str | None = None
 
     @classmethod
     def for_home(cls, paths: RadarPaths, experiment: str | None = None) -> Tracking:
-        return cls(uri=paths.tracking_uri, artifact_location=paths.mlflow_artifacts.as_uri(), experiment=experiment)
+        """The store this installation uses: ``RADAR_MLFLOW_TRACKING_URI`` (a server shared by the team; its
+        artifacts where ``RADAR_MLFLOW_ARTIFACTS`` or the server says) when set, else the data home's own."""
+        from pipelines.lib.core import environment
+
+        uri = environment.mlflow_tracking_uri()
+        if uri is not None:
+            return cls(uri=uri, artifact_location=environment.mlflow_artifacts(), experiment=experiment)
+        return cls(
+            uri=paths.tracking_uri,
+            artifact_location=environment.mlflow_artifacts() or paths.mlflow_artifacts.as_uri(),
+            experiment=experiment,
+        )
+
+    def exists(self) -> bool:
+        """Whether there is a store to read: the SQLite file once a run made it; a server or database always
+        (an empty registry answers as such)."""
+        if self.uri.startswith("sqlite:///"):
+            return Path(self.uri.removeprefix("sqlite:///")).exists()
+        return True
 
     def _create_folders(self) -> None:
         # SQLite creates the database file but not its folder; a file store's folders likewise.
         if self.uri.startswith("sqlite:///"):
             Path(self.uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        if self.artifact_location.startswith("file:"):
+        if self.artifact_location is not None and self.artifact_location.startswith("file:"):
             Path(url2pathname(urlparse(self.artifact_location).path)).mkdir(parents=True, exist_ok=True)
 
     def client(self) -> MlflowClient:

@@ -25,7 +25,13 @@ def feature_mart_version(manifest: Path = DBT_PROJECT_DIR / "target" / "manifest
 
 
 def code_version(repo: Path = REPO_ROOT) -> str:
-    """The git commit of the code, with '-dirty' when there are uncommitted changes; 'unknown' outside git."""
+    """The git commit of the code, with '-dirty' when there are uncommitted changes; in an image, which has no
+    git, the commit it was built from (RADAR_CODE_VERSION, docker/Dockerfile); else 'unknown'."""
+    from pipelines.lib.core import environment
+
+    stamped = environment.code_version()
+    if stamped is not None:
+        return stamped
     try:
         sha = subprocess.run(
             ["git", "rev-parse", "--short=12", "HEAD"], cwd=repo, capture_output=True, text=True, check=True

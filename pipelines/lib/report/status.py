@@ -170,9 +170,10 @@ def champion(paths: RadarPaths, config: RadarConfig) -> dict[str, Any] | None:
 
     from pipelines.lib.core.tracking import Tracking
 
-    if not paths.mlflow_db.exists():
+    tracking = Tracking.for_home(paths, config.training.experiment)
+    if not tracking.exists():
         return None
-    client = Tracking.for_home(paths, config.training.experiment).client()
+    client = tracking.client()
     name = config.training.model_name
     try:
         version = client.get_model_version_by_alias(name, "champion")
@@ -199,11 +200,12 @@ def champion(paths: RadarPaths, config: RadarConfig) -> dict[str, Any] | None:
 
 def mlflow_runs_url(paths: RadarPaths, config: RadarConfig) -> str | None:
     """Where the MLflow UI lists this experiment's runs; MLflow 3 would otherwise open its GenAI view."""
-    if not paths.mlflow_db.exists():
-        return None
     from pipelines.lib.core.tracking import Tracking
 
-    return config.ui.links(paths).mlflow_runs(Tracking.for_home(paths, config.training.experiment).experiment_id())
+    tracking = Tracking.for_home(paths, config.training.experiment)
+    if not tracking.exists():
+        return None
+    return config.ui.links(paths).mlflow_runs(tracking.experiment_id())
 
 
 def held_back_line(decision: dict[str, Any] | None) -> str | None:

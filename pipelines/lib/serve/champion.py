@@ -122,11 +122,12 @@ class ChampionHolder:
         """The registry client, once the data home has one: opening MLflow's SQLite store on a path that does
         not exist would create an empty registry there."""
         if self._client is None:
-            if not self.paths.mlflow_db.exists():
-                return None
             from pipelines.lib.core.tracking import Tracking
 
-            self._client = Tracking.for_home(self.paths).client()
+            tracking = Tracking.for_home(self.paths)
+            if not tracking.exists():
+                return None
+            self._client = tracking.client()
         return self._client
 
     def _look_up(self) -> str | None:

@@ -121,9 +121,10 @@ class Gathered:
 
 def gather(paths: RadarPaths, config: RadarConfig) -> Gathered:
     """Read every store the review draws on, once; MLflow through the data home's own store, put back after."""
-    if not paths.mlflow_db.exists():
+    tracking = Tracking.for_home(paths, config.training.experiment)
+    if not tracking.exists():
         return _gather(paths, config, None, None)
-    with Tracking.for_home(paths, config.training.experiment).reading() as client:
+    with tracking.reading() as client:
         experiment = client.get_experiment_by_name(config.training.experiment)
         return _gather(paths, config, client, experiment.experiment_id if experiment else None)
 
