@@ -26,9 +26,9 @@ demo: install
 test: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest
 
-# The tier without whole-pipeline runs (no `slow`, no real `radar ui`, no PostgreSQL lane): unit, asset-graph and simulator tests.
+# The tier without whole-pipeline runs (no `slow`, no real `radar ui`, no PostgreSQL or Spark lane): unit, asset-graph and simulator tests.
 test-fast: install
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -m "not slow and not second_adapter and not ui_integration"
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -m "not slow and not second_adapter and not spark and not ui_integration"
 
 lint: install
 	$(BIN)/ruff check pipelines models_registry tests

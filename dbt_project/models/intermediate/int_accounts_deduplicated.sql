@@ -2,7 +2,7 @@
 -- not a placeholder before the contract's earliest date). A non-finite acquisition cost becomes null: the customer
 -- stays, the value cannot be summed (the quality gate counts it as non_finite).
 {%- set contract = source_contract() %}
-select {{ select_first_per(['customer_id']) }}
+select {{ select_first_per(['customer_id'], 'created_at') }}
     customer_id,
     created_at,
     industry,

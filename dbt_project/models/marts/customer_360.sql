@@ -5,7 +5,7 @@
 -- The value tier ranks trailing 12-month revenue at the newest snapshot (VIP top 10 %, Premium next 20 %,
 -- Standard next 60 %, Basic the rest), the domain guide's tiers.
 with latest_features as (
-    select {{ select_first_per(['customer_id']) }} *
+    select {{ select_first_per(['customer_id'], 'snapshot_date desc') }} *
     from {{ ref('customer_features') }}
     {{ keep_first_per(['customer_id'], 'snapshot_date desc') }}
 ),
@@ -15,7 +15,7 @@ all_scores as (
 ),
 
 latest_score as (
-    select {{ select_first_per(['customer_id']) }} *
+    select {{ select_first_per(['customer_id'], 'as_of desc, scored_at desc') }} *
     from all_scores
     {{ keep_first_per(['customer_id'], 'as_of desc, scored_at desc') }}
 ),
