@@ -227,8 +227,24 @@
 {% macro spark__run_statements(statements) -%}
     {%- if execute -%}
         {%- for statement in statements.split(';') if statement.strip() -%}
-            {%- do run_query(statement.replace('double precision', 'double').replace('varchar', 'string')) -%}
+            {%- set statement = statement.replace('double precision', 'double').replace('varchar', 'string') -%}
+            {#- a table without a provider would be a Hive text table; the others are Parquet -#}
+            {%- if statement.strip().startswith('create table') and ' using ' not in statement -%}
+                {%- set statement = statement ~ ' using parquet' -%}
+            {%- endif -%}
+            {%- do run_query(statement) -%}
         {%- endfor -%}
     {%- endif -%}
     select 1
+{%- endmacro %}
+
+{#- dbt.datediff on Spark, for months: the calendar months between the two dates, as DuckDB's date_diff counts them
+    (2024-07-31 to 2025-06-30 is 11); dbt-spark's own adds one when the day of month is smaller, which makes it 12.
+    Every other date part is dbt-spark's. dbt finds it first through `dispatch` in dbt_project.yml. -#}
+{% macro spark__datediff(first_date, second_date, datepart) -%}
+    {%- if datepart == 'month' -%}
+        ((year({{ second_date }}) - year({{ first_date }})) * 12 + month({{ second_date }}) - month({{ first_date }}))
+    {%- else -%}
+        {{ dbt.spark__datediff(first_date, second_date, datepart) }}
+    {%- endif -%}
 {%- endmacro %}
