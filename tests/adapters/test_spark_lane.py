@@ -22,6 +22,7 @@ import pandas as pd
 import pytest
 
 from pipelines.lib.transform.parquet_export import export_raw_zone
+from pipelines.lib.transform.spark_tables import copy_spark_tables
 from tests.adapters.lanes import MARTS, duckdb_frame, frame_differences, generate_lane_warehouse, start_dbt
 
 pytestmark = [
@@ -114,3 +115,13 @@ def test_the_defective_rows_reach_spark_and_are_dropped_as_on_duckdb(lane: Lane,
         assert spark.sql(bad_dates).collect()[0][0] == con.execute(bad_dates).fetchone()[0] > 0
     raw, staged, valid = counted
     assert raw == staged > valid  # staging keeps every row; validation drops the defective ones
+
+
+def test_the_tables_spark_built_copy_into_a_duckdb_warehouse_unchanged(lane: Lane, tmp_path: Path) -> None:
+    """warehouse.engine: spark hands the Python stages Spark's tables in the warehouse file (copy_spark_tables)."""
+    copied = copy_spark_tables(lane.spark_dir.parent, tmp_path / "warehouse.duckdb")
+    assert {"marts.customer_features", "marts.churn_labels", "intermediate.int_data_window"} <= set(copied)
+    for mart in ("customer_features", "churn_labels"):
+        duck, numeric = duckdb_frame(lane.warehouse, mart)
+        from_spark, _ = duckdb_frame(tmp_path / "warehouse.duckdb", mart)
+        assert frame_differences(duck, from_spark, MARTS[mart], numeric, engine="spark copy") == []
