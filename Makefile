@@ -23,12 +23,17 @@ install: $(VENV)/.installed
 demo: install
 	$(BIN)/radar demo
 
-test: install
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest
+# Two workers (pytest-xdist), a test file each at a time: a whole-pipeline run keeps about one core busy, so two
+# of them fill the reference machine's two cores. TEST_WORKERS=0 runs everything in this one process.
+TEST_WORKERS ?= 2
+PYTEST_PARALLEL := $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
 
-# The tier without whole-pipeline runs (no `slow`, no real `radar ui`, no PostgreSQL lane): unit, asset-graph and simulator tests.
+test: install
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest $(PYTEST_PARALLEL)
+
+# The tier without whole-pipeline runs (no `slow`, no real `radar ui`, no PostgreSQL, Spark or production lane): unit, asset-graph and simulator tests.
 test-fast: install
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -m "not slow and not second_adapter and not ui_integration"
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest $(PYTEST_PARALLEL) -m "not slow and not second_adapter and not spark and not production and not ui_integration"
 
 lint: install
 	$(BIN)/ruff check pipelines models_registry tests

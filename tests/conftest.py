@@ -27,7 +27,10 @@ def pytest_configure(config: pytest.Config) -> None:
     definitions, which happens at collection, so this runs before collection (a fresh clone has no manifest)."""
     from pipelines.defs.transform.project import ensure_manifest
 
-    ensure_manifest()
+    # With pytest-xdist (`make test` runs two workers) the controller builds it before the workers start; two
+    # workers running `dbt parse` at once would write the same target folder.
+    if not hasattr(config, "workerinput"):
+        ensure_manifest()
     # As `radar` does (runner.prepare_environment): no download progress bars from MLflow in the test log.
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 

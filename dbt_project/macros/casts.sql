@@ -17,6 +17,12 @@
     end
 {%- endmacro %}
 
+{#- Spark SQL: rlike with anchors is the full match; the session time zone is UTC (the spark profile), so a timestamp
+    with an offset is read as its UTC time. -#}
+{% macro spark__as_date(column) -%}
+    cast({{ spark__as_timestamp(column) }} as date)
+{%- endmacro %}
+
 {% macro postgres__as_date(column) -%}
     cast({{ target.schema }}.radar_try_timestamp(cast({{ column }} as text)) as date)
 {%- endmacro %}
@@ -35,6 +41,12 @@
     end
 {%- endmacro %}
 
+{% macro spark__as_timestamp(column) -%}
+    case when {{ column }} rlike '^{{ source_contract().iso_pattern }}$'
+        then try_cast({{ column }} as timestamp)
+    end
+{%- endmacro %}
+
 {% macro postgres__as_timestamp(column) -%}
     {{ target.schema }}.radar_try_timestamp(cast({{ column }} as text))
 {%- endmacro %}
@@ -44,6 +56,10 @@
 {%- endmacro %}
 
 {% macro default__as_number(column) -%}
+    try_cast({{ column }} as double)
+{%- endmacro %}
+
+{% macro spark__as_number(column) -%}
     try_cast({{ column }} as double)
 {%- endmacro %}
 

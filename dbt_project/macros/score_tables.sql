@@ -1,8 +1,10 @@
 {#- The score tables are written by the Python scoring assets after dbt has run. customer_360 is a view over them,
     so it binds to them at creation: this hook (on-run-start) creates them empty when no scoring has run yet.
     The columns must match pipelines/lib/score/score_store.py and hierarchy.py, which a test checks; `double precision` is DuckDB's double
-    spelled so that PostgreSQL (the second-adapter lane) reads it too. -#}
+    spelled so that PostgreSQL (the second-adapter lane) reads it too; run_statements (portable.sql) spells the types
+    for Spark SQL. -#}
 {% macro create_score_tables() -%}
+    {%- set statements -%}
     create schema if not exists scores;
     create table if not exists scores.customer_scores (
         customer_id varchar, as_of date, churn_probability double precision, risk_tier varchar, reasons varchar,
@@ -24,4 +26,6 @@
         children_high integer, driver_id varchar, driver_churn_probability double precision,
         driver_share double precision, score_source varchar, scored_at timestamp
     )
+    {%- endset -%}
+    {{ run_statements(statements) }}
 {%- endmacro %}

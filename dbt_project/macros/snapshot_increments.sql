@@ -21,11 +21,14 @@
 
 {#- on-run-start: the table of each incremental snapshot model's last build. -#}
 {% macro create_snapshot_builds() -%}
+    {%- set statements -%}
     create schema if not exists intermediate;
     create table if not exists intermediate.snapshot_builds (
         model_name varchar, built_at timestamp, last_load_id integer, data_start_date date, as_of_date date,
         fingerprint varchar, code_digest varchar, rebuilt_from date
     )
+    {%- endset -%}
+    {{ run_statements(statements) }}
 {%- endmacro %}
 
 {#- The earliest of `columns` (text dates of the raw zone, read as staging reads them) of the row `alias`. -#}
@@ -123,7 +126,7 @@
         w.data_start_date,
         w.as_of_date,
         '{{ snapshot_fingerprint() }}' as fingerprint,
-        {{ "'" ~ var('dbt_code_digest') ~ "'" if var('dbt_code_digest', none) else 'cast(null as varchar)' }} as code_digest,
+        {{ "'" ~ var('dbt_code_digest') ~ "'" if var('dbt_code_digest', none) else 'cast(null as ' ~ portable_type('varchar') ~ ')' }} as code_digest,
         {%- if is_incremental() %}
             ({{ rebuild_from() }}) as rebuilt_from
         {%- else %}
@@ -139,6 +142,10 @@
 {#- The config of an incremental snapshot model; its SQL selects from `snapshots_to_build()`. A model whose columns
     changed fails (on_schema_change) until `dbt build --full-refresh` rebuilds it. -#}
 {% macro snapshot_increment_config() -%}
+    {{ return(adapter.dispatch('snapshot_increment_config', 'retention_radar')()) }}
+{%- endmacro %}
+
+{% macro default__snapshot_increment_config() -%}
     {{ return({
         'materialized': 'incremental',
         'incremental_strategy': 'append',
@@ -146,4 +153,10 @@
         'pre_hook': '{{ drop_rebuilt_snapshots() }}',
         'post_hook': '{{ record_snapshot_build() }}',
     }) }}
+{%- endmacro %}
+
+{#- Spark SQL on Parquet tables has no DELETE (Delta Lake has, but its jars come from Maven, not PyPI), so there the
+    snapshot models are plain tables rebuilt whole on every run; their rows are the same. -#}
+{% macro spark__snapshot_increment_config() -%}
+    {{ return({'materialized': 'table'}) }}
 {%- endmacro %}

@@ -13,7 +13,7 @@
         {%- do conditions.append('s.' ~ column ~ ' <= ' ~ known_by()) -%}
     {%- endfor -%}
     {%- for column in rules.required -%}
-        {%- do conditions.append("nullif(trim(cast(s." ~ column ~ " as varchar)), '') is not null") -%}
+        {%- do conditions.append("nullif(trim(cast(s." ~ column ~ " as " ~ portable_type('varchar') ~ ")), '') is not null") -%}
     {%- endfor -%}
     {%- for column in rules.amounts -%}
         {%- do conditions.append('coalesce(s.' ~ column ~ ', 0) >= 0') -%}
@@ -39,7 +39,7 @@
             ~ ', true)'
         ) -%}
     {%- endfor -%}
-    select {{ select_first_per(rules['keys']) }} s.*
+    select {{ select_first_per(rules['keys'], 's.' ~ rules.required_dates[0]) if rules['keys'] }} s.*
     from {{ ref(model) }} as s
     where
         s.customer_id in (select a.customer_id from {{ ref('int_accounts_deduplicated') }} as a)

@@ -10,37 +10,21 @@ the quarantine rules and the deduplication are compared too, not only the happy 
 from __future__ import annotations
 
 import io
-import json
 import os
 import re
-import subprocess
-import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
-import numpy as np
 import pandas as pd
 import pytest
 
-from pipelines.lib.core.config import RadarConfig
-from pipelines.lib.core.paths import DBT_PROJECT_DIR
-from pipelines.lib.ingest.contract import CONTRACT
-from pipelines.lib.ingest.raw_zone import load_table
-from pipelines.lib.simulate import generate_sources
-from tests.conftest import END, PostgresServer
+from tests.adapters.lanes import MARTS, duckdb_frame, frame_differences, generate_lane_warehouse, start_dbt
+from tests.conftest import PostgresServer
 
 pytestmark = pytest.mark.second_adapter
 
-MARTS: dict[str, tuple[str, ...]] = {
-    "customer_features": ("customer_id", "snapshot_date"),
-    "churn_labels": ("customer_id", "snapshot_date"),
-    # A view over the features and the score tables, which no scoring has filled here: the features, lifecycle
-    # and value-tier columns are compared, the score columns are null on both.
-    "customer_360": ("customer_id",),
-}
-DEFECTS = {"missing": 0.01, "bad_date": 0.01, "duplicates": 0.01, "orphans": 0.01, "out_of_range": 0.01}
 # The raw zone's column types (all contract columns are text) in PostgreSQL.
 PG_TYPES = {
     "VARCHAR": "text",
@@ -50,8 +34,6 @@ PG_TYPES = {
     "BOOLEAN": "boolean",
     "UHUGEINT": "numeric(39, 0)",  # the row hash: 128 bits, more than Arrow's decimal128 holds, so copied as text
 }
-NUMERIC_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "FLOAT", "DOUBLE", "DECIMAL")
-TOLERANCE = 1e-9  # relative and absolute: the two engines may add floating-point sums in different orders
 
 
 @dataclass(frozen=True)
@@ -59,13 +41,6 @@ class Lane:
     warehouse: Path
     postgres_dsn: str
     logs: dict[str, str]
-
-
-def _load_raw_zone(warehouse: Path, sources: Path) -> None:
-    """Extract every source table into ``raw.<table>``, as the ingest assets do."""
-    with duckdb.connect(str(warehouse)) as con:
-        for table in CONTRACT:
-            load_table(con, table, sources)
 
 
 def _copy_raw_zone(warehouse: Path, dsn: str) -> None:
@@ -98,43 +73,11 @@ def _copy_raw_zone(warehouse: Path, dsn: str) -> None:
                 copy.write(buffer.getvalue())
 
 
-def _dbt(
-    command: str, target: str, work: Path, env: dict[str, str], *, log_name: str | None = None
-) -> subprocess.Popen[bytes]:
-    """Start ``dbt <command>`` on one target with its own target and log folders, so two can run at once and
-    neither touches the manifest Dagster reads. Its output goes to ``work/<log_name>.log`` (dbt-<target>)."""
-    with (work / f"{log_name or f'dbt-{target}'}.log").open("wb") as log:
-        return subprocess.Popen(
-            [
-                str(Path(sys.executable).parent / "dbt"),
-                command,
-                "--target",
-                target,
-                "--vars",
-                json.dumps(RadarConfig().dbt_vars()),
-                "--profiles-dir",
-                str(DBT_PROJECT_DIR),
-                "--target-path",
-                str(work / f"target-{target}"),
-                "--log-path",
-                str(work / f"logs-{target}"),
-            ],
-            cwd=DBT_PROJECT_DIR,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-
-
 @pytest.fixture(scope="module")
 def lane(tmp_path_factory: pytest.TempPathFactory, postgres_server: PostgresServer) -> Iterator[Lane]:
     work = tmp_path_factory.mktemp("second-adapter")
-    sources = work / "sources"
-    generate_sources(sources, customers=60, months=24, seed=11, end=END, defects=DEFECTS)
-    home = work / "home"
-    home.mkdir()
-    warehouse = home / "warehouse.duckdb"
-    _load_raw_zone(warehouse, sources)
+    warehouse = generate_lane_warehouse(work)
+    home = warehouse.parent
     dsn = postgres_server.create_database("radar_lane")
     _copy_raw_zone(warehouse, dsn)
     env = {
@@ -147,14 +90,14 @@ def lane(tmp_path_factory: pytest.TempPathFactory, postgres_server: PostgresServ
         "RADAR_PG_DATABASE": "radar_lane",
     }
     # PostgreSQL builds and tests everything; DuckDB only needs the models (every pipeline run tests them there).
-    builds = {"postgres": _dbt("build", "postgres", work, env), "duckdb": _dbt("run", "duckdb", work, env)}
+    builds = {"postgres": start_dbt("build", "postgres", work, env), "duckdb": start_dbt("run", "duckdb", work, env)}
     failed = [target for target, build in builds.items() if build.wait(timeout=600) != 0]
     logs = {target: (work / f"dbt-{target}.log").read_text() for target in builds}
     for target in failed:
         pytest.fail(f"dbt build on {target} failed:\n{logs[target][-4000:]}")
     # A second run, as the next monthly run with nothing new: the incremental snapshot models take their
     # incremental path (snapshot_increments.sql) on both, so the marts compared below are its output.
-    reruns = {target: _dbt("run", target, work, env, log_name=f"dbt-{target}-again") for target in builds}
+    reruns = {target: start_dbt("run", target, work, env, log_name=f"dbt-{target}-again") for target in builds}
     for target, rerun in reruns.items():
         if rerun.wait(timeout=600) != 0:
             pytest.fail(
@@ -163,55 +106,12 @@ def lane(tmp_path_factory: pytest.TempPathFactory, postgres_server: PostgresServ
     yield Lane(warehouse=warehouse, postgres_dsn=dsn, logs=logs)
 
 
-def _duckdb_frame(warehouse: Path, mart: str) -> tuple[pd.DataFrame, set[str]]:
-    """The mart as plain Python values, and which of its columns are numbers."""
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        cursor = con.execute(f"select * from marts.{mart}")
-        frame = pd.DataFrame(cursor.fetchall(), columns=[d[0] for d in cursor.description], dtype=object)
-        types = con.execute(
-            "select column_name, data_type from information_schema.columns where table_schema = 'marts' "
-            "and table_name = ?",
-            [mart],
-        ).fetchall()
-    return frame, {name for name, kind in types if kind.startswith(NUMERIC_TYPES)}
-
-
 def _postgres_frame(dsn: str, mart: str) -> pd.DataFrame:
     import psycopg
 
     with psycopg.connect(dsn) as pg:
         cursor = pg.execute(f"select * from marts.{mart}")
         return pd.DataFrame(cursor.fetchall(), columns=[d.name for d in cursor.description], dtype=object)
-
-
-def frame_differences(
-    duck: pd.DataFrame, pg: pd.DataFrame, key: Sequence[str], numeric: set[str]
-) -> list[str]:
-    """One line per column whose values differ once both frames are sorted by ``key``: numbers within
-    ``TOLERANCE``, everything else (text, dates, booleans) exactly; null equals only null."""
-    if list(duck.columns) != list(pg.columns):
-        return [f"columns differ: duckdb {list(duck.columns)}, postgres {list(pg.columns)}"]
-    if len(duck) != len(pg):
-        return [f"row counts differ: duckdb {len(duck)}, postgres {len(pg)}"]
-    duck = duck.sort_values(list(key), ignore_index=True)
-    pg = pg.sort_values(list(key), ignore_index=True)
-    problems = []
-    for column in duck.columns:
-        left, right = duck[column], pg[column]
-        if column in numeric:
-            same = np.isclose(
-                left.astype(float), right.astype(float), rtol=TOLERANCE, atol=TOLERANCE, equal_nan=True
-            )
-        else:
-            same = ((left == right) | (left.isna() & right.isna())).to_numpy()
-        if not same.all():
-            first = int(np.flatnonzero(~same)[0])
-            at = ", ".join(f"{k}={duck.at[first, k]}" for k in key)
-            problems.append(
-                f"{column}: {int((~same).sum())} of {len(same)} rows differ, e.g. at {at}: "
-                f"duckdb {left[first]!r}, postgres {right[first]!r}"
-            )
-    return problems
 
 
 def test_every_model_builds_and_passes_its_data_and_unit_tests_on_postgresql(lane: Lane) -> None:
@@ -239,7 +139,7 @@ def test_the_second_run_rebuilt_only_the_newest_months_on_both_adapters(lane: La
 
 @pytest.mark.parametrize("mart", MARTS)
 def test_each_mart_is_the_same_row_for_row_on_duckdb_and_postgresql(lane: Lane, mart: str) -> None:
-    duck, numeric = _duckdb_frame(lane.warehouse, mart)
+    duck, numeric = duckdb_frame(lane.warehouse, mart)
     pg = _postgres_frame(lane.postgres_dsn, mart)
     assert len(duck) > 50  # a real comparison, not two empty tables
     assert frame_differences(duck, pg, MARTS[mart], numeric) == []

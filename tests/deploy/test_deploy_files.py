@@ -46,7 +46,7 @@ def _code_location() -> dict:
 
 def _variables_the_pipeline_reads() -> set[str]:
     names = {value for key, value in vars(environment).items() if key.isupper() and isinstance(value, str)}
-    return names | {"DBT_TARGET", "DBT_SEND_ANONYMOUS_USAGE_STATS", "DAGSTER_HOME"}
+    return names | {"DBT_SEND_ANONYMOUS_USAGE_STATS", "DAGSTER_HOME"}
 
 
 def test_every_deploy_file_parses_as_yaml() -> None:
@@ -87,7 +87,6 @@ def test_the_code_location_loads_what_the_workspace_loads_with_variables_the_pip
     env = {e["name"]: e["value"] for e in deployment["env"]}
     assert set(env) <= _variables_the_pipeline_reads(), set(env) - _variables_the_pipeline_reads()
     assert env[environment.MLFLOW_TRACKING_URI].startswith("http://mlflow.")
-    assert env["DBT_TARGET"] in ("duckdb", "postgres", "spark", "databricks")
     mounts = {m["mountPath"] for m in deployment["volumeMounts"]}
     assert env[environment.HOME] in mounts and Path(env[environment.CONFIG]).parent.as_posix() in mounts
     claims = {v["persistentVolumeClaim"]["claimName"] for v in deployment["volumes"] if "persistentVolumeClaim" in v}

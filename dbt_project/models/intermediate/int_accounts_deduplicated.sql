@@ -3,7 +3,7 @@
 -- stays, the value cannot be summed (the quality gate counts it as non_finite). parent_id as delivered: which
 -- links are usable is account_hierarchy's to say.
 {%- set contract = source_contract() %}
-select {{ select_first_per(['customer_id']) }}
+select {{ select_first_per(['customer_id'], 'created_at') }}
     customer_id,
     created_at,
     industry,

@@ -58,7 +58,8 @@ terms as (
     select
         *,
         -- the term (1, 2, ...) of the running chain that the snapshot date falls in, counted in calendar months
-        cast(floor({{ dbt.datediff('term_start', 'snapshot_date', 'month') }} / {{ term }}) as integer) + 1
+        -- (in parentheses: dbt-spark's month datediff is a sum of two terms)
+        cast(floor(({{ dbt.datediff('term_start', 'snapshot_date', 'month') }}) / {{ term }}) as integer) + 1
             as term_number
     from running_at
 ),

@@ -7,7 +7,7 @@
 -- parent_id with the parent's roll-up of the newest scoring (scores.parent_scores, pipelines/lib/score/hierarchy.py),
 -- and on a parent's own row the same roll-up of its children.
 with latest_features as (
-    select {{ select_first_per(['customer_id']) }} *
+    select {{ select_first_per(['customer_id'], 'snapshot_date desc') }} *
     from {{ ref('customer_features') }}
     {{ keep_first_per(['customer_id'], 'snapshot_date desc') }}
 ),
@@ -17,7 +17,7 @@ all_scores as (
 ),
 
 latest_score as (
-    select {{ select_first_per(['customer_id']) }} *
+    select {{ select_first_per(['customer_id'], 'as_of desc, scored_at desc') }} *
     from all_scores
     {{ keep_first_per(['customer_id'], 'as_of desc, scored_at desc') }}
 ),

@@ -335,8 +335,22 @@ class Playbook(_Strict):
         return share
 
 
+class WarehouseSettings(_Strict):
+    """Where dbt builds the models. ``duckdb`` (the default): in the warehouse file. ``spark``: dbt-spark's
+    ``spark`` target of dbt_project/profiles.yml, on the raw zone exported to Parquet; the tables the Python stages
+    read are then copied back into the warehouse file (pipelines/lib/transform/spark_tables.py)."""
+
+    engine: Literal["duckdb", "spark"] = "duckdb"
+
+    @property
+    def dbt_target(self) -> str:
+        """The output of dbt_project/profiles.yml that dbt builds on."""
+        return self.engine
+
+
 class RadarConfig(_Strict):
     sources: SourcesSettings = SourcesSettings()
+    warehouse: WarehouseSettings = WarehouseSettings()
     churn: ChurnSettings = ChurnSettings()
     gates: GateSettings = GateSettings()
     scoring: ScoringSettings = ScoringSettings()
