@@ -148,7 +148,7 @@ def test_each_mart_is_the_same_row_for_row_on_duckdb_and_postgresql(lane: Lane, 
 def test_the_parent_links_are_the_same_on_both_adapters(lane: Lane) -> None:
     """account_hierarchy's recursive walk (the cycle check) on both engines; its unit test, with a cycle, a
     self-reference and an unknown parent, runs on PostgreSQL in the build above. 60 customers give a handful."""
-    duck, numeric = _duckdb_frame(lane.warehouse, "account_hierarchy")
+    duck, numeric = duckdb_frame(lane.warehouse, "account_hierarchy")
     pg = _postgres_frame(lane.postgres_dsn, "account_hierarchy")
     assert len(duck) >= 3
     assert frame_differences(duck, pg, ("customer_id",), numeric) == []
