@@ -43,7 +43,10 @@ class RadarResource(dg.ConfigurableResource):
             who = holder.describe() if holder is not None else "another radar process"
             context.log.warning(f"waiting for the data home {self.paths.home}: {who} holds it")
 
-        with writer_lock(self.paths.home, on_wait=_say, command=f"dagster run {context.run_id or '(no run id)'}"):
+        if context.run_id is None:  # a sensor or schedule tick reads the sources, it writes nothing
+            yield self
+            return
+        with writer_lock(self.paths.home, on_wait=_say, command=f"dagster run {context.run_id}"):
             yield self
 
     @cached_property

@@ -15,9 +15,10 @@ from pipelines.lib.train.quarters import quarter_key
 
 def _tick(folder: Path, cursor: str | None):
     radar = RadarResource(home=str(folder.parent / "home"), sources_dir=str(folder))
-    context = dg.build_sensor_context(cursor=cursor, resources={"radar": radar})
-    result = new_source_files(context)
-    return result, context.cursor
+    # A context manager, as the daemon opens it: the `radar` resource holds the data home for runs (not ticks).
+    with dg.build_sensor_context(cursor=cursor, resources={"radar": radar}) as context:
+        result = new_source_files(context)
+        return result, context.cursor
 
 
 def test_a_new_or_changed_file_starts_one_run_and_an_unchanged_folder_none(tmp_path: Path) -> None:
