@@ -23,7 +23,7 @@ latest_score as (
 ),
 
 latest_parent_score as (
-    select {{ select_first_per(['parent_id']) }} *
+    select {{ select_first_per(['parent_id'], 'as_of desc, scored_at desc') }} *
     from scores.parent_scores
     {{ keep_first_per(['parent_id'], 'as_of desc, scored_at desc') }}
 ),
